@@ -1,0 +1,103 @@
+/* check.c -- `picket check`: show the registered passages in one text. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void show_passage(const char *text, size_t n, const pk_passage *p, int color)
+{
+    const size_t ctx = 80;
+    size_t a = p->doc_start > ctx ? (size_t)p->doc_start - ctx : 0;
+    size_t b = p->doc_end + ctx < n ? (size_t)p->doc_end + ctx : n;
+    /* Do not cut a UTF-8 sequence in the context. */
+    while (a > 0 && ((unsigned char)text[a] & 0xC0) == 0x80) a--;
+    while (b < n && ((unsigned char)text[b] & 0xC0) == 0x80) b++;
+    fputs("    ", stdout);
+    if (a > 0) fputs("...", stdout);
+    if (color) fputs("\033[2m", stdout);
+    fwrite(text + a, 1, (size_t)p->doc_start - a, stdout);
+    fputs(color ? "\033[0;1;31m" : "[[", stdout);
+    fwrite(text + p->doc_start, 1, (size_t)(p->doc_end - p->doc_start), stdout);
+    fputs(color ? "\033[0;2m" : "]]", stdout);
+    fwrite(text + p->doc_end, 1, b - (size_t)p->doc_end, stdout);
+    if (color) fputs("\033[0m", stdout);
+    if (b < n) fputs("...", stdout);
+    fputc('\n', stdout);
+}
+
+int cmd_check(int argc, char **argv)
+{
+    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},  {"json", no_argument, NULL, 'j'},
+                                         {"min-words", required_argument, NULL, 'm'},
+                                         {"lossy", no_argument, NULL, 'L'},   {NULL, 0, NULL, 0}};
+    const char *db = NULL;
+    int json = 0, c;
+    long v;
+    pk_scan_opts so;
+    pk_scan_opts_default(&so);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'j': json = 1; break;
+        case 'm': if ((v = cli_num("--min-words", optarg, 1, 1000000)) < 0) return EXIT_ERR; so.min_words = (uint32_t)v; break;
+        case 'L': so.tok_flags |= PK_TOK_LOSSY; break;
+        default: return cli_usage("check");
+        }
+    }
+    if (argc - optind > 1) return cli_usage("check");
+    const char *file = optind < argc ? argv[optind] : "-";
+    const char *path = cli_db_path(db, 0);
+    if (!path) return EXIT_ERR;
+    pk_error e;
+    memset(&e, 0, sizeof e);
+    pk_index *ix = NULL;
+    pk_scanner *sc = NULL;
+    pk_buf text;
+    pk_buf_init(&text, 0);
+    int status = EXIT_ERR;
+    if (pk_index_open(&ix, path, &e) || pk_scanner_new(&sc, ix, &so, &e)) { cli_perror(&e); goto done; }
+    if (pk_source_slurp(file, &text, (size_t)1 << 32, &e)) { cli_perror(&e); goto done; }
+    pk_finding *f = NULL;
+    size_t nf = 0;
+    if (pk_scan_text(sc, text.data ? text.data : "", text.len, &f, &nf, &e)) {
+        pk_error_prefix(&e, "%s", strcmp(file, "-") ? file : "stdin");
+        cli_perror(&e);
+        goto done;
+    }
+    int color = isatty(1) && !getenv("NO_COLOR");
+    pk_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.path = file;
+    rec.id = strcmp(file, "-") ? file : "stdin";
+    rec.id_len = strlen(rec.id);
+    pk_buf out;
+    pk_buf_init(&out, 0);
+    for (size_t i = 0; i < nf; i++) {
+        if (json) {
+            pk_buf_reset(&out);
+            cli_finding_json(&out, ix, &rec, &f[i]);
+            fwrite(out.data, 1, out.len, stdout);
+            continue;
+        }
+        printf("%s%s%s  (%s): %u words matched, %.1f%% of the work, %zu passage%s\n", color ? "\033[1m" : "",
+               pk_index_work_title(ix, f[i].work), color ? "\033[0m" : "", pk_index_work_id(ix, f[i].work),
+               f[i].matched_words, 100.0 * f[i].coverage, f[i].npassages, f[i].npassages == 1 ? "" : "s");
+        for (size_t j = 0; j < f[i].npassages; j++) {
+            const pk_passage *p = &f[i].passages[j];
+            printf("  bytes %llu-%llu = work lines %u-%u, words %u-%u (%u words)\n", (unsigned long long)p->doc_start,
+                   (unsigned long long)p->doc_end, p->work_start_line, p->work_end_line, p->work_start_word,
+                   p->work_end_word, p->words);
+            show_passage(text.data, text.len, p, color);
+        }
+    }
+    pk_buf_free(&out);
+    if (!json && nf == 0) printf("no registered passage of %u words or more\n", so.min_words);
+    status = nf ? EXIT_FOUND : EXIT_NONE;
+done:
+    pk_buf_free(&text);
+    pk_scanner_free(sc);
+    pk_index_close(ix);
+    return status;
+}

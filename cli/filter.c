@@ -1,0 +1,182 @@
+/* filter.c -- `picket filter`: the do-not-train filter.
+ *
+ * Every record read lands in exactly one output: kept records byte for
+ * byte, dropped ones as a JSON line with the reason.  Outputs go to
+ * temporary files next to their targets and are renamed into place only
+ * when the whole run succeeded, so a crash or an error leaves no
+ * half-written output. */
+#include "cli.h"
+#include "scanopts.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct filt {
+    scanopts so;
+    const char *keep, *removed;
+    double min_cov;
+    FILE *out[2];
+    char *tmp[2];
+    uint64_t kept, dropped, malformed, input_errors;
+} filt;
+
+static int on_extra(int c, const char *arg, void *ud)
+{
+    filt *f = ud;
+    char *end;
+    switch (c) {
+    case 'k': f->keep = arg; return 0;
+    case 'r': f->removed = arg; return 0;
+    case 'c':
+        f->min_cov = strtod(arg, &end);
+        if (*end || end == arg || f->min_cov < 0 || f->min_cov > 1) {
+            cli_error("--min-coverage: expected a number from 0 to 1, got '%s'", arg);
+            return -1;
+        }
+        return 0;
+    default: return -1;
+    }
+}
+
+static int filter_record(const pk_record *rec, pk_sink *sink, void *ud)
+{
+    filt *f = ud;
+    pk_buf *keep = &sink->out[0], *rem = &sink->out[1];
+    int rc = 0;
+    if (rec->error && !rec->text && !rec->raw) {
+        /* The input itself failed: not a record. */
+        sink->n[3]++;
+        return pk_buf_printf(&sink->out[2], "picket: %s\n", rec->errmsg);
+    }
+    int drop = 0;
+    for (size_t i = 0; i < rec->nfindings; i++)
+        if (rec->findings[i].coverage >= f->min_cov) drop = 1;
+    if (!rec->error && !drop) {
+        sink->n[0]++;
+        if (rec->raw) {
+            rc |= pk_buf_append(keep, rec->raw, rec->raw_len);
+            rc |= pk_buf_putc(keep, '\n');
+        } else {
+            rc |= pk_buf_printf(keep, "%s\n", rec->path);
+        }
+        return rc ? PK_ENOMEM : 0;
+    }
+    sink->n[1]++;
+    rc |= pk_buf_append(rem, "{\"source\":", 10);
+    rc |= pk_buf_json_str(rem, rec->path, strlen(rec->path));
+    if (rec->line) rc |= pk_buf_printf(rem, ",\"line\":%llu", (unsigned long long)rec->line);
+    rc |= pk_buf_append(rem, ",\"doc\":", 7);
+    rc |= pk_buf_json_str(rem, rec->id, rec->id_len);
+    if (rec->error) {
+        sink->n[2]++;
+        rc |= pk_buf_append(rem, ",\"reason\":\"malformed\",\"error\":", 30);
+        rc |= pk_buf_json_str(rem, rec->errmsg, strlen(rec->errmsg));
+        rc |= pk_buf_printf(&sink->out[2], "picket: %s (moved to removed)\n", rec->errmsg);
+    } else {
+        rc |= pk_buf_append(rem, ",\"reason\":\"registered\",\"works\":[", 32);
+        for (size_t i = 0; i < rec->nfindings; i++) {
+            const pk_finding *fi = &rec->findings[i];
+            const char *id = pk_index_work_id(f->so.ix, fi->work), *t = pk_index_work_title(f->so.ix, fi->work);
+            rc |= pk_buf_append(rem, i ? ",{\"work\":" : "{\"work\":", i ? 9 : 8);
+            rc |= pk_buf_json_str(rem, id, strlen(id));
+            rc |= pk_buf_append(rem, ",\"title\":", 9);
+            rc |= pk_buf_json_str(rem, t, strlen(t));
+            rc |= pk_buf_printf(rem, ",\"matched_words\":%u,\"work_coverage\":%.6f,\"passages\":%zu}", fi->matched_words,
+                                fi->coverage, fi->npassages);
+        }
+        rc |= pk_buf_putc(rem, ']');
+    }
+    if (rec->raw) {
+        rc |= pk_buf_append(rem, ",\"record\":", 10);
+        rc |= pk_buf_json_str(rem, rec->raw, rec->raw_len);
+    }
+    rc |= pk_buf_append(rem, "}\n", 2);
+    return rc ? PK_ENOMEM : 0;
+}
+
+static int filter_flush(pk_sink *sink, void *ud)
+{
+    filt *f = ud;
+    f->kept += sink->n[0];
+    f->dropped += sink->n[1];
+    f->malformed += sink->n[2];
+    f->input_errors += sink->n[3];
+    f->so.findings += sink->findings;
+    f->so.docs_found += sink->n[1] - sink->n[2];
+    if (sink->out[2].len) {
+        if (f->so.progress) fputs("\r\033[K", stderr);
+        fwrite(sink->out[2].data, 1, sink->out[2].len, stderr);
+    }
+    for (int i = 0; i < 2; i++)
+        if (sink->out[i].len && fwrite(sink->out[i].data, 1, sink->out[i].len, f->out[i]) != sink->out[i].len)
+            return PK_EIO;
+    scanopts_progress(&f->so, sink, 0);
+    return 0;
+}
+
+static int open_out(filt *f, int i, const char *path)
+{
+    if (strcmp(path, "-") == 0) { f->out[i] = stdout; return 0; }
+    size_t n = strlen(path) + 32;
+    f->tmp[i] = malloc(n);
+    if (!f->tmp[i]) return cli_error("out of memory");
+    snprintf(f->tmp[i], n, "%s.%ld.tmp", path, (long)getpid());
+    f->out[i] = fopen(f->tmp[i], "wb");
+    if (!f->out[i]) return cli_error("%s: %s", f->tmp[i], strerror(errno));
+    return 0;
+}
+
+int cmd_filter(int argc, char **argv)
+{
+    static const struct option extra[] = {{"keep", required_argument, NULL, 'k'},
+                                          {"removed", required_argument, NULL, 'r'},
+                                          {"min-coverage", required_argument, NULL, 'c'},
+                                          {NULL, 0, NULL, 0}};
+    filt f;
+    memset(&f, 0, sizeof f);
+    if (scanopts_parse(&f.so, argc, argv, "filter", extra, on_extra, &f) != 0) return EXIT_ERR;
+    int status = EXIT_ERR, rc = 0;
+    pk_error e;
+    memset(&e, 0, sizeof e);
+    if (!f.keep || !f.removed) { cli_error("filter needs --keep FILE and --removed FILE"); goto done; }
+    if (strcmp(f.keep, "-") == 0 && strcmp(f.removed, "-") == 0) { cli_error("--keep and --removed cannot both be stdout"); goto done; }
+    if (open_out(&f, 0, f.keep) || open_out(&f, 1, f.removed)) goto done;
+    f.so.co.record = filter_record;
+    f.so.co.flush = filter_flush;
+    f.so.co.ud = &f;
+    pk_corpus_stats st;
+    rc = pk_corpus_scan(f.so.ix, f.so.paths, f.so.npaths, &f.so.co, &st, &e);
+    for (int i = 0; i < 2; i++) {
+        if (!f.out[i]) continue;
+        int bad = fflush(f.out[i]) != 0 || ferror(f.out[i]);
+        if (f.out[i] != stdout) {
+            bad |= fsync(fileno(f.out[i])) != 0;
+            bad |= fclose(f.out[i]) != 0;
+        }
+        f.out[i] = NULL;
+        if (bad && !rc) rc = pk_fail(&e, PK_EIO, "%s: write failed: %s", i ? f.removed : f.keep, strerror(errno));
+    }
+    char extra_msg[256];
+    snprintf(extra_msg, sizeof extra_msg, "in %llu = kept %llu + removed %llu (%llu registered, %llu malformed)%s",
+             (unsigned long long)(f.kept + f.dropped), (unsigned long long)f.kept, (unsigned long long)f.dropped,
+             (unsigned long long)(f.dropped - f.malformed), (unsigned long long)f.malformed,
+             f.input_errors ? "; input errors, see above" : "");
+    scanopts_summary(&f.so, &st, extra_msg);
+    if (rc) { cli_perror(&e); goto done; }
+    for (int i = 0; i < 2; i++) {
+        if (!f.tmp[i]) continue;
+        if (rename(f.tmp[i], i ? f.removed : f.keep) != 0) { cli_error("%s: %s", i ? f.removed : f.keep, strerror(errno)); goto done; }
+        free(f.tmp[i]);
+        f.tmp[i] = NULL;
+    }
+    status = (f.malformed || f.input_errors) ? EXIT_ERR : 0;
+done:
+    for (int i = 0; i < 2; i++) {
+        if (f.out[i] && f.out[i] != stdout) fclose(f.out[i]);
+        if (f.tmp[i]) { unlink(f.tmp[i]); free(f.tmp[i]); }
+    }
+    pk_index_close(f.so.ix);
+    return status;
+}

@@ -1,0 +1,163 @@
+/* help.c -- `picket help [CMD]`, `picket version`, and the help texts.
+ * The texts here and docs/picket.1 say the same things; keep them in step. */
+#include "cli.h"
+
+#include <string.h>
+
+static const struct help {
+    const char *cmd, *text;
+} helps[] = {
+    {NULL,
+     "usage: picket <command> [options] [args]\n"
+     "\n"
+     "Keep written work out of AI training data, and find it when it was used.\n"
+     "\n"
+     "Registry:\n"
+     "  register    add works (screenplays, prose, code) to the do-not-train registry\n"
+     "  unregister  remove works\n"
+     "  works       list registered works\n"
+     "  compile     build the scan index now (scans rebuild it when needed)\n"
+     "\n"
+     "Finding works:\n"
+     "  scan        find registered works in text files and JSONL corpora\n"
+     "  filter      split a corpus into records to keep and records to drop\n"
+     "  check       show the registered passages reused in one text\n"
+     "\n"
+     "  demo        register the bundled sample works and scan the sample corpus\n"
+     "  help        show help for a command: picket help scan\n"
+     "  version     print the version\n"
+     "\n"
+     "The registry is --db PATH, else $PICKET_DB, else\n"
+     "$XDG_DATA_HOME/picket/registry.db (~/.local/share/picket/registry.db).\n"
+     "Exit status: 0 found or success, 1 nothing found, 2 error.\n"},
+    {"register",
+     "usage: picket register [--db PATH] [--title T] [--author A] [--id ID]\n"
+     "                       [--keep-text] [--lossy] [--k K] [--w W] [--json] FILE...\n"
+     "\n"
+     "Fingerprint each FILE (UTF-8, or UTF-16 with a byte-order mark; '-' reads\n"
+     "stdin; gzip and zstd are read transparently) and store the fingerprints,\n"
+     "the file's SHA-256 and its word count in the registry.  No text is stored\n"
+     "unless --keep-text.  The same content registered twice is stored once.\n"
+     "\n"
+     "  --title T      title (default: the file name); only with one FILE\n"
+     "  --author A     author or rights holder\n"
+     "  --id ID        work id (default: the file name without extension,\n"
+     "                 made unique with a hash suffix); only with one FILE\n"
+     "  --keep-text    also store the text itself\n"
+     "  --lossy        replace invalid UTF-8 instead of refusing the file\n"
+     "  --k K, --w W   fingerprint parameters of a NEW registry (default 8 and\n"
+     "                 18: any shared run of k+w-1 = 25 words is found)\n"
+     "  --json         print one JSON line per file\n"},
+    {"unregister",
+     "usage: picket unregister [--db PATH] ID...\n"
+     "\n"
+     "Remove works and their fingerprints from the registry.\n"},
+    {"works",
+     "usage: picket works [--db PATH] [--json]\n"
+     "\n"
+     "List registered works: id, words, fingerprints, title, author.\n"
+     "  --json   one JSON object per line, with sha256 and dates\n"},
+    {"compile",
+     "usage: picket compile [--db PATH]\n"
+     "\n"
+     "Build the immutable scan index (PATH.pkx) from the registry now.  scan,\n"
+     "filter and check rebuild it by themselves when the registry changed.\n"},
+    {"scan",
+     "usage: picket scan [--db PATH] [--threads N] [--format auto|text|jsonl]\n"
+     "                   [--text-field F] [--id-field F] [--min-words N]\n"
+     "                   [--max-df N] [--lossy] [--quiet] PATH...\n"
+     "\n"
+     "Find registered works in documents.  PATH is a file, a directory (read\n"
+     "recursively, hidden files skipped) or '-' for stdin; gzip and zstd are\n"
+     "read transparently.  Plain text is one document a file; JSONL is one\n"
+     "document a line (the text field, default \"text\", and the id field,\n"
+     "default \"id\").  --format auto goes by the file name (.jsonl .ndjson\n"
+     ".json), else by whether the content starts with '{'.\n"
+     "\n"
+     "Output: one JSON line per (document, work) found, in input order:\n"
+     "  doc, source, line, work, title, matched_words, work_words,\n"
+     "  work_coverage, passages: [{doc_start, doc_end, work_start_word,\n"
+     "  work_end_word, work_start_line, work_end_line, words}]\n"
+     "doc_start and doc_end are byte offsets into the document text as the\n"
+     "input held it (for JSONL, into the decoded string).\n"
+     "\n"
+     "  --threads N     worker threads (default: one per core)\n"
+     "  --min-words N   shortest passage reported, in words (default 25)\n"
+     "  --max-df N      fingerprints found in more than N works are stock\n"
+     "                  phrases and seed nothing (default 10)\n"
+     "  --lossy         replace invalid UTF-8 instead of skipping the document\n"
+     "  --quiet         no summary and no progress line on stderr\n"
+     "\n"
+     "Exit status: 0 when a registered work was found, 1 when none was, 2 on\n"
+     "error, including any record skipped as malformed or unreadable.\n"},
+    {"filter",
+     "usage: picket filter --keep FILE --removed FILE [--db PATH] [--threads N]\n"
+     "                     [--format auto|text|jsonl] [--text-field F]\n"
+     "                     [--id-field F] [--min-words N] [--min-coverage X]\n"
+     "                     [--lossy] [--quiet] PATH...\n"
+     "\n"
+     "The do-not-train filter.  Every input record lands in exactly one output:\n"
+     "  --keep FILE     records with no registered passage, byte for byte\n"
+     "  --removed FILE  one JSON line per dropped record: {\"source\", \"line\",\n"
+     "                  \"doc\", \"reason\": \"registered\"|\"malformed\",\n"
+     "                  \"works\": [{work, title, matched_words, work_coverage}],\n"
+     "                  \"error\", \"record\": the original line as a string}\n"
+     "  --min-coverage X  drop only when some work's coverage is at least X\n"
+     "                    (0..1, default 0: any passage of --min-words)\n"
+     "Outputs are written to temporary files and renamed at the end, so a\n"
+     "failed run leaves no half-written output.  '-' writes to stdout.\n"
+     "The counts printed at the end reconcile: in = kept + removed.\n"
+     "For text inputs, each file is a record and the outputs list paths.\n"
+     "Exit status: 0 success, 2 if any record was malformed or unreadable\n"
+     "(malformed records are in --removed with the error).\n"},
+    {"check",
+     "usage: picket check [--db PATH] [--json] [--min-words N] [--lossy] [FILE|-]\n"
+     "\n"
+     "Check one text (a model's output, a draft, a page) and print each reused\n"
+     "registered passage for a person to read, matched text highlighted on a\n"
+     "terminal, with the work's title, lines and coverage.  Reads stdin when no\n"
+     "FILE is given.  --json prints the findings as scan does.\n"
+     "Exit status: 0 found, 1 clean, 2 error.\n"},
+    {"demo",
+     "usage: picket demo [--sample DIR] [--keep DIR]\n"
+     "\n"
+     "Register the sample works shipped with picket in a fresh registry, scan\n"
+     "the sample corpus (text and JSONL) and print what was found.  The\n"
+     "registry lives in a temporary directory unless --keep DIR is given.\n"},
+    {"help", "usage: picket help [COMMAND]\n"},
+    {"version", "usage: picket version\n"},
+};
+
+int cli_help(const char *cmd, FILE *f)
+{
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
+        if ((cmd == NULL && helps[i].cmd == NULL) || (cmd && helps[i].cmd && strcmp(cmd, helps[i].cmd) == 0)) {
+            fputs(helps[i].text, f);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int cli_usage(const char *cmd)
+{
+    cli_help(cmd, stderr);
+    return EXIT_ERR;
+}
+
+int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) return cli_help(NULL, stdout), 0;
+    if (cli_help(argv[1], stdout) != 0) return cli_error("no help for '%s': not a command", argv[1]);
+    return 0;
+}
+
+int cmd_version(int argc, char **argv)
+{
+    PK_UNUSED(argc);
+    PK_UNUSED(argv);
+    pk_params p;
+    pk_params_default(&p);
+    printf("picket %s (fingerprint scheme %u, default k=%u w=%u)\n", pk_version(), p.scheme, p.k, p.w);
+    return 0;
+}

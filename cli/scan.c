@@ -1,0 +1,140 @@
+/* scan.c -- `picket scan`: find registered works in corpora.
+ * Also holds the option parsing and progress line shared with filter. */
+#include "cli.h"
+#include "scanopts.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int scanopts_parse(scanopts *so, int argc, char **argv, const char *cmd, const struct option *extra,
+                   int (*on_extra)(int c, const char *arg, void *ud), void *ud)
+{
+    static const struct option base[] = {
+        {"db", required_argument, NULL, 'd'},         {"threads", required_argument, NULL, 'T'},
+        {"format", required_argument, NULL, 'f'},     {"text-field", required_argument, NULL, 'x'},
+        {"id-field", required_argument, NULL, 'I'},   {"min-words", required_argument, NULL, 'm'},
+        {"max-df", required_argument, NULL, 'D'},     {"lossy", no_argument, NULL, 'L'},
+        {"quiet", no_argument, NULL, 'q'},            {"no-progress", no_argument, NULL, 'P'},
+    };
+    struct option all[32];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) all[n++] = base[i];
+    for (size_t i = 0; extra && extra[i].name && n < 31; i++) all[n++] = extra[i];
+    memset(&all[n], 0, sizeof all[n]);
+    memset(so, 0, sizeof *so);
+    pk_corpus_opts_default(&so->co);
+    so->co.threads = 0;
+    so->progress = isatty(2);
+    int c;
+    long v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", all, NULL)) != -1) {
+        switch (c) {
+        case 'd': so->db = optarg; break;
+        case 'T': if ((v = cli_num("--threads", optarg, 1, 256)) < 0) return -1; so->co.threads = (int)v; break;
+        case 'f':
+            if (strcmp(optarg, "auto") == 0) so->co.format = PK_FMT_AUTO;
+            else if (strcmp(optarg, "text") == 0) so->co.format = PK_FMT_TEXT;
+            else if (strcmp(optarg, "jsonl") == 0) so->co.format = PK_FMT_JSONL;
+            else { cli_error("--format: expected auto, text or jsonl, got '%s'", optarg); return -1; }
+            break;
+        case 'x': so->co.text_field = optarg; break;
+        case 'I': so->co.id_field = optarg; break;
+        case 'm': if ((v = cli_num("--min-words", optarg, 1, 1000000)) < 0) return -1; so->co.scan.min_words = (uint32_t)v; break;
+        case 'D': if ((v = cli_num("--max-df", optarg, 1, 100000000)) < 0) return -1; so->co.scan.max_df = (uint32_t)v; break;
+        case 'L': so->co.scan.tok_flags |= PK_TOK_LOSSY; break;
+        case 'q': so->quiet = 1; so->progress = 0; break;
+        case 'P': so->progress = 0; break;
+        case '?': cli_usage(cmd); return -1;
+        default:
+            if (!on_extra || on_extra(c, optarg, ud) != 0) { cli_usage(cmd); return -1; }
+        }
+    }
+    if (optind >= argc) { cli_usage(cmd); return -1; }
+    so->paths = argv + optind;
+    so->npaths = (size_t)(argc - optind);
+    const char *path = cli_db_path(so->db, 0);
+    if (!path) return -1;
+    pk_error e;
+    memset(&e, 0, sizeof e);
+    if (pk_index_open(&so->ix, path, &e)) { cli_perror(&e); return -1; }
+    so->t0 = cli_now();
+    return 0;
+}
+
+void scanopts_progress(scanopts *so, const pk_sink *s, int final)
+{
+    so->docs += s->docs;
+    so->bytes += s->bytes;
+    if (!so->progress) return;
+    double now = cli_now();
+    if (!final && now - so->last < 0.2) return;
+    so->last = now;
+    char b[32];
+    double dt = now - so->t0;
+    fprintf(stderr, "\r\033[K%s, %llu docs, %llu findings, %.1f MB/s", cli_bytes((double)so->bytes, b),
+            (unsigned long long)so->docs, (unsigned long long)so->findings, dt > 0 ? (double)so->bytes / dt / 1e6 : 0.0);
+    if (final) fputs("\r\033[K", stderr);
+}
+
+void scanopts_summary(scanopts *so, const pk_corpus_stats *st, const char *extra)
+{
+    if (so->progress) scanopts_progress(so, &(pk_sink){0}, 1);
+    if (so->quiet) return;
+    double dt = cli_now() - so->t0;
+    char b[32];
+    fprintf(stderr, "picket: %llu files, %llu documents, %s in %.2f s (%.1f MB/s); %llu findings in %llu documents; %llu skipped%s%s\n",
+            (unsigned long long)st->files, (unsigned long long)st->docs, cli_bytes((double)st->bytes, b), dt,
+            dt > 0 ? (double)st->bytes / dt / 1e6 : 0.0, (unsigned long long)st->findings,
+            (unsigned long long)so->docs_found, (unsigned long long)st->errors, extra ? "; " : "", extra ? extra : "");
+}
+
+/* ---- scan ------------------------------------------------------------------- */
+
+static int scan_record(const pk_record *rec, pk_sink *sink, void *ud)
+{
+    scanopts *so = ud;
+    if (rec->error) {
+        pk_buf_printf(&sink->out[2], "picket: %s (skipped)\n", rec->errmsg);
+        return 0;
+    }
+    if (rec->nfindings) sink->n[0]++;
+    for (size_t i = 0; i < rec->nfindings; i++)
+        if (cli_finding_json(&sink->out[0], so->ix, rec, &rec->findings[i])) return PK_ENOMEM;
+    return 0;
+}
+
+static int scan_flush(pk_sink *sink, void *ud)
+{
+    scanopts *so = ud;
+    so->findings += sink->findings;
+    so->docs_found += sink->n[0];
+    if (sink->out[2].len) {
+        if (so->progress) fputs("\r\033[K", stderr);
+        fwrite(sink->out[2].data, 1, sink->out[2].len, stderr);
+    }
+    if (sink->out[0].len && fwrite(sink->out[0].data, 1, sink->out[0].len, stdout) != sink->out[0].len)
+        return PK_EIO;
+    scanopts_progress(so, sink, 0);
+    return 0;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    scanopts so;
+    if (scanopts_parse(&so, argc, argv, "scan", NULL, NULL, NULL) != 0) return EXIT_ERR;
+    so.co.record = scan_record;
+    so.co.flush = scan_flush;
+    so.co.ud = &so;
+    pk_corpus_stats st;
+    pk_error e;
+    memset(&e, 0, sizeof e);
+    int rc = pk_corpus_scan(so.ix, so.paths, so.npaths, &so.co, &st, &e);
+    if (fflush(stdout) != 0 && !rc) rc = pk_fail(&e, PK_EIO, "stdout: write failed");
+    scanopts_summary(&so, &st, NULL);
+    pk_index_close(so.ix);
+    if (rc) return cli_perror(&e);
+    if (st.errors) return EXIT_ERR;
+    return st.findings ? EXIT_FOUND : EXIT_NONE;
+}

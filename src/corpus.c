@@ -1,0 +1,566 @@
+/* corpus.c -- scan many documents on many threads, in input order.
+ *
+ * The calling thread walks the inputs and cuts them into jobs: a whole
+ * text file, or a chunk of about 1 MiB of whole JSONL lines.  Workers,
+ * each with its own scanner, turn a job's records into output in the
+ * job's sink through the record callback.  The calling thread hands
+ * finished jobs to the flush callback strictly in the order they were
+ * made, so output is the same whatever the number of threads.  At most
+ * 2 * threads + 2 jobs are in flight, which bounds memory to about that
+ * many chunks (or text files).
+ *
+ * Errors in one record (malformed JSON, no text field, invalid UTF-8) are
+ * reported through the record callback with rec->error set, and the scan
+ * goes on.  A file that cannot be read, or a compressed stream that ends
+ * early, is reported the same way with line 0, after the records that
+ * were read from it. */
+#include "pk.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CHUNK_TARGET ((size_t)1 << 20)
+#define MAX_LINE ((size_t)256 << 20)
+
+enum { JOB_TEXT, JOB_JSONL, JOB_ERROR };
+
+typedef struct job {
+    uint64_t seq;
+    int kind;
+    const char *path;
+    uint64_t first_line;
+    pk_buf data;
+    int errcode;
+    char errmsg[1024];
+    pk_sink sink;
+    int done;
+    int rc; /* a callback's failure */
+    struct job *next;  /* work queue */
+    struct job *fnext; /* flush order */
+} job;
+
+typedef struct run {
+    const pk_index *ix;
+    const pk_corpus_opts *o;
+    pk_corpus_stats *stats;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv, done_cv;
+    job *queue_head, *queue_tail; /* waiting for a worker */
+    job *fifo_head, *fifo_tail;   /* every job in flight, in seq order */
+    size_t inflight, max_inflight;
+    uint64_t seq;
+    int stop;
+    int failed;
+    char **paths; /* owned copies of the walked file names */
+    size_t npaths, pathcap;
+} run;
+
+void pk_corpus_opts_default(pk_corpus_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->threads = 1;
+    o->format = PK_FMT_AUTO;
+    o->text_field = "text";
+    o->id_field = "id";
+    o->max_doc = (size_t)1 << 30;
+    pk_scan_opts_default(&o->scan);
+}
+
+static void sink_init(pk_sink *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < 3; i++) pk_buf_init(&s->out[i], 0);
+}
+
+static void sink_free(pk_sink *s)
+{
+    for (int i = 0; i < 3; i++) pk_buf_free(&s->out[i]);
+}
+
+static void job_free(job *j)
+{
+    if (!j) return;
+    pk_buf_free(&j->data);
+    sink_free(&j->sink);
+    free(j);
+}
+
+static job *job_new(run *r, int kind, const char *path)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j) return NULL;
+    j->kind = kind;
+    j->path = path;
+    pk_buf_init(&j->data, r->o->max_doc);
+    sink_init(&j->sink);
+    return j;
+}
+
+/* ---- workers -------------------------------------------------------------- */
+
+static int emit(run *r, job *j, pk_record *rec)
+{
+    j->sink.docs++;
+    j->sink.bytes += rec->text_len;
+    if (rec->error) j->sink.errors++;
+    j->sink.findings += rec->nfindings;
+    return r->o->record(rec, &j->sink, r->o->ud);
+}
+
+static int do_text(run *r, job *j, pk_scanner *sc)
+{
+    pk_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.path = j->path;
+    rec.id = j->path;
+    rec.id_len = strlen(j->path);
+    rec.text = j->data.data ? j->data.data : "";
+    rec.text_len = j->data.len;
+    pk_error e;
+    pk_finding *f = NULL;
+    size_t nf = 0;
+    int rc = pk_scan_text(sc, rec.text, rec.text_len, &f, &nf, &e);
+    if (rc) {
+        if (rc == PK_ENOMEM) return rc;
+        pk_error_prefix(&e, "%s", j->path);
+        rec.error = rc;
+        rec.errmsg = e.msg;
+    } else {
+        rec.findings = f;
+        rec.nfindings = nf;
+    }
+    return emit(r, j, &rec);
+}
+
+static int do_jsonl(run *r, job *j, pk_scanner *sc)
+{
+    pk_buf text, id, idbuf;
+    pk_buf_init(&text, 0);
+    pk_buf_init(&id, 0);
+    pk_buf_init(&idbuf, 0);
+    int rc = 0;
+    const char *p = j->data.data, *end = j->data.data + j->data.len;
+    uint64_t line = j->first_line;
+    for (; p && p < end; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        size_t len = (size_t)(le - p);
+        const char *next = nl ? nl + 1 : end;
+        size_t blank = 0;
+        while (blank < len && (p[blank] == ' ' || p[blank] == '\t' || p[blank] == '\r')) blank++;
+        if (blank == len) { j->sink.blank++; p = next; continue; }
+
+        pk_record rec;
+        memset(&rec, 0, sizeof rec);
+        pk_error e;
+        rec.path = j->path;
+        rec.line = line;
+        rec.raw = p;
+        rec.raw_len = len;
+        bool has_id = false;
+        size_t off = 0;
+        const char *why = NULL;
+        int x = pk_jsonl_extract(p, len, r->o->text_field, r->o->id_field, &text, &id, &has_id, &off, &why);
+        pk_buf_reset(&idbuf);
+        if (x == 0 && has_id) {
+            rec.id = id.data ? id.data : "";
+            rec.id_len = id.len;
+            rec.id_is_string = 1; /* refined below */
+        } else {
+            if (pk_buf_printf(&idbuf, "%s:%llu", j->path, (unsigned long long)line)) { rc = PK_ENOMEM; break; }
+            rec.id = idbuf.data;
+            rec.id_len = idbuf.len;
+        }
+        if (x == PK_EFORMAT) {
+            rec.error = x;
+            pk_fail(&e, x, "%s:%llu: malformed JSON at byte %zu: %s", j->path, (unsigned long long)line, off, why);
+            rec.errmsg = e.msg;
+        } else if (x == PK_ENOTFOUND) {
+            rec.error = x;
+            pk_fail(&e, x, "%s:%llu: %s", j->path, (unsigned long long)line, why ? why : "no text field");
+            rec.errmsg = e.msg;
+        } else if (x) {
+            rc = x;
+            break;
+        } else {
+            rec.text = text.data ? text.data : "";
+            rec.text_len = text.len;
+            pk_finding *f = NULL;
+            size_t nf = 0;
+            int s = pk_scan_text(sc, rec.text, rec.text_len, &f, &nf, &e);
+            if (s == PK_ENOMEM) { rc = s; break; }
+            if (s) {
+                pk_error_prefix(&e, "%s:%llu: field \"%s\"", j->path, (unsigned long long)line, r->o->text_field);
+                rec.error = s;
+                rec.errmsg = e.msg;
+            } else {
+                rec.findings = f;
+                rec.nfindings = nf;
+            }
+        }
+        if ((rc = emit(r, j, &rec))) break;
+        p = next;
+    }
+    pk_buf_free(&text);
+    pk_buf_free(&id);
+    pk_buf_free(&idbuf);
+    return rc;
+}
+
+static int do_error(run *r, job *j)
+{
+    pk_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.path = j->path;
+    rec.id = j->path;
+    rec.id_len = strlen(j->path);
+    rec.error = j->errcode;
+    rec.errmsg = j->errmsg;
+    j->sink.errors++;
+    return r->o->record(&rec, &j->sink, r->o->ud);
+}
+
+static int process(run *r, job *j, pk_scanner *sc)
+{
+    switch (j->kind) {
+    case JOB_TEXT: return do_text(r, j, sc);
+    case JOB_JSONL: return do_jsonl(r, j, sc);
+    default: return do_error(r, j);
+    }
+}
+
+typedef struct worker {
+    run *r;
+    pk_scanner *sc;
+    pthread_t th;
+} worker;
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    run *r = w->r;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (!r->queue_head && !r->stop) pthread_cond_wait(&r->work_cv, &r->mu);
+        if (!r->queue_head) break;
+        job *j = r->queue_head;
+        r->queue_head = j->next;
+        if (!r->queue_head) r->queue_tail = NULL;
+        j->next = NULL;
+        pthread_mutex_unlock(&r->mu);
+        int rc = process(r, j, w->sc);
+        pthread_mutex_lock(&r->mu);
+        j->rc = rc;
+        j->done = 1;
+        pthread_cond_broadcast(&r->done_cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* ---- the calling thread ----------------------------------------------------- */
+
+/* Flush finished jobs at the head of the FIFO.  Called with r->mu held. */
+static int flush_ready(run *r)
+{
+    int rc = 0;
+    while (r->fifo_head && r->fifo_head->done) {
+        job *j = r->fifo_head;
+        r->fifo_head = j->fnext;
+        if (!r->fifo_head) r->fifo_tail = NULL;
+        r->inflight--;
+        pthread_mutex_unlock(&r->mu);
+        if (j->rc) rc = j->rc;
+        if (!rc) {
+            r->stats->docs += j->sink.docs;
+            r->stats->bytes += j->sink.bytes;
+            r->stats->findings += j->sink.findings;
+            r->stats->errors += j->sink.errors;
+            r->stats->blank_lines += j->sink.blank;
+            rc = r->o->flush(&j->sink, r->o->ud);
+        }
+        job_free(j);
+        pthread_mutex_lock(&r->mu);
+        if (rc) { r->failed = rc; break; }
+    }
+    return rc;
+}
+
+static int submit(run *r, job *j, worker *ws, int nthreads)
+{
+    j->seq = r->seq++;
+    if (nthreads <= 1) {
+        j->rc = process(r, j, ws[0].sc);
+        j->done = 1;
+        int rc = j->rc;
+        if (!rc) {
+            r->stats->docs += j->sink.docs;
+            r->stats->bytes += j->sink.bytes;
+            r->stats->findings += j->sink.findings;
+            r->stats->errors += j->sink.errors;
+            r->stats->blank_lines += j->sink.blank;
+            rc = r->o->flush(&j->sink, r->o->ud);
+        }
+        job_free(j);
+        return rc;
+    }
+    pthread_mutex_lock(&r->mu);
+    while (r->inflight >= r->max_inflight && !r->failed) {
+        if (r->fifo_head && r->fifo_head->done) {
+            flush_ready(r);
+            continue;
+        }
+        pthread_cond_wait(&r->done_cv, &r->mu);
+    }
+    if (r->failed) {
+        int rc = r->failed;
+        pthread_mutex_unlock(&r->mu);
+        job_free(j);
+        return rc;
+    }
+    j->fnext = NULL;
+    if (r->fifo_tail) r->fifo_tail->fnext = j; else r->fifo_head = j;
+    r->fifo_tail = j;
+    r->inflight++;
+    if (r->queue_tail) r->queue_tail->next = j; else r->queue_head = j;
+    r->queue_tail = j;
+    pthread_cond_signal(&r->work_cv);
+    int rc = flush_ready(r);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+static int submit_error(run *r, const char *path, pk_error *e, worker *ws, int nthreads)
+{
+    job *j = job_new(r, JOB_ERROR, path);
+    if (!j) return PK_ENOMEM;
+    j->errcode = e->code ? e->code : PK_EIO;
+    snprintf(j->errmsg, sizeof j->errmsg, "%s", e->msg);
+    return submit(r, j, ws, nthreads);
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+/* Format from the file name, ignoring a compression suffix; 0 if unknown. */
+static int format_by_name(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    const char *z[] = {".gz", ".zst", ".zstd"};
+    for (int i = 0; i < 3; i++)
+        if (has_suffix(tmp, z[i])) { tmp[strlen(tmp) - strlen(z[i])] = 0; break; }
+    if (has_suffix(tmp, ".jsonl") || has_suffix(tmp, ".ndjson") || has_suffix(tmp, ".json")) return PK_FMT_JSONL;
+    if (has_suffix(tmp, ".txt") || has_suffix(tmp, ".text") || has_suffix(tmp, ".md")) return PK_FMT_TEXT;
+    return 0;
+}
+
+static int scan_file(run *r, const char *path, worker *ws, int nthreads)
+{
+    pk_error e;
+    memset(&e, 0, sizeof e);
+    pk_source *src = NULL;
+    pk_lines *ln = NULL;
+    int rc = 0;
+    r->stats->files++;
+    if ((rc = pk_source_open(&src, path, &e))) { rc = 0; goto error; }
+    int fmt = r->o->format;
+    if (fmt == PK_FMT_AUTO) fmt = format_by_name(path);
+    if (fmt == PK_FMT_AUTO) {
+        const char *p;
+        size_t n;
+        if ((rc = pk_source_peek(src, 4096, &p, &n, &e))) { rc = 0; goto error; }
+        size_t i = 0;
+        if (n >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) i = 3;
+        while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+        fmt = (i < n && p[i] == '{') ? PK_FMT_JSONL : PK_FMT_TEXT;
+    }
+    if (fmt == PK_FMT_TEXT) {
+        job *j = job_new(r, JOB_TEXT, path);
+        if (!j) { rc = PK_ENOMEM; goto done; }
+        for (;;) {
+            if (pk_buf_reserve(&j->data, 1 << 20)) {
+                job_free(j);
+                pk_fail(&e, PK_ETOOBIG, "%s: document larger than %zu bytes", path, r->o->max_doc);
+                goto error;
+            }
+            size_t got;
+            if ((rc = pk_source_read(src, j->data.data + j->data.len, j->data.cap - j->data.len - 1, &got, &e))) {
+                job_free(j);
+                rc = 0;
+                goto error;
+            }
+            if (!got) break;
+            j->data.len += got;
+            j->data.data[j->data.len] = 0;
+        }
+        rc = submit(r, j, ws, nthreads);
+        goto done;
+    }
+    if ((rc = pk_lines_open(&ln, src, MAX_LINE, &e))) goto done;
+    for (;;) {
+        job *j = job_new(r, JOB_JSONL, path);
+        if (!j) { rc = PK_ENOMEM; goto done; }
+        uint64_t first = 0;
+        if ((rc = pk_lines_chunk(ln, &j->data, CHUNK_TARGET, &first, &e))) {
+            job_free(j);
+            if (rc == PK_ENOMEM) goto done;
+            rc = 0;
+            goto error;
+        }
+        if (!j->data.len) { job_free(j); break; }
+        j->first_line = first;
+        if ((rc = submit(r, j, ws, nthreads))) goto done;
+    }
+    goto done;
+error:
+    rc = submit_error(r, path, &e, ws, nthreads);
+done:
+    pk_lines_close(ln);
+    pk_source_close(src);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int keep_path(run *r, char *p)
+{
+    if (r->npaths == r->pathcap) {
+        size_t nc = r->pathcap ? 2 * r->pathcap : 64;
+        char **np = realloc(r->paths, nc * sizeof *np);
+        if (!np) return PK_ENOMEM;
+        r->paths = np;
+        r->pathcap = nc;
+    }
+    r->paths[r->npaths++] = p;
+    return 0;
+}
+
+static int walk(run *r, const char *path, worker *ws, int nthreads, int depth)
+{
+    struct stat st;
+    pk_error e;
+    if (strcmp(path, "-") == 0) return scan_file(r, path, ws, nthreads);
+    if (stat(path, &st) != 0) {
+        pk_fail(&e, PK_EIO, "%s: %s", path, strerror(errno));
+        r->stats->files++;
+        return submit_error(r, path, &e, ws, nthreads);
+    }
+    if (!S_ISDIR(st.st_mode)) return scan_file(r, path, ws, nthreads);
+    if (depth > 64) return 0;
+    DIR *d = opendir(path);
+    if (!d) {
+        pk_fail(&e, PK_EIO, "%s: %s", path, strerror(errno));
+        return submit_error(r, path, &e, ws, nthreads);
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.') continue; /* hidden files, like ripgrep */
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn) { rc = PK_ENOMEM; break; }
+            names = nn;
+        }
+        size_t l = strlen(path) + strlen(de->d_name) + 2;
+        names[n] = malloc(l);
+        if (!names[n]) { rc = PK_ENOMEM; break; }
+        snprintf(names[n], l, "%s%s%s", path, has_suffix(path, "/") ? "" : "/", de->d_name);
+        n++;
+    }
+    closedir(d);
+    if (!rc) qsort(names, n, sizeof *names, cmp_str);
+    size_t i = 0;
+    for (; i < n && !rc; i++) {
+        struct stat es;
+        if (lstat(names[i], &es) != 0 || S_ISLNK(es.st_mode)) {
+            /* follow links to files, never to directories (no loops) */
+            if (stat(names[i], &es) != 0 || S_ISDIR(es.st_mode)) { free(names[i]); continue; }
+        }
+        if (!S_ISDIR(es.st_mode) && !S_ISREG(es.st_mode)) { free(names[i]); continue; }
+        if ((rc = keep_path(r, names[i]))) { free(names[i]); break; }
+        rc = walk(r, names[i], ws, nthreads, depth + 1);
+    }
+    for (; i < n; i++) free(names[i]);
+    free(names);
+    return rc;
+}
+
+int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const pk_corpus_opts *o,
+                   pk_corpus_stats *stats, pk_error *err)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    memset(stats, 0, sizeof *stats);
+    r.ix = ix;
+    r.o = o;
+    r.stats = stats;
+    int nthreads = o->threads;
+    if (nthreads <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        nthreads = c > 0 ? (int)c : 1;
+    }
+    if (nthreads > 256) nthreads = 256;
+    r.max_inflight = 2 * (size_t)nthreads + 2;
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.work_cv, NULL);
+    pthread_cond_init(&r.done_cv, NULL);
+    worker *ws = calloc((size_t)nthreads, sizeof *ws);
+    int rc = 0, started = 0;
+    if (!ws) { rc = PK_ENOMEM; goto done; }
+    for (int i = 0; i < nthreads; i++) {
+        ws[i].r = &r;
+        if ((rc = pk_scanner_new(&ws[i].sc, ix, &o->scan, err))) goto done;
+    }
+    if (nthreads > 1) {
+        for (; started < nthreads; started++)
+            if (pthread_create(&ws[started].th, NULL, worker_main, &ws[started]) != 0) {
+                rc = pk_fail(err, PK_EINTERNAL, "cannot start threads");
+                goto done;
+            }
+    }
+    for (size_t i = 0; i < npaths && !rc; i++) rc = walk(&r, paths[i], ws, nthreads, 0);
+done:
+    if (nthreads > 1 && ws) {
+        pthread_mutex_lock(&r.mu);
+        while (r.fifo_head && !r.failed) {
+            if (r.fifo_head->done) { int f = flush_ready(&r); if (f && !rc) rc = f; continue; }
+            pthread_cond_wait(&r.done_cv, &r.mu);
+        }
+        r.stop = 1;
+        pthread_cond_broadcast(&r.work_cv);
+        pthread_mutex_unlock(&r.mu);
+        for (int i = 0; i < started; i++) pthread_join(ws[i].th, NULL);
+        /* After a failure, jobs may remain: free them unflushed. */
+        while (r.fifo_head) {
+            job *j = r.fifo_head;
+            r.fifo_head = j->fnext;
+            job_free(j);
+        }
+        if (!rc && r.failed) rc = r.failed;
+    }
+    if (ws)
+        for (int i = 0; i < nthreads; i++) pk_scanner_free(ws[i].sc);
+    free(ws);
+    for (size_t i = 0; i < r.npaths; i++) free(r.paths[i]);
+    free(r.paths);
+    pthread_mutex_destroy(&r.mu);
+    pthread_cond_destroy(&r.work_cv);
+    pthread_cond_destroy(&r.done_cv);
+    if (rc && err && !err->msg[0]) pk_fail(err, rc, "%s", pk_strerror(rc));
+    return rc;
+}

@@ -1,0 +1,501 @@
+/* jsonl.c -- pull the text and id members out of one JSONL record.
+ *
+ * Why a hand-written scanner and not a JSON library: scan must read
+ * 400+ MB/s of JSONL, and a DOM parser such as jansson manages about
+ * 0.1-0.3 GB/s because it allocates a node per value, hashes every key and
+ * copies every string.  Here nothing is built: one left-to-right pass
+ * validates the whole line against RFC 8259 and copies out only the two
+ * top-level members asked for (bench/jsonl_vs_jansson.c measures the
+ * difference; see the numbers there).
+ *
+ * The hot loop is the inside of a long string.  It stops only at '"',
+ * '\\', a control byte (< 0x20, an error) or a non-ASCII byte (whose UTF-8
+ * is then checked by a scalar decoder); SSE2 finds those 16 bytes at a time
+ * with one signed compare covering both < 0x20 and >= 0x80.  Unescaped
+ * runs are copied with one memcpy each, so the text of an English record
+ * costs about one pass over it.  The output buffer is reserved once per
+ * string for the rest of the line (unescaping never grows a string), so
+ * the copy loop checks a bound but never reallocates.
+ *
+ * Invariants and choices:
+ *   - the whole line is validated even after both members were found; a
+ *     record that jansson would reject is rejected here too, except that
+ *     lone surrogate escapes become U+FFFD (jansson refuses them) and
+ *     numbers of any size are accepted (jansson refuses overflow);
+ *   - nesting deeper than MAX_DEPTH is an error (the recursion is bounded);
+ *   - err_off is the offset of the first byte at which the line can no
+ *     longer be valid JSON (len when it ends too early), except for invalid
+ *     UTF-8, where it is the first byte of the bad sequence;
+ *   - keys are compared after unescaping, so "t\u0065xt" is "text"; a key
+ *     seen twice: the last occurrence wins. */
+#include "pk.h"
+
+#include <string.h>
+
+#if defined(__SSE2__) && !defined(PK_JSONL_NO_SIMD)
+#include <emmintrin.h>
+#define HAVE_SSE2 1
+#endif
+
+#define MAX_DEPTH 512
+
+typedef struct scan {
+    const unsigned char *s;
+    size_t n;
+    size_t i;          /* next byte to look at */
+    int rc;            /* first error */
+    size_t err_off;
+    const char *why;
+} scan;
+
+/* What the top-level object is searched for. */
+typedef struct want {
+    const char *text_key, *id_key;
+    size_t text_klen, id_klen;
+    pk_buf *text, *id;
+    int text_state;    /* 0 absent, 1 string, 2 not a string */
+    bool id_ok;        /* id holds a usable value */
+    pk_buf key;        /* scratch for keys written with escapes */
+} want;
+
+static int fail_rc(scan *x, int rc, size_t off, const char *why)
+{
+    x->rc = rc;
+    x->err_off = off;
+    x->why = why;
+    return rc;
+}
+
+static int fail_at(scan *x, size_t off, const char *why)
+{
+    return fail_rc(x, PK_EFORMAT, off, why);
+}
+
+/* Fail at the current byte, or say the input ended early. */
+static int fail_here(scan *x, const char *why)
+{
+    if (x->i >= x->n) return fail_at(x, x->n, "unexpected end of input");
+    return fail_at(x, x->i, why);
+}
+
+static inline void skip_ws(scan *x)
+{
+    while (x->i < x->n) {
+        unsigned char c = x->s[x->i];
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t') break;
+        x->i++;
+    }
+}
+
+/* Index of the first byte in s[i..n) that is '"', '\\', < 0x20 or >= 0x80;
+ * n if none. */
+static inline size_t plain_end(const unsigned char *s, size_t i, size_t n)
+{
+#ifdef HAVE_SSE2
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
+    while (n - i >= 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16));
+        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" catches
+         * control bytes and non-ASCII at once */
+        __m128i ma = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, q), _mm_cmpeq_epi8(a, bs)),
+                                  _mm_cmplt_epi8(a, sp));
+        __m128i mb = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, q), _mm_cmpeq_epi8(b, bs)),
+                                  _mm_cmplt_epi8(b, sp));
+        unsigned m = (unsigned)_mm_movemask_epi8(ma) | ((unsigned)_mm_movemask_epi8(mb) << 16);
+        if (m) return i + (size_t)__builtin_ctz(m);
+        i += 32;
+    }
+    if (n - i >= 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i ma = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, q), _mm_cmpeq_epi8(a, bs)),
+                                  _mm_cmplt_epi8(a, sp));
+        unsigned m = (unsigned)_mm_movemask_epi8(ma);
+        if (m) return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#else
+    /* SWAR: a word holds a special byte iff one of these masks is set. */
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (n - i >= 8) {
+        uint64_t v;
+        memcpy(&v, s + i, 8);
+        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+        uint64_t m = (v & high) | ((v - ones * 0x20) & ~v & high) |
+                     ((q - ones) & ~q & high) | ((b - ones) & ~b & high);
+        if (m) break;
+        i += 8;
+    }
+#endif
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+        i++;
+    }
+    return i;
+}
+
+/* Length of the valid UTF-8 sequence at s[0..n) (s[0] >= 0x80), 0 if
+ * invalid: overlong forms, surrogates and code points past U+10FFFF are
+ * refused, as RFC 3629 says. */
+static inline size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0xC2) return 0;
+    if (c < 0xE0) return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+    if (c < 0xF0) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+        if (c == 0xE0 && s[1] < 0xA0) return 0;
+        if (c == 0xED && s[1] >= 0xA0) return 0;
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && s[1] < 0x90) return 0;
+        if (c == 0xF4 && s[1] >= 0x90) return 0;
+        return 4;
+    }
+    return 0;
+}
+
+/* Append k bytes to out, which has room reserved up to lim bytes. */
+static inline int put(scan *x, pk_buf *out, size_t lim, const void *p, size_t k, size_t off)
+{
+    if (k > lim - out->len) return fail_rc(x, PK_ETOOBIG, off, "string too large");
+    memcpy(out->data + out->len, p, k);
+    out->len += k;
+    return 0;
+}
+
+static int hexval(unsigned c)
+{
+    if (c - '0' < 10) return (int)(c - '0');
+    c |= 0x20;
+    if (c - 'a' < 6) return (int)(c - 'a' + 10);
+    return -1;
+}
+
+/* Four hex digits at s[i..); returns false and sets *bad_off if not. */
+static bool hex4(const unsigned char *s, size_t i, size_t n, unsigned *cp, size_t *bad_off)
+{
+    unsigned v = 0;
+    for (size_t k = 0; k < 4; k++) {
+        if (i + k >= n) { *bad_off = n; return false; }
+        int h = hexval(s[i + k]);
+        if (h < 0) { *bad_off = i + k; return false; }
+        v = v << 4 | (unsigned)h;
+    }
+    *cp = v;
+    return true;
+}
+
+static size_t utf8_put(unsigned cp, unsigned char *o)
+{
+    if (cp < 0x80) { o[0] = (unsigned char)cp; return 1; }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | cp >> 6);
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | cp >> 12);
+        o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | cp >> 18);
+    o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* The escape whose backslash is at s[i]: validate it, append its bytes to
+ * out (if any), and set *next past it. */
+static int escape(scan *x, size_t i, pk_buf *out, size_t lim, size_t *next)
+{
+    const unsigned char *s = x->s;
+    size_t n = x->n;
+    if (i + 1 >= n) return fail_at(x, n, "unterminated string");
+    unsigned char ch;
+    switch (s[i + 1]) {
+    case '"': ch = '"'; break;
+    case '\\': ch = '\\'; break;
+    case '/': ch = '/'; break;
+    case 'b': ch = '\b'; break;
+    case 'f': ch = '\f'; break;
+    case 'n': ch = '\n'; break;
+    case 'r': ch = '\r'; break;
+    case 't': ch = '\t'; break;
+    case 'u': {
+        unsigned cp, lo;
+        size_t bad_off;
+        if (!hex4(s, i + 2, n, &cp, &bad_off)) return fail_at(x, bad_off, "invalid \\u escape");
+        i += 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            /* A pair only if a low surrogate escape follows; otherwise the
+             * high one is lone and the next escape is read on its own. */
+            if (i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u' && hex4(s, i + 2, n, &lo, &bad_off) &&
+                lo >= 0xDC00 && lo <= 0xDFFF) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                i += 6;
+            } else {
+                cp = 0xFFFD;
+            }
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            cp = 0xFFFD;
+        }
+        *next = i;
+        if (!out) return 0;
+        unsigned char u[4];
+        return put(x, out, lim, u, utf8_put(cp, u), i);
+    }
+    default: return fail_at(x, i + 1, "invalid escape");
+    }
+    *next = i + 2;
+    return out ? put(x, out, lim, &ch, 1, i) : 0;
+}
+
+/* The string whose opening quote is at x->i: validate it and leave x->i
+ * past the closing quote.  With out, append the unescaped bytes (at most
+ * up to lim in all; the caller reserved that much).  *had_esc, if given,
+ * says whether a backslash was seen. */
+static int scan_string(scan *x, pk_buf *out, size_t lim, bool *had_esc)
+{
+    const unsigned char *s = x->s;
+    size_t n = x->n, i = x->i + 1, run = i;
+    for (;;) {
+        i = plain_end(s, i, n);
+        if (i >= n) return fail_at(x, n, "unterminated string");
+        unsigned char c = s[i];
+        if (c == '"') {
+            if (out && i > run && put(x, out, lim, s + run, i - run, run)) return x->rc;
+            x->i = i + 1;
+            return 0;
+        }
+        if (c >= 0x80) {
+            /* Non-ASCII text tends to come in runs: stay here for them. */
+            do {
+                size_t l = utf8_len(s + i, n - i);
+                if (!l) return fail_at(x, i, "invalid UTF-8 in string");
+                i += l;
+            } while (i < n && s[i] >= 0x80);
+            continue;
+        }
+        if (c < 0x20) return fail_at(x, i, "control character in string");
+        if (had_esc) *had_esc = true;
+        if (out && i > run && put(x, out, lim, s + run, i - run, run)) return x->rc;
+        if (escape(x, i, out, lim, &i)) return x->rc;
+        run = i;
+    }
+}
+
+/* Unescape the string at x->i into out (reset first). */
+static int extract_string(scan *x, pk_buf *out)
+{
+    pk_buf_reset(out);
+    /* Unescaping never makes a string longer, so the rest of the line is
+     * always enough room. */
+    size_t lim = PK_MIN(x->n - x->i, out->max);
+    int rc = pk_buf_reserve(out, lim);
+    if (rc) return fail_rc(x, rc, x->i, rc == PK_ENOMEM ? "out of memory" : "string too large");
+    rc = scan_string(x, out, lim, NULL);
+    out->data[out->len] = 0;
+    return rc;
+}
+
+static int literal(scan *x, const char *lit, size_t k)
+{
+    for (size_t j = 0; j < k; j++) {
+        if (x->i + j >= x->n) return fail_at(x, x->n, "unexpected end of input");
+        if (x->s[x->i + j] != (unsigned char)lit[j]) return fail_at(x, x->i + j, "invalid literal");
+    }
+    x->i += k;
+    return 0;
+}
+
+static inline bool is_digit(const scan *x)
+{
+    return x->i < x->n && (unsigned)x->s[x->i] - (unsigned)'0' < 10u;
+}
+
+/* number = [ minus ] int [ frac ] [ exp ] */
+static int number(scan *x)
+{
+    if (x->s[x->i] == '-') x->i++;
+    if (!is_digit(x)) return fail_here(x, "invalid number");
+    if (x->s[x->i++] != '0')
+        while (is_digit(x)) x->i++;
+    if (x->i < x->n && x->s[x->i] == '.') {
+        x->i++;
+        if (!is_digit(x)) return fail_here(x, "invalid number");
+        while (is_digit(x)) x->i++;
+    }
+    if (x->i < x->n && (x->s[x->i] | 0x20) == 'e') {
+        x->i++;
+        if (x->i < x->n && (x->s[x->i] == '+' || x->s[x->i] == '-')) x->i++;
+        if (!is_digit(x)) return fail_here(x, "invalid number");
+        while (is_digit(x)) x->i++;
+    }
+    return 0;
+}
+
+static int value(scan *x, unsigned depth);
+
+/* The object whose '{' is at x->i, at nesting level depth (the top-level
+ * object is 1).  w is non-NULL only for the top-level object. */
+static int object(scan *x, unsigned depth, want *w)
+{
+    if (depth > MAX_DEPTH) return fail_at(x, x->i, "nesting too deep");
+    x->i++;
+    skip_ws(x);
+    if (x->i < x->n && x->s[x->i] == '}') { x->i++; return 0; }
+    for (;;) {
+        if (x->i >= x->n || x->s[x->i] != '"') return fail_here(x, "expected a string key");
+        size_t kstart = x->i + 1;
+        bool esc = false;
+        if (scan_string(x, NULL, 0, w ? &esc : NULL)) return x->rc;
+        bool is_text = false, is_id = false;
+        if (w) {
+            const unsigned char *k = x->s + kstart;
+            size_t klen = x->i - 1 - kstart;
+            if (esc) {
+                /* Rare: decode the key, already validated, to compare it. */
+                size_t end = x->i;
+                x->i = kstart - 1;
+                pk_buf_reset(&w->key);
+                int rc = pk_buf_reserve(&w->key, klen);
+                if (rc) return fail_rc(x, rc, kstart, "key too large");
+                scan_string(x, &w->key, klen, NULL);
+                x->i = end;
+                k = (const unsigned char *)w->key.data;
+                klen = w->key.len;
+            }
+            is_text = klen == w->text_klen && memcmp(k, w->text_key, klen) == 0;
+            is_id = w->id_key && klen == w->id_klen && memcmp(k, w->id_key, klen) == 0;
+        }
+        skip_ws(x);
+        if (x->i >= x->n || x->s[x->i] != ':') return fail_here(x, "expected ':'");
+        x->i++;
+        skip_ws(x);
+        if (!is_text && !is_id) {
+            if (value(x, depth)) return x->rc;
+        } else if (x->i < x->n && x->s[x->i] == '"') {
+            if (extract_string(x, is_text ? w->text : w->id)) return x->rc;
+            if (is_text) w->text_state = 1;
+            if (is_id) {
+                if (is_text) {
+                    pk_buf_reset(w->id);
+                    int rc = pk_buf_append(w->id, w->text->data, w->text->len);
+                    if (rc) return fail_rc(x, rc, x->i, "id too large");
+                }
+                w->id_ok = true;
+            }
+        } else {
+            size_t vstart = x->i;
+            if (value(x, depth)) return x->rc;
+            if (is_text) w->text_state = 2;
+            if (is_id) {
+                unsigned char c = x->s[vstart];
+                pk_buf_reset(w->id);
+                w->id_ok = false;
+                if (c != '{' && c != '[') {
+                    /* number, true, false or null: copied as written */
+                    int rc = pk_buf_append(w->id, x->s + vstart, x->i - vstart);
+                    if (rc) return fail_rc(x, rc, vstart, "id too large");
+                    w->id_ok = true;
+                }
+            }
+        }
+        skip_ws(x);
+        if (x->i < x->n && x->s[x->i] == ',') {
+            x->i++;
+            skip_ws(x);
+            continue;
+        }
+        if (x->i < x->n && x->s[x->i] == '}') { x->i++; return 0; }
+        return fail_here(x, "expected ',' or '}'");
+    }
+}
+
+static int array(scan *x, unsigned depth)
+{
+    if (depth > MAX_DEPTH) return fail_at(x, x->i, "nesting too deep");
+    x->i++;
+    skip_ws(x);
+    if (x->i < x->n && x->s[x->i] == ']') { x->i++; return 0; }
+    for (;;) {
+        if (value(x, depth)) return x->rc;
+        skip_ws(x);
+        if (x->i < x->n && x->s[x->i] == ',') {
+            x->i++;
+            skip_ws(x);
+            continue;
+        }
+        if (x->i < x->n && x->s[x->i] == ']') { x->i++; return 0; }
+        return fail_here(x, "expected ',' or ']'");
+    }
+}
+
+/* Any value at x->i, inside a container at level depth. */
+static int value(scan *x, unsigned depth)
+{
+    if (x->i >= x->n) return fail_at(x, x->n, "unexpected end of input");
+    switch (x->s[x->i]) {
+    case '"': return scan_string(x, NULL, 0, NULL);
+    case '{': return object(x, depth + 1, NULL);
+    case '[': return array(x, depth + 1);
+    case 't': return literal(x, "true", 4);
+    case 'f': return literal(x, "false", 5);
+    case 'n': return literal(x, "null", 4);
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9': return number(x);
+    default: return fail_at(x, x->i, "expected a value");
+    }
+}
+
+int pk_jsonl_extract(const char *line, size_t len, const char *text_key,
+                     const char *id_key, pk_buf *text, pk_buf *id,
+                     bool *has_id, size_t *err_off, const char **why)
+{
+    scan x = { (const unsigned char *)line, len, 0, 0, 0, NULL };
+    want w = { text_key, id && id_key ? id_key : NULL, strlen(text_key),
+               id && id_key ? strlen(id_key) : 0, text, id, 0, false, { 0 } };
+    pk_buf_init(&w.key, 0);
+    pk_buf_reset(text);
+    if (id) pk_buf_reset(id);
+    if (has_id) *has_id = false;
+    int rc;
+
+    skip_ws(&x);
+    bool is_obj = x.i < x.n && x.s[x.i] == '{';
+    if (x.i >= x.n) {
+        rc = fail_at(&x, x.n, "empty line");
+        goto done;
+    }
+    if ((rc = is_obj ? object(&x, 1, &w) : value(&x, 0))) goto done;
+    skip_ws(&x);
+    if (x.i < x.n) {
+        rc = fail_at(&x, x.i, is_obj ? "unexpected data after the object" : "unexpected data after the value");
+        goto done;
+    }
+    x.err_off = 0;
+    if (!is_obj) {
+        rc = PK_ENOTFOUND;
+        x.why = "not a JSON object";
+    } else if (w.text_state != 1) {
+        rc = PK_ENOTFOUND;
+        x.why = w.text_state == 0 ? "no text member" : "text member is not a string";
+        pk_buf_reset(text);
+    } else {
+        x.why = NULL;
+        if (has_id) *has_id = w.id_ok;
+        if (id && !w.id_ok) pk_buf_reset(id);
+    }
+done:
+    pk_buf_free(&w.key);
+    if (err_off) *err_off = x.err_off;
+    if (why) *why = x.why;
+    return rc;
+}

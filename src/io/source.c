@@ -1,0 +1,515 @@
+/* source.c -- byte sources: plain, gzip and zstd files, and a line chunker.
+ *
+ * A pk_source reads one file (or stdin for "-") front to back.  The first
+ * bytes decide the kind: 1f 8b is gzip, 28 b5 2f fd (or a zstd skippable
+ * frame) is zstd, anything else is plain; the file name is never looked
+ * at, so "corpus.jsonl" holding gzip data still reads right.  gzip input
+ * may be several members back to back (WARC.gz, `cat a.gz b.gz`); zstd
+ * input may be several frames.  Plain input is read with read(2) straight
+ * into the caller's buffer.
+ *
+ * Invariants:
+ *   - in[in_pos..in_len) holds compressed bytes read from fd but not yet
+ *     given to the decoder; `offset` counts every byte read from fd, so the
+ *     compressed offset of the decoder is offset - (in_len - in_pos);
+ *   - the end of a compressed stream is only accepted at a member or frame
+ *     boundary: hitting end of file inside one is an error ("truncated"),
+ *     never a silent short read, and bytes after a gzip member that do not
+ *     start another member are an error ("trailing garbage");
+ *   - an error is sticky: the decoder state is not trusted after one, so
+ *     every later read fails with the same code;
+ *   - pk_source_peek decodes into `ahead`, and reads drain ahead before
+ *     asking the decoder again, so peeking never changes what is read.
+ *
+ * pk_lines keeps the tail of the last read (a partial line) in its own
+ * buffer between calls and hands out only whole lines; the buffer never
+ * holds more than max_line + 1 bytes of one unfinished line.  An error met
+ * after some whole lines were gathered is held back: the call returns those
+ * lines, and the next call reports the error (and so does every call after
+ * it). */
+#include "pk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#define IN_BLOCK ((size_t)1 << 18)    /* compressed read size */
+#define LINES_BLOCK ((size_t)1 << 20) /* decompressed read size in pk_lines */
+
+enum kind { K_PLAIN, K_GZIP, K_ZSTD };
+
+struct pk_source {
+    int fd;
+    bool own_fd;
+    bool eof;              /* read(2) returned 0 */
+    bool done;             /* decoder reached a clean end */
+    enum kind kind;
+    int failed;            /* sticky error code, 0 if none */
+    pk_error saved;        /* and its message */
+    char *path;            /* for messages */
+    unsigned char *in;     /* IN_BLOCK bytes */
+    size_t in_pos, in_len;
+    uint64_t offset;       /* bytes read from fd */
+    z_stream z;
+    bool z_ready;          /* inflateInit2 done */
+    bool member_open;      /* inside a gzip member */
+    ZSTD_DStream *zd;
+    bool frame_open;       /* inside a zstd frame */
+    pk_buf ahead;          /* peeked: ahead.data[ahead_pos..len) not yet read */
+    size_t ahead_pos;
+};
+
+/* Compressed offset of the next byte the decoder would take. */
+static uint64_t consumed(const pk_source *s)
+{
+    return s->offset - (uint64_t)(s->in_len - s->in_pos);
+}
+
+/* Record the source's (sticky) error in s->saved. */
+static int src_fail(pk_source *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int src_fail(pk_source *s, int code, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    s->failed = code;
+    return pk_fail(&s->saved, code, "%s: %s", s->path, msg);
+}
+
+/* read(2) that retries on EINTR.  Returns bytes read, 0 at end, -1 on
+ * error with errno set. */
+static ssize_t read_some(int fd, void *buf, size_t cap)
+{
+    for (;;) {
+        ssize_t r = read(fd, buf, cap);
+        if (r >= 0 || errno != EINTR) return r;
+    }
+}
+
+/* Top up the compressed buffer: move the unread tail to the front and read
+ * once.  Sets s->eof at end of file. */
+static int refill(pk_source *s)
+{
+    if (s->in_pos > 0) {
+        memmove(s->in, s->in + s->in_pos, s->in_len - s->in_pos);
+        s->in_len -= s->in_pos;
+        s->in_pos = 0;
+    }
+    if (s->eof || s->in_len == IN_BLOCK) return 0;
+    ssize_t r = read_some(s->fd, s->in + s->in_len, IN_BLOCK - s->in_len);
+    if (r < 0)
+        return src_fail(s, PK_EIO, "read error at byte %llu: %s",
+                        (unsigned long long)s->offset, strerror(errno));
+    if (r == 0) s->eof = true;
+    s->in_len += (size_t)r;
+    s->offset += (uint64_t)r;
+    return 0;
+}
+
+void pk_source_close(pk_source *s)
+{
+    if (!s) return;
+    if (s->own_fd && s->fd >= 0) close(s->fd);
+    if (s->z_ready) inflateEnd(&s->z);
+    ZSTD_freeDStream(s->zd);
+    pk_buf_free(&s->ahead);
+    free(s->in);
+    free(s->path);
+    free(s);
+}
+
+int pk_source_open(pk_source **out, const char *path, pk_error *err)
+{
+    *out = NULL;
+    if (!path || !*path) return pk_fail(err, PK_EINVAL, "empty path");
+    pk_source *s = calloc(1, sizeof *s);
+    if (!s) return pk_fail(err, PK_ENOMEM, "out of memory");
+    s->fd = -1;
+    pk_buf_init(&s->ahead, 0);
+    bool is_stdin = strcmp(path, "-") == 0;
+    s->path = strdup(is_stdin ? "stdin" : path);
+    s->in = malloc(IN_BLOCK);
+    if (!s->path || !s->in) {
+        pk_source_close(s);
+        return pk_fail(err, PK_ENOMEM, "out of memory");
+    }
+    int rc;
+    if (is_stdin) {
+        s->fd = STDIN_FILENO;
+    } else {
+        s->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (s->fd < 0) {
+            int e = errno;
+            rc = src_fail(s, e == ENOENT ? PK_ENOTFOUND : PK_EIO, "%s", strerror(e));
+            goto fail;
+        }
+        s->own_fd = true;
+        struct stat st;
+        if (fstat(s->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+            rc = src_fail(s, PK_EINVAL, "is a directory");
+            goto fail;
+        }
+    }
+    /* Sniff: a pipe may deliver fewer than 4 bytes per read. */
+    while (s->in_len < 4 && !s->eof)
+        if ((rc = refill(s))) goto fail;
+    const unsigned char *m = s->in;
+    if (s->in_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+        s->kind = K_GZIP;
+        if (inflateInit2(&s->z, 15 + 16) != Z_OK) {
+            rc = src_fail(s, PK_ENOMEM, "cannot initialise zlib");
+            goto fail;
+        }
+        s->z_ready = true;
+    } else if (s->in_len >= 4 &&
+               ((m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) ||
+                ((m[0] & 0xf0) == 0x50 && m[1] == 0x2a && m[2] == 0x4d && m[3] == 0x18))) {
+        s->kind = K_ZSTD;
+        s->zd = ZSTD_createDStream();
+        if (!s->zd || ZSTD_isError(ZSTD_initDStream(s->zd))) {
+            rc = src_fail(s, PK_ENOMEM, "cannot initialise zstd");
+            goto fail;
+        }
+    } else {
+        s->kind = K_PLAIN;
+    }
+    *out = s;
+    return 0;
+fail:
+    if (err) *err = s->saved;
+    pk_source_close(s);
+    return rc;
+}
+
+const char *pk_source_kind(const pk_source *s)
+{
+    switch (s->kind) {
+    case K_GZIP: return "gzip";
+    case K_ZSTD: return "zstd";
+    default: return "plain";
+    }
+}
+
+uint64_t pk_source_offset(const pk_source *s) { return consumed(s); }
+
+static int read_plain(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
+{
+    /* First hand out what the sniffing left in the buffer. */
+    if (s->in_pos < s->in_len) {
+        size_t n = PK_MIN(cap, s->in_len - s->in_pos);
+        memcpy(buf, s->in + s->in_pos, n);
+        s->in_pos += n;
+        *got = n;
+        return 0;
+    }
+    if (s->eof) return 0;
+    ssize_t r = read_some(s->fd, buf, cap);
+    if (r < 0)
+        return src_fail(s, PK_EIO, "read error at byte %llu: %s",
+                        (unsigned long long)s->offset, strerror(errno));
+    if (r == 0) s->eof = true;
+    s->offset += (uint64_t)r;
+    *got = (size_t)r;
+    return 0;
+}
+
+static int read_gzip(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
+{
+    size_t have = 0; /* *got follows it, so an error keeps what was decoded */
+    int rc;
+    while (have < cap) {
+        if (!s->member_open) {
+            /* Between members: only another gzip header (or the end) may
+             * follow. */
+            if (s->in_len - s->in_pos < 2 && !s->eof)
+                if ((rc = refill(s))) return rc;
+            size_t avail = s->in_len - s->in_pos;
+            if (avail == 0 && s->eof) { s->done = true; break; }
+            if (avail < 2 && !s->eof) continue;
+            const unsigned char *p = s->in + s->in_pos;
+            if (avail < 2 || p[0] != 0x1f || p[1] != 0x8b)
+                return src_fail(s, PK_EFORMAT, "trailing garbage after gzip member at byte %llu",
+                                (unsigned long long)consumed(s));
+            if (inflateReset(&s->z) != Z_OK)
+                return src_fail(s, PK_EINTERNAL, "inflateReset failed");
+            s->member_open = true;
+        }
+        if (s->in_pos == s->in_len) {
+            if (s->eof)
+                return src_fail(s, PK_EFORMAT, "truncated gzip stream at byte %llu",
+                                (unsigned long long)consumed(s));
+            if ((rc = refill(s))) return rc;
+            continue;
+        }
+        size_t in_avail = s->in_len - s->in_pos;
+        size_t out_avail = cap - have;
+        s->z.next_in = s->in + s->in_pos;
+        s->z.avail_in = (uInt)PK_MIN(in_avail, (size_t)UINT_MAX);
+        s->z.next_out = buf + have;
+        s->z.avail_out = (uInt)PK_MIN(out_avail, (size_t)UINT_MAX);
+        uInt in0 = s->z.avail_in, out0 = s->z.avail_out;
+        int zr = inflate(&s->z, Z_NO_FLUSH);
+        s->in_pos += in0 - s->z.avail_in;
+        have += out0 - s->z.avail_out;
+        *got = have;
+        if (zr == Z_STREAM_END) {
+            s->member_open = false;
+        } else if (zr == Z_MEM_ERROR) {
+            return src_fail(s, PK_ENOMEM, "out of memory in zlib");
+        } else if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR) {
+            return src_fail(s, PK_EFORMAT, "corrupt gzip stream at byte %llu: %s",
+                            (unsigned long long)consumed(s),
+                            s->z.msg ? s->z.msg : "bad data");
+        }
+        /* Z_OK or Z_BUF_ERROR: either output is full (loop ends) or it
+         * needs more input (next turn refills). */
+    }
+    return 0;
+}
+
+static int read_zstd(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
+{
+    size_t have = 0; /* *got follows it, so an error keeps what was decoded */
+    int rc;
+    while (have < cap) {
+        if (s->in_pos == s->in_len && !s->eof)
+            if ((rc = refill(s))) return rc;
+        size_t in_avail = s->in_len - s->in_pos;
+        if (in_avail == 0 && !s->frame_open) { s->done = true; break; }
+        ZSTD_inBuffer zin = { s->in + s->in_pos, in_avail, 0 };
+        ZSTD_outBuffer zout = { buf + have, cap - have, 0 };
+        size_t zr = ZSTD_decompressStream(s->zd, &zout, &zin);
+        if (ZSTD_isError(zr))
+            return src_fail(s, PK_EFORMAT, "corrupt zstd stream at byte %llu: %s",
+                            (unsigned long long)(consumed(s) + zin.pos), ZSTD_getErrorName(zr));
+        s->in_pos += zin.pos;
+        have += zout.pos;
+        *got = have;
+        s->frame_open = zr != 0;
+        /* No input left, none coming, and the decoder made no progress
+         * while still inside a frame: the frame was cut short. */
+        if (in_avail == 0 && zout.pos == 0 && s->frame_open)
+            return src_fail(s, PK_EFORMAT, "truncated zstd stream at byte %llu",
+                            (unsigned long long)consumed(s));
+    }
+    return 0;
+}
+
+/* Decompressed bytes straight from the decoder, bypassing `ahead`.  An
+ * error met after some bytes were decoded is held back until the next
+ * call, so the caller gets every good byte first. */
+static int decode(pk_source *s, void *buf, size_t cap, size_t *got, pk_error *err)
+{
+    *got = 0;
+    if (s->failed) goto failed;
+    if (cap == 0 || s->done) return 0;
+    int rc;
+    switch (s->kind) {
+    case K_GZIP: rc = read_gzip(s, buf, cap, got); break;
+    case K_ZSTD: rc = read_zstd(s, buf, cap, got); break;
+    default: rc = read_plain(s, buf, cap, got); break;
+    }
+    if (rc == 0 || *got > 0) return 0;
+failed:
+    *got = 0;
+    if (err) *err = s->saved;
+    return s->failed;
+}
+
+int pk_source_read(pk_source *s, void *buf, size_t cap, size_t *got, pk_error *err)
+{
+    size_t have = s->ahead.len - s->ahead_pos;
+    if (have > 0) {
+        size_t n = PK_MIN(have, cap);
+        memcpy(buf, s->ahead.data + s->ahead_pos, n);
+        s->ahead_pos += n;
+        if (s->ahead_pos == s->ahead.len) s->ahead_pos = s->ahead.len = 0;
+        *got = n;
+        return 0;
+    }
+    return decode(s, buf, cap, got, err);
+}
+
+int pk_source_peek(pk_source *s, size_t max, const char **p, size_t *n, pk_error *err)
+{
+    pk_buf *a = &s->ahead;
+    if (s->ahead_pos > 0) {
+        memmove(a->data, a->data + s->ahead_pos, a->len - s->ahead_pos);
+        a->len -= s->ahead_pos;
+        s->ahead_pos = 0;
+    }
+    int rc = 0;
+    if (a->len < max) {
+        if ((rc = pk_buf_reserve(a, max - a->len))) {
+            rc = pk_fail(err, rc, "%s: cannot look %zu bytes ahead", s->path, max);
+            goto out;
+        }
+        while (a->len < max) {
+            size_t got = 0;
+            if ((rc = decode(s, a->data + a->len, max - a->len, &got, err))) goto out;
+            if (got == 0) break;
+            a->len += got;
+        }
+    }
+out:
+    *p = a->data ? a->data : "";
+    *n = PK_MIN(a->len, max);
+    return rc;
+}
+
+int pk_source_slurp(const char *path, pk_buf *out, size_t max, pk_error *err)
+{
+    pk_source *s = NULL;
+    int rc = pk_source_open(&s, path, err);
+    if (rc) return rc;
+    pk_buf_reset(out);
+    for (;;) {
+        size_t room = max - out->len, got = 0;
+        if (room == 0) {
+            /* At the cap: one more byte means too big. */
+            unsigned char probe;
+            if ((rc = pk_source_read(s, &probe, 1, &got, err))) goto done;
+            if (got) rc = pk_fail(err, PK_ETOOBIG, "%s: larger than %zu bytes", s->path, max);
+            goto done;
+        }
+        size_t want = PK_MIN(room, LINES_BLOCK);
+        if ((rc = pk_buf_reserve(out, want))) {
+            rc = pk_fail(err, rc, "%s: %s after %zu bytes", s->path, pk_strerror(rc), out->len);
+            goto done;
+        }
+        if ((rc = pk_source_read(s, out->data + out->len, want, &got, err))) goto done;
+        if (got == 0) break;
+        out->len += got;
+        out->data[out->len] = 0;
+    }
+done:
+    pk_source_close(s);
+    return rc;
+}
+
+/* ---- line chunker -------------------------------------------------------- */
+
+struct pk_lines {
+    pk_source *src;
+    size_t max_line;
+    pk_buf pend;        /* pend.data[start..len) is read but not handed out */
+    size_t start;
+    size_t scanned;     /* pend.data[start..scanned) holds no '\n' */
+    bool eof;
+    uint64_t next_line; /* 1-based number of the line at `start` */
+    pk_error failed;    /* failed.code != 0: every later call fails so */
+};
+
+int pk_lines_open(pk_lines **out, pk_source *src, size_t max_line, pk_error *err)
+{
+    *out = NULL;
+    if (!src || max_line == 0) return pk_fail(err, PK_EINVAL, "pk_lines_open: bad argument");
+    pk_lines *l = calloc(1, sizeof *l);
+    if (!l) return pk_fail(err, PK_ENOMEM, "out of memory");
+    l->src = src;
+    l->max_line = max_line;
+    pk_buf_init(&l->pend, 0);
+    l->next_line = 1;
+    *out = l;
+    return 0;
+}
+
+void pk_lines_close(pk_lines *l)
+{
+    if (!l) return;
+    pk_buf_free(&l->pend);
+    free(l);
+}
+
+/* Read more input behind the pending bytes. */
+static int lines_fill(pk_lines *l, pk_error *err)
+{
+    pk_buf *p = &l->pend;
+    if (l->start > 0) {
+        size_t keep = p->len - l->start;
+        memmove(p->data, p->data + l->start, keep);
+        p->len = keep;
+        l->scanned -= l->start;
+        l->start = 0;
+    }
+    int rc = pk_buf_reserve(p, LINES_BLOCK);
+    if (rc) return pk_fail(err, rc, "%s: %s", l->src->path, pk_strerror(rc));
+    size_t got = 0;
+    if ((rc = pk_source_read(l->src, p->data + p->len, LINES_BLOCK, &got, err))) return rc;
+    if (got == 0) l->eof = true;
+    p->len += got;
+    return 0;
+}
+
+/* Fill out; errors go to l->failed. */
+static void lines_take(pk_lines *l, pk_buf *out, size_t target)
+{
+    pk_buf *p = &l->pend;
+    pk_error *err = &l->failed;
+    for (;;) {
+        /* Hand out the complete lines already buffered. */
+        while (l->start < p->len) {
+            const char *b = p->data + l->start;
+            size_t avail = p->len - l->start;
+            size_t from = l->scanned - l->start;
+            const char *nl = memchr(b + from, '\n', avail - from);
+            size_t line_len; /* without the '\n' */
+            size_t take;
+            if (nl) {
+                line_len = (size_t)(nl - b);
+                take = line_len + 1;
+            } else if (l->eof) {
+                line_len = take = avail; /* last line, no newline */
+            } else {
+                l->scanned = p->len;
+                line_len = take = avail; /* at least this long */
+                if (avail <= l->max_line) break; /* need more input */
+            }
+            if (line_len > l->max_line) {
+                pk_fail(err, PK_ETOOBIG, "%s: line %llu is longer than %zu bytes", l->src->path,
+                        (unsigned long long)l->next_line, l->max_line);
+                return;
+            }
+            if (out->len > 0 && out->len + take > target) return;
+            int rc = pk_buf_append(out, b, take);
+            if (rc) {
+                pk_fail(err, rc, "%s: line %llu: %s", l->src->path,
+                        (unsigned long long)l->next_line, pk_strerror(rc));
+                return;
+            }
+            l->start += take;
+            l->scanned = l->start;
+            l->next_line++;
+            if (out->len >= target) return;
+        }
+        if (l->eof) return;
+        if (lines_fill(l, err)) {
+            if (!err->code) err->code = PK_EINTERNAL;
+            return;
+        }
+    }
+}
+
+int pk_lines_chunk(pk_lines *l, pk_buf *out, size_t target, uint64_t *first_line, pk_error *err)
+{
+    pk_buf_reset(out);
+    *first_line = l->next_line;
+    if (!l->failed.code) lines_take(l, out, target);
+    /* An error after some whole lines: hand those out now and report the
+     * error on the next call, so the caller sees every good line first. */
+    if (l->failed.code && out->len == 0) {
+        if (err) *err = l->failed;
+        return l->failed.code;
+    }
+    return 0;
+}

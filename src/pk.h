@@ -1,0 +1,191 @@
+/* pk.h -- internal header shared by the modules of libpicket.
+ *
+ * Everything here is private to the library and may change at any time.
+ * Names: pk_<module>_<verb> for functions used across files, static for
+ * everything file-local.  Ownership is stated next to each declaration. */
+#ifndef PK_H
+#define PK_H
+
+#include "picket.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PK_UNUSED(x) ((void)(x))
+#define PK_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define PK_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* ---- errors (util.c) ---------------------------------------------------- */
+
+/* Fill err (if not NULL) and return code.  code must be negative. */
+int pk_fail(pk_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefix err->msg with "prefix: " (used to add a file name). */
+void pk_error_prefix(pk_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Checked size arithmetic: return false on overflow. */
+static inline bool pk_add_ok(size_t a, size_t b, size_t *r) { return !__builtin_add_overflow(a, b, r); }
+static inline bool pk_mul_ok(size_t a, size_t b, size_t *r) { return !__builtin_mul_overflow(a, b, r); }
+
+/* SHA-256 as 64 lowercase hex characters + NUL (libsodium). */
+void pk_sha256_hex(const void *p, size_t n, char out[65]);
+
+/* ---- byte sources (io/source.c) ----------------------------------------- */
+
+/* A sequential reader over a file or stdin ("-") that transparently
+ * decompresses gzip (multi-member) and zstd (multi-frame), detected by
+ * their magic bytes, not by the file name. */
+typedef struct pk_source pk_source;
+
+int pk_source_open(pk_source **out, const char *path, pk_error *err);
+/* Read up to cap bytes.  *got == 0 means end of input.  On error (a
+ * truncated or corrupt stream, an I/O error) returns a PK_E* code and the
+ * message names the path and the compressed byte offset. */
+int pk_source_read(pk_source *s, void *buf, size_t cap, size_t *got, pk_error *err);
+/* "plain", "gzip" or "zstd" */
+const char *pk_source_kind(const pk_source *s);
+/* Bytes consumed from the underlying file so far (compressed offset). */
+uint64_t pk_source_offset(const pk_source *s);
+void pk_source_close(pk_source *s);
+/* Look at up to max bytes of (decompressed) content ahead without
+ * consuming them: the next reads return them again.  *n < max only at the
+ * end of input.  For sniffing a format on stdin. */
+int pk_source_peek(pk_source *s, size_t max, const char **p, size_t *n, pk_error *err);
+/* Read the whole (decompressed) content into out, failing with PK_ETOOBIG
+ * past max bytes. */
+int pk_source_slurp(const char *path, pk_buf *out, size_t max, pk_error *err);
+
+/* Reads a source in chunks of whole lines, for batching JSONL.  Each call
+ * appends to out (after resetting it) as many complete lines as fit in
+ * about `target` bytes (at least one whole line, whatever its length, up to
+ * max_line).  The last line of input need not end in '\n'.  *first_line is
+ * the 1-based number of the first line in the chunk.  Returns 0 with
+ * out->len == 0 at end of input. A line longer than max_line fails with
+ * PK_ETOOBIG naming the line number. */
+typedef struct pk_lines pk_lines;
+int pk_lines_open(pk_lines **out, pk_source *src, size_t max_line, pk_error *err);
+int pk_lines_chunk(pk_lines *l, pk_buf *out, size_t target, uint64_t *first_line, pk_error *err);
+void pk_lines_close(pk_lines *l); /* does not close the source */
+
+/* ---- JSONL records (io/jsonl.c) ----------------------------------------- */
+
+/* Extract two top-level string members from one JSON object held in
+ * line[0..len) (without the newline).  The whole line is validated as JSON
+ * (RFC 8259).  The text member must be a string; it is unescaped into
+ * text (reset first).  The id member may be a string (unescaped) or a
+ * number/true/false/null (copied as written); *has_id says whether it was
+ * there.  Returns:
+ *    0                 ok
+ *    PK_EFORMAT        malformed JSON; *err_off is the byte offset in line
+ *                      and *why a static message
+ *    PK_ENOTFOUND      valid JSON, but no text member (or the line is not
+ *                      an object, or text is not a string); *why says which
+ * A duplicated key: the last occurrence wins, as in most parsers.
+ * Lone surrogate escapes decode to U+FFFD. */
+int pk_jsonl_extract(const char *line, size_t len, const char *text_key,
+                     const char *id_key, pk_buf *text, pk_buf *id,
+                     bool *has_id, size_t *err_off, const char **why);
+
+
+/* ---- text: decoding, normalization, tokens (text.c) --------------------- */
+
+/* One token: the hash of its normalized form and where it came from.
+ * off/len are byte offsets into the text exactly as given to the
+ * tokenizer; line is 1-based. */
+typedef struct pk_tok {
+    uint64_t h;
+    uint64_t off;
+    uint32_t len;
+    uint32_t line;
+} pk_tok;
+
+
+#define PK_TOK_MAXLEN 255 /* a longer run of word characters is split */
+
+typedef struct pk_tokenizer {
+    const uint8_t *s;
+    size_t n;
+    size_t pos;
+    uint32_t line;
+    unsigned flags;
+    uint64_t invalid; /* invalid UTF-8 sequences replaced (lossy mode) */
+} pk_tokenizer;
+
+void pk_tokenizer_init(pk_tokenizer *t, const char *s, size_t n, unsigned flags);
+/* Append up to cap tokens to out, *got of them.  *got == 0 at the end.
+ * Returns PK_EUTF8 naming the byte offset unless PK_TOK_LOSSY. */
+int pk_tokenize(pk_tokenizer *t, pk_tok *out, size_t cap, size_t *got, pk_error *err);
+/* Hash of one normalized word given as UTF-8 (for tests and tools). */
+uint64_t pk_word_hash(const char *s, size_t n);
+
+/* Detect a byte-order mark.  UTF-8 BOM: *skip = 3.  UTF-16 LE/BE BOM: the
+ * text is converted to UTF-8 into conv and *out points there (offsets then
+ * refer to the converted text).  Otherwise *out = s.  PK_EUTF8 on a
+ * malformed UTF-16 surrogate, naming the byte offset. */
+int pk_text_prepare(const char *s, size_t n, pk_buf *conv, const char **out,
+                    size_t *outn, size_t *skip, pk_error *err);
+
+/* ---- fingerprints (fp.c) ----------------------------------------------- */
+
+typedef struct pk_fp {
+    uint64_t h;
+    uint32_t pos; /* index of the k-gram's first token */
+} pk_fp;
+
+/* k-gram hashes of tokens: out[i] covers tokens i..i+k-1; n - k + 1 of
+ * them (none when n < k). */
+void pk_kgrams(const pk_tok *tok, size_t n, uint32_t k, uint64_t *out);
+/* Robust winnowing (Schleimer et al. 2003): the minimum of every window of
+ * w consecutive k-gram hashes, rightmost on ties, each selected position
+ * once.  out must hold n entries; returns the count. */
+size_t pk_winnow(const uint64_t *kg, size_t n, uint32_t w, pk_fp *out);
+/* The 16-bit alignment sketch of a k-gram hash. */
+static inline uint16_t pk_sketch16(uint64_t kgram) { return (uint16_t)(kgram >> 48); }
+
+
+/* ---- registry internals (registry.c) ----------------------------------- */
+
+/* A whole text fingerprinted: tokens, k-gram hashes, winnowed
+ * fingerprints, 16-bit sketch per k-gram and the line map (pairs of
+ * (token index, line) where the line changes).  Owned arrays. */
+typedef struct pk_work_fp {
+    pk_tok *tok;
+    size_t ntok;
+    uint64_t *kg;
+    size_t nkg;
+    pk_fp *fp;
+    size_t nfp;
+    uint16_t *sketch;
+    uint32_t *lines;
+    size_t nlines;
+} pk_work_fp;
+
+int pk_fingerprint_text(const char *text, size_t n, unsigned tok_flags, const pk_params *p,
+                        pk_work_fp *w, pk_error *err);
+void pk_work_fp_free(pk_work_fp *w);
+
+struct sqlite3;
+struct sqlite3 *pk_registry_db(pk_registry *r);
+const char *pk_registry_path(const pk_registry *r);
+
+/* ---- index internals (index.c) ----------------------------------------- */
+
+typedef struct pk_ix_entry {
+    uint64_t hash;
+    uint32_t work;
+    uint32_t pos; /* k-gram index in the work */
+} pk_ix_entry;
+
+/* Postings of one fingerprint hash: *first and the count (0 if absent). */
+size_t pk_index_lookup(const pk_index *ix, uint64_t h, const pk_ix_entry **first);
+/* Prefetch what pk_index_lookup(h) will touch first. */
+void pk_index_prefetch(const pk_index *ix, uint64_t h);
+/* The 16-bit sketch of work w (nkg entries) and its line map. */
+const uint16_t *pk_index_work_sketch(const pk_index *ix, uint32_t w, uint32_t *nkg);
+uint32_t pk_index_work_line(const pk_index *ix, uint32_t w, uint32_t token);
+
+#endif

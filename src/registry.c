@@ -1,0 +1,503 @@
+/* registry.c -- the registry of works, in SQLite.
+ *
+ * One database file (WAL mode, so scans read while a register writes).
+ * Tables:
+ *   meta(key, value)        schema version, fingerprint parameters and a
+ *                           generation counter bumped by every change;
+ *   works(...)              one row per work: id, metadata, SHA-256 of the
+ *                           registered bytes, counts, the alignment sketch
+ *                           (16 bits per k-gram, little endian), the line
+ *                           map ((token, line) u32 pairs where the line
+ *                           changes) and, only with keep_text, the text;
+ *   fingerprints(work, hash, pos, line)
+ *                           the winnowed fingerprints.
+ * Every change is one IMMEDIATE transaction, so two processes registering
+ * at once serialize on SQLite's lock (busy timeout 60 s) and nothing is
+ * half-written.  The same bytes registered twice are recognized by their
+ * SHA-256 and stored once. */
+#include "pk.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SCHEMA_VERSION "1"
+
+struct pk_registry {
+    sqlite3 *db;
+    char *path;
+    pk_params params;
+};
+
+static const char *schema_sql =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS works("
+    "  rowid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  title TEXT, author TEXT, source TEXT,"
+    "  sha256 TEXT NOT NULL UNIQUE,"
+    "  bytes INTEGER NOT NULL, tokens INTEGER NOT NULL, fingerprints INTEGER NOT NULL,"
+    "  added TEXT NOT NULL,"
+    "  sketch BLOB NOT NULL, lines BLOB NOT NULL, text BLOB);"
+    "CREATE TABLE IF NOT EXISTS fingerprints("
+    "  work INTEGER NOT NULL, hash INTEGER NOT NULL, pos INTEGER NOT NULL,"
+    "  line INTEGER NOT NULL, PRIMARY KEY(work, pos)) WITHOUT ROWID;";
+
+void pk_params_default(pk_params *p)
+{
+    p->k = 8;
+    p->w = 18;
+    p->scheme = PK_SCHEME;
+}
+
+int pk_params_check(const pk_params *p, pk_error *err)
+{
+    if (p->k < 1 || p->k > 32) return pk_fail(err, PK_EINVAL, "k must be between 1 and 32 (got %u)", p->k);
+    if (p->w < 1 || p->w > 1024) return pk_fail(err, PK_EINVAL, "w must be between 1 and 1024 (got %u)", p->w);
+    if (p->scheme != PK_SCHEME) return pk_fail(err, PK_EPARAMS, "unknown fingerprint scheme %u", p->scheme);
+    return 0;
+}
+
+static int db_fail(pk_registry *r, pk_error *err, const char *what)
+{
+    return pk_fail(err, PK_EDB, "%s: %s: %s", r->path, what, sqlite3_errmsg(r->db));
+}
+
+static int exec(pk_registry *r, const char *sql, pk_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(r->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = pk_fail(err, PK_EDB, "%s: %s", r->path, msg ? msg : sqlite3_errmsg(r->db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+/* Read meta key into buf; returns 1 if found, 0 if not, <0 on error. */
+static int meta_get(pk_registry *r, const char *key, char *buf, size_t cap, pk_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(r->db, "SELECT value FROM meta WHERE key=?", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(r, err, "reading meta");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+        found = 1;
+    } else if (s != SQLITE_DONE) {
+        found = db_fail(r, err, "reading meta");
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+static int meta_set(pk_registry *r, const char *key, const char *val, pk_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(r->db, "INSERT OR REPLACE INTO meta(key,value) VALUES(?,?)", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(r, err, "writing meta");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(r, err, "writing meta");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int bump_generation(pk_registry *r, pk_error *err)
+{
+    return exec(r, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'", err);
+}
+
+void pk_registry_close(pk_registry *r)
+{
+    if (!r) return;
+    sqlite3_close(r->db);
+    free(r->path);
+    free(r);
+}
+
+static int load_params(pk_registry *r, pk_error *err)
+{
+    char v[64];
+    const char *keys[3] = {"k", "w", "scheme"};
+    uint32_t *dst[3] = {&r->params.k, &r->params.w, &r->params.scheme};
+    for (int i = 0; i < 3; i++) {
+        int f = meta_get(r, keys[i], v, sizeof v, err);
+        if (f < 0) return f;
+        if (!f) return pk_fail(err, PK_ECORRUPT, "%s: not a picket registry (no '%s' in meta)", r->path, keys[i]);
+        *dst[i] = (uint32_t)strtoul(v, NULL, 10);
+    }
+    return pk_params_check(&r->params, err);
+}
+
+int pk_registry_open(pk_registry **out, const char *path, unsigned flags,
+                     const pk_params *params, pk_error *err)
+{
+    int rc = 0;
+    *out = NULL;
+    pk_registry *r = calloc(1, sizeof *r);
+    if (!r || !(r->path = strdup(path))) { free(r); return pk_fail(err, PK_ENOMEM, "out of memory"); }
+    int oflags = (flags & PK_REG_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (flags & PK_REG_CREATE) oflags |= SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &r->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = r->db ? pk_fail(err, PK_EDB, "%s: cannot open registry: %s", path, sqlite3_errmsg(r->db))
+                   : pk_fail(err, PK_ENOMEM, "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(r->db, 60000);
+    sqlite3_extended_result_codes(r->db, 1);
+
+    if (!(flags & PK_REG_READONLY)) {
+        if ((rc = exec(r, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err))) goto fail;
+        /* Create the schema and the meta rows once, atomically: two
+         * processes creating the same registry agree on its parameters. */
+        if ((rc = exec(r, "BEGIN IMMEDIATE", err))) goto fail;
+        if ((rc = exec(r, schema_sql, err))) goto rollback;
+        char v[64];
+        int f = meta_get(r, "schema", v, sizeof v, err);
+        if (f < 0) { rc = f; goto rollback; }
+        if (!f) {
+            pk_params p;
+            if (params) p = *params; else pk_params_default(&p);
+            if ((rc = pk_params_check(&p, err))) goto rollback;
+            char k[16], w[16], s[16];
+            snprintf(k, sizeof k, "%u", p.k);
+            snprintf(w, sizeof w, "%u", p.w);
+            snprintf(s, sizeof s, "%u", p.scheme);
+            if ((rc = meta_set(r, "schema", SCHEMA_VERSION, err)) || (rc = meta_set(r, "k", k, err)) ||
+                (rc = meta_set(r, "w", w, err)) || (rc = meta_set(r, "scheme", s, err)) ||
+                (rc = meta_set(r, "generation", "1", err)))
+                goto rollback;
+        } else if (strcmp(v, SCHEMA_VERSION) != 0) {
+            rc = pk_fail(err, PK_ECORRUPT, "%s: registry schema %s, this picket reads %s", path, v, SCHEMA_VERSION);
+            goto rollback;
+        }
+        if ((rc = exec(r, "COMMIT", err))) goto fail;
+    } else {
+        char v[64];
+        int f = meta_get(r, "schema", v, sizeof v, err);
+        if (f < 0) { rc = f; goto fail; }
+        if (!f) { rc = pk_fail(err, PK_ECORRUPT, "%s: not a picket registry", path); goto fail; }
+    }
+    if ((rc = load_params(r, err))) goto fail;
+    if (params && (params->k != r->params.k || params->w != r->params.w || params->scheme != r->params.scheme)) {
+        rc = pk_fail(err, PK_EPARAMS,
+                     "%s: registry was built with k=%u w=%u scheme=%u, not k=%u w=%u scheme=%u", path,
+                     r->params.k, r->params.w, r->params.scheme, params->k, params->w, params->scheme);
+        goto fail;
+    }
+    *out = r;
+    return 0;
+rollback:
+    sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+fail:
+    pk_registry_close(r);
+    return rc;
+}
+
+void pk_registry_get_params(const pk_registry *r, pk_params *out) { *out = r->params; }
+
+int pk_registry_generation(pk_registry *r, int64_t *gen, pk_error *err)
+{
+    char v[64];
+    int f = meta_get(r, "generation", v, sizeof v, err);
+    if (f < 0) return f;
+    if (!f) return pk_fail(err, PK_ECORRUPT, "%s: no generation in meta", r->path);
+    *gen = strtoll(v, NULL, 10);
+    return 0;
+}
+
+sqlite3 *pk_registry_db(pk_registry *r) { return r->db; }
+const char *pk_registry_path(const pk_registry *r) { return r->path; }
+
+/* A work id from a file name: its last component without the extension,
+ * with anything but [A-Za-z0-9._-] replaced by '-'. */
+static void id_from_source(const char *source, char *out, size_t cap)
+{
+    const char *b = source ? strrchr(source, '/') : NULL;
+    b = b ? b + 1 : (source ? source : "");
+    size_t n = strlen(b);
+    const char *dot = strrchr(b, '.');
+    if (dot && dot != b) n = (size_t)(dot - b);
+    if (n == 0 || strcmp(b, "-") == 0) { snprintf(out, cap, "stdin"); return; }
+    size_t j = 0;
+    for (size_t i = 0; i < n && j + 1 < cap; i++) {
+        char c = b[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                 c == '_' || c == '-';
+        out[j++] = ok ? c : '-';
+    }
+    out[j] = 0;
+}
+
+static int id_taken(pk_registry *r, const char *id, int *taken, pk_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM works WHERE id=?", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(r, err, "looking up id");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE) return db_fail(r, err, "looking up id");
+    *taken = s == SQLITE_ROW;
+    return 0;
+}
+
+void pk_work_fp_free(pk_work_fp *w)
+{
+    if (!w) return;
+    free(w->tok);
+    free(w->kg);
+    free(w->fp);
+    free(w->sketch);
+    free(w->lines);
+    memset(w, 0, sizeof *w);
+}
+
+int pk_fingerprint_text(const char *text, size_t n, unsigned tok_flags, const pk_params *p,
+                        pk_work_fp *w, pk_error *err)
+{
+    memset(w, 0, sizeof *w);
+    pk_buf conv;
+    pk_buf_init(&conv, 0);
+    const char *s;
+    size_t sn, skip;
+    int rc = pk_text_prepare(text, n, &conv, &s, &sn, &skip, err);
+    if (rc) goto done;
+    pk_tokenizer t;
+    pk_tokenizer_init(&t, s, sn, tok_flags);
+    t.pos = skip;
+    size_t cap = 1024;
+    w->tok = malloc(cap * sizeof *w->tok);
+    if (!w->tok) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
+    for (;;) {
+        if (w->ntok == cap) {
+            if (cap > (size_t)UINT32_MAX / 2) { rc = pk_fail(err, PK_ETOOBIG, "more than 2^31 tokens"); goto done; }
+            pk_tok *nt = realloc(w->tok, 2 * cap * sizeof *nt);
+            if (!nt) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
+            w->tok = nt;
+            cap *= 2;
+        }
+        size_t got;
+        if ((rc = pk_tokenize(&t, w->tok + w->ntok, cap - w->ntok, &got, err))) goto done;
+        if (!got) break;
+        w->ntok += got;
+    }
+    w->nkg = w->ntok >= p->k ? w->ntok - p->k + 1 : 0;
+    size_t m = w->nkg ? w->nkg : 1;
+    w->kg = malloc(m * sizeof *w->kg);
+    w->fp = malloc(m * sizeof *w->fp);
+    w->sketch = malloc(m * sizeof *w->sketch);
+    w->lines = malloc(2 * sizeof *w->lines * (w->ntok ? w->ntok : 1));
+    if (!w->kg || !w->fp || !w->sketch || !w->lines) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
+    pk_kgrams(w->tok, w->ntok, p->k, w->kg);
+    w->nfp = pk_winnow(w->kg, w->nkg, p->w, w->fp);
+    for (size_t i = 0; i < w->nkg; i++) w->sketch[i] = pk_sketch16(w->kg[i]);
+    uint32_t last = 0;
+    for (size_t i = 0; i < w->ntok; i++) {
+        if (w->tok[i].line != last) {
+            w->lines[2 * w->nlines] = (uint32_t)i;
+            w->lines[2 * w->nlines + 1] = w->tok[i].line;
+            w->nlines++;
+            last = w->tok[i].line;
+        }
+    }
+done:
+    pk_buf_free(&conv);
+    if (rc) pk_work_fp_free(w);
+    return rc;
+}
+
+static void now_utc(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Little-endian serialization, so registries move between machines. */
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+
+int pk_registry_add(pk_registry *r, const char *text, size_t n, const pk_register_opts *o,
+                    pk_register_result *res, pk_error *err)
+{
+    int rc = 0;
+    pk_work_fp w;
+    uint8_t *sk = NULL, *ln = NULL;
+    sqlite3_stmt *st = NULL;
+    int in_tx = 0;
+    memset(res, 0, sizeof *res);
+    pk_sha256_hex(text, n, res->sha256);
+
+    if ((rc = pk_fingerprint_text(text, n, o->tok_flags, &r->params, &w, err))) return rc;
+    res->tokens = w.ntok;
+    res->fingerprints = w.nfp;
+    sk = malloc(w.nkg * 2 + 1);
+    ln = malloc(w.nlines * 8 + 1);
+    if (!sk || !ln) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
+    for (size_t i = 0; i < w.nkg; i++) put16(sk + 2 * i, w.sketch[i]);
+    for (size_t i = 0; i < 2 * w.nlines; i++) put32(ln + 4 * i, w.lines[i]);
+
+    if ((rc = exec(r, "BEGIN IMMEDIATE", err))) goto done;
+    in_tx = 1;
+    /* Same bytes already registered? */
+    if (sqlite3_prepare_v2(r->db, "SELECT id FROM works WHERE sha256=?", -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(r, err, "looking up content");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, res->sha256, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        snprintf(res->id, sizeof res->id, "%s", (const char *)sqlite3_column_text(st, 0));
+        res->existed = 1;
+        sqlite3_finalize(st);
+        st = NULL;
+        rc = exec(r, "COMMIT", err);
+        in_tx = 0;
+        goto done;
+    }
+    if (s != SQLITE_DONE) { rc = db_fail(r, err, "looking up content"); goto done; }
+    sqlite3_finalize(st);
+    st = NULL;
+
+    int taken = 0;
+    if (o->id) {
+        if (!o->id[0] || strlen(o->id) >= sizeof res->id) { rc = pk_fail(err, PK_EINVAL, "work id must be 1 to 255 bytes"); goto done; }
+        snprintf(res->id, sizeof res->id, "%s", o->id);
+        if ((rc = id_taken(r, res->id, &taken, err))) goto done;
+        if (taken) { rc = pk_fail(err, PK_EEXIST, "work id '%s' is already registered with other content", res->id); goto done; }
+    } else {
+        id_from_source(o->source, res->id, sizeof res->id - 16);
+        if ((rc = id_taken(r, res->id, &taken, err))) goto done;
+        if (taken) {
+            size_t l = strlen(res->id);
+            snprintf(res->id + l, sizeof res->id - l, "-%.8s", res->sha256);
+        }
+    }
+
+    char added[32];
+    now_utc(added);
+    const char *title = o->title ? o->title : (o->source ? o->source : res->id);
+    if (sqlite3_prepare_v2(r->db,
+                           "INSERT INTO works(id,title,author,source,sha256,bytes,tokens,fingerprints,added,sketch,lines,text)"
+                           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(r, err, "adding work");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, res->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+    if (o->author) sqlite3_bind_text(st, 3, o->author, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 3);
+    if (o->source) sqlite3_bind_text(st, 4, o->source, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 4);
+    sqlite3_bind_text(st, 5, res->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)n);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)w.ntok);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)w.nfp);
+    sqlite3_bind_text(st, 9, added, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 10, sk, w.nkg * 2, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 11, ln, w.nlines * 8, SQLITE_STATIC);
+    if (o->keep_text) sqlite3_bind_blob64(st, 12, text, n, SQLITE_STATIC); else sqlite3_bind_null(st, 12);
+    if (sqlite3_step(st) != SQLITE_DONE) { rc = db_fail(r, err, "adding work"); goto done; }
+    sqlite3_finalize(st);
+    st = NULL;
+    sqlite3_int64 work = sqlite3_last_insert_rowid(r->db);
+
+    if (sqlite3_prepare_v2(r->db, "INSERT INTO fingerprints(work,hash,pos,line) VALUES(?,?,?,?)", -1, &st, NULL) !=
+        SQLITE_OK) {
+        rc = db_fail(r, err, "adding fingerprints");
+        goto done;
+    }
+    for (size_t i = 0; i < w.nfp; i++) {
+        sqlite3_bind_int64(st, 1, work);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)w.fp[i].h);
+        sqlite3_bind_int64(st, 3, w.fp[i].pos);
+        sqlite3_bind_int64(st, 4, w.tok[w.fp[i].pos].line);
+        if (sqlite3_step(st) != SQLITE_DONE) { rc = db_fail(r, err, "adding fingerprints"); goto done; }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((rc = bump_generation(r, err))) goto done;
+    rc = exec(r, "COMMIT", err);
+    in_tx = 0;
+done:
+    sqlite3_finalize(st);
+    if (in_tx) sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    free(sk);
+    free(ln);
+    pk_work_fp_free(&w);
+    return rc;
+}
+
+int pk_registry_remove(pk_registry *r, const char *id, pk_error *err)
+{
+    int rc;
+    sqlite3_stmt *st = NULL;
+    if ((rc = exec(r, "BEGIN IMMEDIATE", err))) return rc;
+    if (sqlite3_prepare_v2(r->db, "SELECT rowid FROM works WHERE id=?", -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(r, err, "removing work");
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_DONE) { rc = pk_fail(err, PK_ENOTFOUND, "no work with id '%s'", id); goto fail; }
+    if (s != SQLITE_ROW) { rc = db_fail(r, err, "removing work"); goto fail; }
+    sqlite3_int64 rowid = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    const char *sqls[2] = {"DELETE FROM fingerprints WHERE work=?", "DELETE FROM works WHERE rowid=?"};
+    for (int i = 0; i < 2; i++) {
+        if (sqlite3_prepare_v2(r->db, sqls[i], -1, &st, NULL) != SQLITE_OK) { rc = db_fail(r, err, "removing work"); goto fail; }
+        sqlite3_bind_int64(st, 1, rowid);
+        if (sqlite3_step(st) != SQLITE_DONE) { rc = db_fail(r, err, "removing work"); goto fail; }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if ((rc = bump_generation(r, err))) goto fail;
+    return exec(r, "COMMIT", err);
+fail:
+    sqlite3_finalize(st);
+    sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : NULL;
+}
+
+int pk_registry_each(pk_registry *r, int (*cb)(const pk_work_info *w, void *ud), void *ud,
+                     pk_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT rowid,id,title,author,source,sha256,added,bytes,tokens,fingerprints"
+                           " FROM works ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(r, err, "listing works");
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        pk_work_info w;
+        w.rowid = sqlite3_column_int64(st, 0);
+        w.id = col(st, 1);
+        w.title = col(st, 2);
+        w.author = col(st, 3);
+        w.source = col(st, 4);
+        w.sha256 = col(st, 5);
+        w.added = col(st, 6);
+        w.bytes = (uint64_t)sqlite3_column_int64(st, 7);
+        w.tokens = (uint64_t)sqlite3_column_int64(st, 8);
+        w.fingerprints = (uint64_t)sqlite3_column_int64(st, 9);
+        if ((rc = cb(&w, ud)) != 0) break;
+    }
+    if (rc == 0 && s != SQLITE_DONE) rc = db_fail(r, err, "listing works");
+    sqlite3_finalize(st);
+    return rc;
+}

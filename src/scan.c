@@ -1,0 +1,414 @@
+/* scan.c -- find registered works in one document: seed, extend, merge.
+ *
+ * Seeding: the document is tokenized, its k-gram hashes winnowed with the
+ * registry's parameters, and every selected fingerprint looked up in the
+ * index.  A fingerprint found in more than max_df works is a stock phrase
+ * and seeds nothing.  Each remaining posting is a seed: (document k-gram
+ * i, work w, work k-gram j).
+ *
+ * Extension: from a seed, walk along the diagonal in both directions,
+ * comparing the document's k-gram hashes with the work's 16-bit sketch
+ * (one per k-gram, stored at registration, no text).  On a mismatch (an
+ * edit kills the k k-grams that cover it), look ahead up to GAP k-grams on
+ * both sides for the nearest point where two consecutive k-grams agree
+ * again, and go on from there: small insertions, deletions and
+ * substitutions do not split a passage.  Every matched k-gram covers k
+ * tokens on both sides, so passage edges are exact to the token.
+ *
+ * A false step needs a 16-bit collision (1 in 65536 a step) and a false
+ * resynchronization two in a row (1 in 2^32 a try), so passages do not
+ * wander into unrelated text.
+ *
+ * Passages shorter than min_words matched words are dropped; what stays is
+ * reported per work with the words matched and the fraction of the work's
+ * tokens covered. */
+#include "pk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_POSTINGS_PER_FP 64
+
+typedef struct seed {
+    uint32_t work;
+    uint32_t d; /* document k-gram */
+    uint32_t j; /* work k-gram */
+} seed;
+
+typedef struct match {
+    uint32_t d, j;
+} match;
+
+typedef struct span {
+    uint32_t d0, d1; /* document k-grams, inclusive */
+    uint32_t j0, j1; /* work k-grams, inclusive */
+    uint32_t words;
+    size_t m0, m1; /* range in the scanner's match array */
+} span;
+
+struct pk_scanner {
+    const pk_index *ix;
+    pk_scan_opts o;
+    pk_params p;
+    pk_buf conv;
+    pk_tok *tok;
+    size_t ntok, tokcap;
+    size_t ndk; /* document k-grams */
+    uint64_t *kg;
+    uint16_t *dsk;
+    pk_fp *fp;
+    size_t kgcap;
+    seed *seeds;
+    size_t nseeds, seedcap;
+    match *m;
+    size_t nm, mcap;
+    match *left;
+    size_t leftcap;
+    span *spans;
+    size_t nspans, spancap;
+    pk_finding *f;
+    size_t nf, fcap;
+    pk_passage *pass;
+    size_t npass, passcap;
+    uint32_t *ivals; /* work token intervals for coverage */
+    size_t nivals, ivcap;
+};
+
+void pk_scan_opts_default(pk_scan_opts *o)
+{
+    o->min_words = 25;
+    o->max_df = 10;
+    o->tok_flags = 0;
+}
+
+int pk_scanner_new(pk_scanner **out, const pk_index *ix, const pk_scan_opts *o, pk_error *err)
+{
+    pk_scanner *s = calloc(1, sizeof *s);
+    if (!s) return pk_fail(err, PK_ENOMEM, "out of memory");
+    s->ix = ix;
+    if (o) s->o = *o; else pk_scan_opts_default(&s->o);
+    if (s->o.min_words == 0) s->o.min_words = 1;
+    pk_index_get_params(ix, &s->p);
+    pk_buf_init(&s->conv, 0);
+    *out = s;
+    return 0;
+}
+
+void pk_scanner_free(pk_scanner *s)
+{
+    if (!s) return;
+    pk_buf_free(&s->conv);
+    free(s->tok);
+    free(s->kg);
+    free(s->dsk);
+    free(s->fp);
+    free(s->seeds);
+    free(s->m);
+    free(s->left);
+    free(s->spans);
+    free(s->f);
+    free(s->pass);
+    free(s->ivals);
+    free(s);
+}
+
+/* Grow *p (of elements of size sz, capacity *cap) to hold need. */
+static int grow(void *pp, size_t *cap, size_t need, size_t sz)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need) nc *= 2;
+    size_t bytes;
+    if (!pk_mul_ok(nc, sz, &bytes)) return PK_ENOMEM;
+    void *np = realloc(*(void **)pp, bytes);
+    if (!np) return PK_ENOMEM;
+    *(void **)pp = np;
+    *cap = nc;
+    return 0;
+}
+
+static int cmp_seed(const void *a, const void *b)
+{
+    const seed *x = a, *y = b;
+    if (x->work != y->work) return x->work < y->work ? -1 : 1;
+    int64_t dx = (int64_t)x->d - x->j, dy = (int64_t)y->d - y->j;
+    if (dx != dy) return dx < dy ? -1 : 1;
+    return (x->d > y->d) - (x->d < y->d);
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    if (x->d0 != y->d0) return x->d0 < y->d0 ? -1 : 1;
+    return (x->words < y->words) - (x->words > y->words);
+}
+
+static int cmp_u32pair(const void *a, const void *b)
+{
+    const uint32_t *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+    const pk_finding *x = a, *y = b;
+    if (x->matched_words != y->matched_words) return x->matched_words < y->matched_words ? 1 : -1;
+    return (x->work > y->work) - (x->work < y->work);
+}
+
+#define GAP_EXTRA 8
+
+/* Find the nearest (da, db), 1 <= da, db <= gap, minimizing da + db, where
+ * two consecutive k-grams agree again, stepping forward (dir = 1) or
+ * backward (dir = -1) from (d, j).  Returns 1 if found. */
+static int resync(const uint16_t *D, size_t nd, const uint16_t *W, size_t nw, int64_t d, int64_t j,
+                  int dir, uint32_t gap, int64_t *od, int64_t *oj)
+{
+    for (uint32_t sum = 2; sum <= 2 * gap; sum++) {
+        for (uint32_t da = 1; da < sum; da++) {
+            uint32_t db = sum - da;
+            if (da > gap || db > gap) continue;
+            int64_t a = d + dir * (int64_t)da, b = j + dir * (int64_t)db;
+            int64_t a2 = a + dir, b2 = b + dir;
+            if (a < 0 || b < 0 || a2 < 0 || b2 < 0 || (size_t)a2 >= nd || (size_t)b2 >= nw ||
+                (size_t)a >= nd || (size_t)b >= nw)
+                continue;
+            if (D[a] == W[b] && D[a2] == W[b2]) {
+                *od = a;
+                *oj = b;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Extend the seed (d, j) both ways; append its matches in increasing
+ * order to s->m and describe them in *sp. */
+static int extend(pk_scanner *s, const uint16_t *W, size_t nw, uint32_t d, uint32_t j, span *sp)
+{
+    const uint16_t *D = s->dsk;
+    const size_t nd = s->ndk;
+    const uint32_t k = s->p.k;
+    const uint32_t gap = k + GAP_EXTRA;
+    size_t nl = 0;
+
+    /* Left, collected in decreasing order. */
+    int64_t a = d, b = j;
+    for (;;) {
+        int64_t na = a - 1, nb = b - 1;
+        if (na >= 0 && nb >= 0 && D[na] == W[nb]) {
+            a = na; b = nb;
+        } else if (!resync(D, nd, W, nw, a, b, -1, gap, &a, &b)) {
+            break;
+        }
+        if (grow(&s->left, &s->leftcap, nl + 1, sizeof *s->left)) return PK_ENOMEM;
+        s->left[nl].d = (uint32_t)a;
+        s->left[nl].j = (uint32_t)b;
+        nl++;
+    }
+    if (grow(&s->m, &s->mcap, s->nm + nl + 1, sizeof *s->m)) return PK_ENOMEM;
+    sp->m0 = s->nm;
+    for (size_t i = nl; i-- > 0;) s->m[s->nm++] = s->left[i];
+    s->m[s->nm].d = d;
+    s->m[s->nm].j = j;
+    s->nm++;
+    /* Right. */
+    a = d; b = j;
+    for (;;) {
+        int64_t na = a + 1, nb = b + 1;
+        if ((size_t)na < nd && (size_t)nb < nw && D[na] == W[nb]) {
+            a = na; b = nb;
+        } else if (!resync(D, nd, W, nw, a, b, 1, gap, &a, &b)) {
+            break;
+        }
+        if (grow(&s->m, &s->mcap, s->nm + 1, sizeof *s->m)) return PK_ENOMEM;
+        s->m[s->nm].d = (uint32_t)a;
+        s->m[s->nm].j = (uint32_t)b;
+        s->nm++;
+    }
+    sp->m1 = s->nm;
+    sp->d0 = s->m[sp->m0].d;
+    sp->j0 = s->m[sp->m0].j;
+    sp->d1 = s->m[sp->m1 - 1].d;
+    sp->j1 = s->m[sp->m1 - 1].j;
+    /* Words: document tokens covered by the matched k-grams. */
+    uint32_t words = 0, end = 0;
+    for (size_t i = sp->m0; i < sp->m1; i++) {
+        uint32_t st = PK_MAX(s->m[i].d, end);
+        uint32_t en = s->m[i].d + k;
+        if (en > st) words += en - st;
+        end = PK_MAX(end, en);
+    }
+    sp->words = words;
+    return 0;
+}
+
+/* Tokenize, hash and winnow the document; collect seeds. */
+static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *err)
+{
+    const char *t;
+    size_t tn, skip;
+    int rc = pk_text_prepare(text, n, &s->conv, &t, &tn, &skip, err);
+    if (rc) return rc;
+    pk_tokenizer tz;
+    pk_tokenizer_init(&tz, t, tn, s->o.tok_flags);
+    tz.pos = skip;
+    s->ntok = 0;
+    for (;;) {
+        if (grow(&s->tok, &s->tokcap, s->ntok + 4096, sizeof *s->tok)) return pk_fail(err, PK_ENOMEM, "out of memory");
+        size_t got;
+        if ((rc = pk_tokenize(&tz, s->tok + s->ntok, s->tokcap - s->ntok, &got, err))) return rc;
+        if (!got) break;
+        s->ntok += got;
+        if (s->ntok > UINT32_MAX / 2) return pk_fail(err, PK_ETOOBIG, "document over 2^31 words");
+    }
+    const uint32_t k = s->p.k;
+    s->ndk = s->ntok >= k ? s->ntok - k + 1 : 0;
+    s->nseeds = 0;
+    if (!s->ndk) return 0;
+    size_t cap = s->kgcap;
+    if (grow(&s->kg, &cap, s->ndk, sizeof *s->kg)) return pk_fail(err, PK_ENOMEM, "out of memory");
+    cap = s->kgcap;
+    if (grow(&s->dsk, &cap, s->ndk, sizeof *s->dsk)) return pk_fail(err, PK_ENOMEM, "out of memory");
+    cap = s->kgcap;
+    if (grow(&s->fp, &cap, s->ndk, sizeof *s->fp)) return pk_fail(err, PK_ENOMEM, "out of memory");
+    s->kgcap = cap;
+    pk_kgrams(s->tok, s->ntok, k, s->kg);
+    size_t nfp = pk_winnow(s->kg, s->ndk, s->p.w, s->fp);
+    for (size_t i = 0; i < s->ndk; i++) s->dsk[i] = pk_sketch16(s->kg[i]);
+    for (size_t i = 0; i < nfp; i++) {
+        if (i + 8 < nfp) pk_index_prefetch(s->ix, s->fp[i + 8].h);
+        const pk_ix_entry *e;
+        size_t ne = pk_index_lookup(s->ix, s->fp[i].h, &e);
+        if (!ne) continue;
+        uint32_t df = 1;
+        for (size_t x = 1; x < ne; x++) df += e[x].work != e[x - 1].work;
+        if (df > s->o.max_df) continue;
+        if (ne > MAX_POSTINGS_PER_FP) ne = MAX_POSTINGS_PER_FP;
+        if (grow(&s->seeds, &s->seedcap, s->nseeds + ne, sizeof *s->seeds)) return pk_fail(err, PK_ENOMEM, "out of memory");
+        for (size_t x = 0; x < ne; x++) {
+            s->seeds[s->nseeds].work = e[x].work;
+            s->seeds[s->nseeds].d = s->fp[i].pos;
+            s->seeds[s->nseeds].j = e[x].pos;
+            s->nseeds++;
+        }
+    }
+    return 0;
+}
+
+/* Align one work's seeds [a, b) into passages and, if any is long enough,
+ * one finding. */
+static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
+{
+    const uint32_t w = s->seeds[a].work;
+    const uint32_t k = s->p.k;
+    uint32_t nw;
+    const uint16_t *W = pk_index_work_sketch(s->ix, w, &nw);
+    s->nm = 0;
+    s->nspans = 0;
+    for (size_t i = a; i < b; i++) {
+        const seed *sd = &s->seeds[i];
+        if (sd->j >= nw || sd->d >= s->ndk) continue;
+        /* Already inside a span on this diagonal? */
+        int inside = 0;
+        for (size_t x = s->nspans; x-- > 0;) {
+            const span *p = &s->spans[x];
+            if (sd->d >= p->d0 && sd->d <= p->d1 && sd->j >= p->j0 && sd->j <= p->j1) { inside = 1; break; }
+        }
+        if (inside) continue;
+        if (grow(&s->spans, &s->spancap, s->nspans + 1, sizeof *s->spans)) return pk_fail(err, PK_ENOMEM, "out of memory");
+        if (extend(s, W, nw, sd->d, sd->j, &s->spans[s->nspans])) return pk_fail(err, PK_ENOMEM, "out of memory");
+        s->nspans++;
+    }
+    if (!s->nspans) return 0;
+    /* Where spans overlap in the document (a passage repeated in the work,
+     * or two seeds of one passage), keep the one with more words. */
+    qsort(s->spans, s->nspans, sizeof *s->spans, cmp_span);
+    size_t keep = 0;
+    for (size_t i = 0; i < s->nspans; i++) {
+        span *c = &s->spans[i];
+        if (keep) {
+            span *p = &s->spans[keep - 1];
+            if (c->d0 <= p->d1) {
+                uint32_t ov = PK_MIN(c->d1, p->d1) - c->d0 + 1;
+                uint32_t cl = c->d1 - c->d0 + 1;
+                if (ov * 2 >= cl || c->words <= p->words) {
+                    if (c->words > p->words) *p = *c;
+                    continue;
+                }
+            }
+        }
+        s->spans[keep++] = *c;
+    }
+    s->nspans = keep;
+
+    size_t pass0 = s->npass;
+    uint32_t total = 0;
+    s->nivals = 0;
+    for (size_t i = 0; i < s->nspans; i++) {
+        span *sp = &s->spans[i];
+        if (sp->words < s->o.min_words) continue;
+        if (grow(&s->pass, &s->passcap, s->npass + 1, sizeof *s->pass)) return pk_fail(err, PK_ENOMEM, "out of memory");
+        pk_passage *p = &s->pass[s->npass++];
+        const pk_tok *t0 = &s->tok[sp->d0], *t1 = &s->tok[sp->d1 + k - 1];
+        p->doc_start = t0->off;
+        p->doc_end = t1->off + t1->len;
+        p->work_start_word = sp->j0;
+        p->work_end_word = sp->j1 + k;
+        p->work_start_line = pk_index_work_line(s->ix, w, sp->j0);
+        p->work_end_line = pk_index_work_line(s->ix, w, sp->j1 + k - 1);
+        p->words = sp->words;
+        total += sp->words;
+        for (size_t x = sp->m0; x < sp->m1; x++) {
+            if (grow(&s->ivals, &s->ivcap, 2 * (s->nivals + 1), sizeof *s->ivals)) return pk_fail(err, PK_ENOMEM, "out of memory");
+            s->ivals[2 * s->nivals] = s->m[x].j;
+            s->ivals[2 * s->nivals + 1] = s->m[x].j + k;
+            s->nivals++;
+        }
+    }
+    if (s->npass == pass0) return 0;
+    /* Coverage: the union of matched work token intervals. */
+    qsort(s->ivals, s->nivals, 2 * sizeof *s->ivals, cmp_u32pair);
+    uint64_t covered = 0;
+    uint32_t end = 0;
+    for (size_t i = 0; i < s->nivals; i++) {
+        uint32_t st = PK_MAX(s->ivals[2 * i], end), en = s->ivals[2 * i + 1];
+        if (en > st) covered += en - st;
+        end = PK_MAX(end, en);
+    }
+    if (grow(&s->f, &s->fcap, s->nf + 1, sizeof *s->f)) return pk_fail(err, PK_ENOMEM, "out of memory");
+    pk_finding *f = &s->f[s->nf++];
+    uint32_t wt = pk_index_work_tokens(s->ix, w);
+    f->work = w;
+    f->matched_words = total;
+    f->coverage = wt ? (double)covered / wt : 0.0;
+    if (f->coverage > 1.0) f->coverage = 1.0;
+    f->npassages = s->npass - pass0;
+    f->passages = (pk_passage *)(uintptr_t)pass0; /* fixed up once s->pass stops moving */
+    return 0;
+}
+
+int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, size_t *nout,
+                 pk_error *err)
+{
+    int rc;
+    *out = NULL;
+    *nout = 0;
+    s->nf = 0;
+    s->npass = 0;
+    if ((rc = seed_document(s, text, n, err))) return rc;
+    if (!s->nseeds) return 0;
+    qsort(s->seeds, s->nseeds, sizeof *s->seeds, cmp_seed);
+    for (size_t a = 0; a < s->nseeds;) {
+        size_t b = a + 1;
+        while (b < s->nseeds && s->seeds[b].work == s->seeds[a].work) b++;
+        if ((rc = align_work(s, a, b, err))) return rc;
+        a = b;
+    }
+    for (size_t i = 0; i < s->nf; i++) s->f[i].passages = s->pass + (uintptr_t)s->f[i].passages;
+    qsort(s->f, s->nf, sizeof *s->f, cmp_finding);
+    *out = s->f;
+    *nout = s->nf;
+    return 0;
+}

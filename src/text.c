@@ -1,0 +1,356 @@
+/* text.c -- decoding, normalization and tokenization: what "the same text"
+ * means for every verb of picket.
+ *
+ * A token is a maximal run of word characters (Unicode letters, marks and
+ * numbers).  Its identity is the 64-bit XXH3 hash of its normalized form:
+ * NFKC with case folding (utf8proc), default-ignorable characters removed
+ * (zero-width space and joiners, soft hyphen, bidi controls), and common
+ * Cyrillic and Greek homoglyphs of Latin letters folded to Latin.  Between
+ * tokens, punctuation and white space are dropped, with two joins:
+ *   - an apostrophe (' or U+2019) between word characters is dropped and
+ *     the word goes on ("don't" is one token, "dont");
+ *   - a hyphen at the end of a line, before the next word, joins the two
+ *     halves ("some-\nthing" is "something").
+ * Scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao,
+ * Khmer, Myanmar) give one token per character.
+ *
+ * Every token keeps the byte range of its source and its line number.
+ *
+ * Speed: a word made only of ASCII never reaches utf8proc; it is
+ * lower-cased through a table into a stack buffer and hashed, which gives
+ * the same bytes utf8proc would (NFKC and case folding of ASCII letters
+ * and digits are plain lower-casing).  Words with any non-ASCII character
+ * take the full path.  Both paths are tested to agree. */
+#include "pk.h"
+
+#include <string.h>
+#include <utf8proc.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+/* ASCII classes. */
+enum { C_SEP = 0, C_WORD = 1, C_APOS = 2, C_HYPH = 3, C_NL = 4, C_HI = 5 };
+
+static uint8_t ascii_class[256];
+static uint8_t ascii_lower[256];
+static int tables_ready;
+
+static void init_tables(void)
+{
+    if (__atomic_load_n(&tables_ready, __ATOMIC_ACQUIRE)) return;
+    for (int c = 0; c < 256; c++) {
+        uint8_t k = C_SEP;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) k = C_WORD;
+        else if (c == '\'') k = C_APOS;
+        else if (c == '-') k = C_HYPH;
+        else if (c == '\n') k = C_NL;
+        else if (c >= 0x80) k = C_HI;
+        ascii_class[c] = k;
+        ascii_lower[c] = (uint8_t)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    }
+    __atomic_store_n(&tables_ready, 1, __ATOMIC_RELEASE);
+}
+
+/* Decode one UTF-8 sequence at s[0..n).  Returns its length, or 0 when it
+ * is invalid (overlong, surrogate, out of range, truncated). */
+static size_t utf8_decode(const uint8_t *s, size_t n, int32_t *cp)
+{
+    uint32_t c = s[0];
+    if (c < 0x80) { *cp = (int32_t)c; return 1; }
+    if (c < 0xC2) return 0;
+    if (c < 0xE0) {
+        if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
+        *cp = (int32_t)(((c & 0x1F) << 6) | (s[1] & 0x3Fu));
+        return 2;
+    }
+    if (c < 0xF0) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+        if (c == 0xE0 && s[1] < 0xA0) return 0;
+        if (c == 0xED && s[1] >= 0xA0) return 0;
+        *cp = (int32_t)(((c & 0x0F) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu));
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
+        if (c == 0xF0 && s[1] < 0x90) return 0;
+        if (c == 0xF4 && s[1] >= 0x90) return 0;
+        *cp = (int32_t)(((c & 0x07) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu));
+        return 4;
+    }
+    return 0;
+}
+
+/* Classes of non-ASCII code points. */
+enum { U_SEP, U_WORD, U_SINGLE, U_IGNORE, U_APOS, U_HYPH, U_NL };
+
+static int single_char_script(int32_t c)
+{
+    return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) ||
+           (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
+           (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFF66 && c <= 0xFF9F) ||
+           (c >= 0x20000 && c <= 0x3FFFF) || (c >= 0x0E00 && c <= 0x0EFF) ||
+           (c >= 0x1780 && c <= 0x17FF) || (c >= 0x1000 && c <= 0x109F);
+}
+
+static int uclass(int32_t c)
+{
+    if (c == 0x2019 || c == 0x02BC) return U_APOS;
+    if (c == 0x2010 || c == 0x2011) return U_HYPH;
+    if (c == 0x2028 || c == 0x2029 || c == 0x85) return U_NL;
+    const utf8proc_property_t *p = utf8proc_get_property(c);
+    if (p->ignorable) return U_IGNORE;
+    switch (p->category) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+        return single_char_script(c) ? U_SINGLE : U_WORD;
+    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+        return U_WORD;
+    default:
+        return U_SEP;
+    }
+}
+
+/* Cyrillic and Greek letters that look like Latin ones, after case
+ * folding.  Folding is applied to every token on both sides, so Russian
+ * text still matches Russian text. */
+static int32_t fold_homoglyph(int32_t c)
+{
+    if (c < 0x3B1 || c > 0x51D) return c;
+    switch (c) {
+    case 0x430: return 'a'; case 0x435: return 'e'; case 0x43E: return 'o';
+    case 0x440: return 'p'; case 0x441: return 'c'; case 0x443: return 'y';
+    case 0x445: return 'x'; case 0x456: return 'i'; case 0x458: return 'j';
+    case 0x455: return 's'; case 0x501: return 'd'; case 0x4BB: return 'h';
+    case 0x51B: return 'q'; case 0x51D: return 'w'; case 0x4CF: return 'l';
+    case 0x3BF: return 'o'; case 0x3B9: return 'i'; case 0x3BD: return 'v';
+    case 0x3BA: return 'k'; case 0x3C1: return 'p'; case 0x3C5: return 'u';
+    case 0x3B1: return 'a';
+    default: return c;
+    }
+}
+
+/* Normalize the word s[0..n) (UTF-8, already validated, may contain
+ * ignorables and ASCII apostrophes already removed by the caller) and
+ * hash it. */
+static uint64_t hash_unicode_word(const uint8_t *s, size_t n)
+{
+    utf8proc_int32_t buf[PK_TOK_MAXLEN * 4 + 16];
+    const utf8proc_option_t opt = UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE |
+                                  UTF8PROC_STABLE | UTF8PROC_COMPOSE;
+    utf8proc_ssize_t r = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, buf,
+                                            (utf8proc_ssize_t)(sizeof buf / sizeof buf[0]),
+                                            (utf8proc_option_t)((unsigned)opt & ~(unsigned)UTF8PROC_COMPOSE));
+    if (r < 0 || (size_t)r > sizeof buf / sizeof buf[0] / 2) /* no room for re-encoding */
+        return XXH3_64bits(s, n);
+    for (utf8proc_ssize_t i = 0; i < r; i++) buf[i] = fold_homoglyph(buf[i]);
+    utf8proc_ssize_t m = utf8proc_reencode(buf, r, opt);
+    if (m < 0) return XXH3_64bits(s, n);
+    return XXH3_64bits(buf, (size_t)m);
+}
+
+uint64_t pk_word_hash(const char *s, size_t n)
+{
+    pk_tokenizer t;
+    pk_tok tok;
+    size_t got = 0;
+    pk_tokenizer_init(&t, s, n, PK_TOK_LOSSY);
+    if (pk_tokenize(&t, &tok, 1, &got, NULL) != 0 || got == 0) return 0;
+    return tok.h;
+}
+
+void pk_tokenizer_init(pk_tokenizer *t, const char *s, size_t n, unsigned flags)
+{
+    init_tables();
+    t->s = (const uint8_t *)s;
+    t->n = n;
+    t->pos = 0;
+    t->line = 1;
+    t->flags = flags;
+    t->invalid = 0;
+}
+
+/* After a hyphen at p (hlen bytes), is there a line break followed, after
+ * blanks, by a word character?  Returns the offset of that character, or
+ * 0 if this hyphen does not join. */
+static size_t hyphen_join(const uint8_t *s, size_t n, size_t p)
+{
+    size_t q = p;
+    while (q < n && (s[q] == ' ' || s[q] == '\t')) q++;
+    if (q < n && s[q] == '\r') q++;
+    if (q >= n || s[q] != '\n') return 0;
+    q++;
+    while (q < n && (s[q] == ' ' || s[q] == '\t')) q++;
+    if (q >= n) return 0;
+    if (s[q] < 0x80) return ascii_class[s[q]] == C_WORD ? q : 0;
+    int32_t cp;
+    if (!utf8_decode(s + q, n - q, &cp)) return 0;
+    return uclass(cp) == U_WORD ? q : 0;
+}
+
+/* Is there a word character at p (ASCII or not)? */
+static int word_at(const uint8_t *s, size_t n, size_t p)
+{
+    if (p >= n) return 0;
+    if (s[p] < 0x80) return ascii_class[s[p]] == C_WORD;
+    int32_t cp;
+    if (!utf8_decode(s + p, n - p, &cp)) return 0;
+    return uclass(cp) == U_WORD;
+}
+
+static size_t count_newlines(const uint8_t *s, size_t a, size_t b)
+{
+    size_t c = 0;
+    for (size_t i = a; i < b; i++) c += s[i] == '\n';
+    return c;
+}
+
+int pk_tokenize(pk_tokenizer *t, pk_tok *out, size_t cap, size_t *got, pk_error *err)
+{
+    const uint8_t *s = t->s;
+    const size_t n = t->n;
+    size_t p = t->pos;
+    uint32_t line = t->line;
+    size_t k = 0;
+    /* The word being built: ASCII-lowered bytes in wb while it stays
+     * ASCII; raw source bytes (minus removed characters) in ub otherwise. */
+    uint8_t wb[PK_TOK_MAXLEN + 1];
+    uint8_t ub[PK_TOK_MAXLEN + 8];
+
+    while (k < cap && p < n) {
+        /* Skip separators. */
+        uint8_t c = s[p];
+        if (c < 0x80) {
+            uint8_t cl = ascii_class[c];
+            if (cl != C_WORD) {
+                if (cl == C_NL) line++;
+                p++;
+                continue;
+            }
+        } else {
+            int32_t cp;
+            size_t l = utf8_decode(s + p, n - p, &cp);
+            if (!l) {
+                if (!(t->flags & PK_TOK_LOSSY)) {
+                    t->pos = p;
+                    t->line = line;
+                    *got = k;
+                    return pk_fail(err, PK_EUTF8, "invalid UTF-8 at byte %zu", p);
+                }
+                t->invalid++;
+                p++;
+                continue;
+            }
+            int u = uclass(cp);
+            if (u == U_SINGLE) {
+                out[k].h = hash_unicode_word(s + p, l);
+                out[k].off = p;
+                out[k].len = (uint32_t)l;
+                out[k].line = line;
+                k++;
+                p += l;
+                continue;
+            }
+            if (u != U_WORD) {
+                if (u == U_NL) line++;
+                p += l;
+                continue;
+            }
+        }
+
+        /* A word starts at p. */
+        size_t start = p, wn = 0, un = 0;
+        uint32_t start_line = line;
+        int ascii = 1;
+        for (;;) {
+            if (p >= n) break;
+            c = s[p];
+            if (c < 0x80) {
+                uint8_t cl = ascii_class[c];
+                if (cl == C_WORD) {
+                    if (p - start >= PK_TOK_MAXLEN) break;
+                    if (ascii) wb[wn++] = ascii_lower[c];
+                    else ub[un++] = c;
+                    p++;
+                    continue;
+                }
+                if (cl == C_APOS && word_at(s, n, p + 1)) { p++; continue; }
+                if (cl == C_HYPH) {
+                    size_t q = hyphen_join(s, n, p + 1);
+                    if (q) { line += (uint32_t)count_newlines(s, p, q); p = q; continue; }
+                }
+                break;
+            }
+            int32_t cp;
+            size_t l = utf8_decode(s + p, n - p, &cp);
+            if (!l) break; /* handled by the separator loop */
+            int u = uclass(cp);
+            if (u == U_IGNORE) { p += l; continue; }
+            if (u == U_APOS && word_at(s, n, p + l)) { p += l; continue; }
+            if (u == U_HYPH) {
+                size_t q = hyphen_join(s, n, p + l);
+                if (q) { line += (uint32_t)count_newlines(s, p, q); p = q; continue; }
+                break;
+            }
+            if (u != U_WORD) break;
+            if (p - start + l > PK_TOK_MAXLEN) break;
+            if (ascii) {
+                /* Switch to the Unicode path: re-copy the word so far
+                 * (lower-cased ASCII normalizes to itself). */
+                memcpy(ub, wb, wn);
+                un = wn;
+                ascii = 0;
+            }
+            memcpy(ub + un, s + p, l);
+            un += l;
+            p += l;
+        }
+        out[k].h = ascii ? XXH3_64bits(wb, wn) : hash_unicode_word(ub, un);
+        out[k].off = start;
+        out[k].len = (uint32_t)(p - start);
+        out[k].line = start_line;
+        k++;
+    }
+    t->pos = p;
+    t->line = line;
+    *got = k;
+    return 0;
+}
+
+int pk_text_prepare(const char *s, size_t n, pk_buf *conv, const char **out,
+                    size_t *outn, size_t *skip, pk_error *err)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    *skip = 0;
+    *out = s;
+    *outn = n;
+    if (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
+        *skip = 3;
+        return 0;
+    }
+    if (n < 2 || !((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) return 0;
+    int le = u[0] == 0xFF;
+    pk_buf_reset(conv);
+    int rc = pk_buf_reserve(conv, n / 2 * 3 + 4);
+    if (rc) return pk_fail(err, rc, "UTF-16 text too large to convert");
+    for (size_t i = 2; i + 1 < n; i += 2) {
+        uint32_t c = le ? (uint32_t)(u[i] | (u[i + 1] << 8)) : (uint32_t)((u[i] << 8) | u[i + 1]);
+        if (c >= 0xD800 && c <= 0xDBFF) {
+            if (i + 3 >= n) return pk_fail(err, PK_EUTF8, "truncated UTF-16 surrogate pair at byte %zu", i);
+            uint32_t d = le ? (uint32_t)(u[i + 2] | (u[i + 3] << 8)) : (uint32_t)((u[i + 2] << 8) | u[i + 3]);
+            if (d < 0xDC00 || d > 0xDFFF) return pk_fail(err, PK_EUTF8, "unpaired UTF-16 surrogate at byte %zu", i);
+            c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
+            i += 2;
+        } else if (c >= 0xDC00 && c <= 0xDFFF) {
+            return pk_fail(err, PK_EUTF8, "unpaired UTF-16 surrogate at byte %zu", i);
+        }
+        uint8_t e[4];
+        size_t l = (size_t)utf8proc_encode_char((utf8proc_int32_t)c, e);
+        if ((rc = pk_buf_append(conv, e, l))) return pk_fail(err, rc, "out of memory");
+    }
+    if (n % 2) return pk_fail(err, PK_EUTF8, "odd number of bytes in UTF-16 text at byte %zu", n - 1);
+    *out = conv->data ? conv->data : "";
+    *outn = conv->len;
+    return 0;
+}
