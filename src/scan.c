@@ -57,6 +57,8 @@ struct pk_scanner {
     uint64_t *kg;
     uint16_t *dsk;
     pk_fp *fp;
+    uint32_t *fpdf; /* per selected fingerprint: works it is in (0: absent) */
+    size_t nfp;
     size_t kgcap;
     seed *seeds;
     size_t nseeds, seedcap;
@@ -102,6 +104,7 @@ void pk_scanner_free(pk_scanner *s)
     free(s->kg);
     free(s->dsk);
     free(s->fp);
+    free(s->fpdf);
     free(s->seeds);
     free(s->m);
     free(s->left);
@@ -266,6 +269,7 @@ static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *er
     const uint32_t k = s->p.k;
     s->ndk = s->ntok >= k ? s->ntok - k + 1 : 0;
     s->nseeds = 0;
+    s->nfp = 0;
     if (!s->ndk) return 0;
     size_t cap = s->kgcap;
     if (grow(&s->kg, &cap, s->ndk, sizeof *s->kg)) return pk_fail(err, PK_ENOMEM, "out of memory");
@@ -273,17 +277,21 @@ static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *er
     if (grow(&s->dsk, &cap, s->ndk, sizeof *s->dsk)) return pk_fail(err, PK_ENOMEM, "out of memory");
     cap = s->kgcap;
     if (grow(&s->fp, &cap, s->ndk, sizeof *s->fp)) return pk_fail(err, PK_ENOMEM, "out of memory");
+    cap = s->kgcap;
+    if (grow(&s->fpdf, &cap, s->ndk, sizeof *s->fpdf)) return pk_fail(err, PK_ENOMEM, "out of memory");
     s->kgcap = cap;
     pk_kgrams(s->tok, s->ntok, k, s->kg);
-    size_t nfp = pk_winnow(s->kg, s->ndk, s->p.w, s->fp);
+    size_t nfp = s->nfp = pk_winnow(s->kg, s->ndk, s->p.w, s->fp);
     for (size_t i = 0; i < s->ndk; i++) s->dsk[i] = pk_sketch16(s->kg[i]);
     for (size_t i = 0; i < nfp; i++) {
         if (i + 8 < nfp) pk_index_prefetch(s->ix, s->fp[i + 8].h);
         const pk_ix_entry *e;
         size_t ne = pk_index_lookup(s->ix, s->fp[i].h, &e);
+        s->fpdf[i] = 0;
         if (!ne) continue;
         uint32_t df = 1;
         for (size_t x = 1; x < ne; x++) df += e[x].work != e[x - 1].work;
+        s->fpdf[i] = df;
         if (df > s->o.max_df) continue;
         if (ne > MAX_POSTINGS_PER_FP) ne = MAX_POSTINGS_PER_FP;
         if (grow(&s->seeds, &s->seedcap, s->nseeds + ne, sizeof *s->seeds)) return pk_fail(err, PK_ENOMEM, "out of memory");
@@ -295,6 +303,27 @@ static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *er
         }
     }
     return 0;
+}
+
+/* A passage is a stock phrase when at least half of the document's
+ * fingerprints inside it that the index knows are in more than max_df
+ * works.  Seeds come only from rarer fingerprints, but near the edges of a
+ * shared phrase winnowing selects differently in each work, so a stock
+ * phrase can still be seeded from its edges; this vote catches that. */
+static int is_stock(const pk_scanner *s, const span *sp)
+{
+    size_t lo = 0, hi = s->nfp;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->fp[mid].pos < sp->d0) lo = mid + 1; else hi = mid;
+    }
+    uint32_t found = 0, stock = 0;
+    for (size_t i = lo; i < s->nfp && s->fp[i].pos <= sp->d1; i++) {
+        if (!s->fpdf[i]) continue;
+        found++;
+        stock += s->fpdf[i] > s->o.max_df;
+    }
+    return stock && stock * 2 >= found;
 }
 
 /* Align one work's seeds [a, b) into passages and, if any is long enough,
@@ -348,7 +377,7 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
     s->nivals = 0;
     for (size_t i = 0; i < s->nspans; i++) {
         span *sp = &s->spans[i];
-        if (sp->words < s->o.min_words) continue;
+        if (sp->words < s->o.min_words || is_stock(s, sp)) continue;
         if (grow(&s->pass, &s->passcap, s->npass + 1, sizeof *s->pass)) return pk_fail(err, PK_ENOMEM, "out of memory");
         pk_passage *p = &s->pass[s->npass++];
         const pk_tok *t0 = &s->tok[sp->d0], *t1 = &s->tok[sp->d1 + k - 1];

