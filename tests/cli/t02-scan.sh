@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# t02-scan.sh -- scan real text: Brown corpus works reused in nlp-corpus
+# documents, verbatim, re-wrapped and re-cased, lightly edited, too short;
+# as JSONL, as text files, compressed, from stdin, on 1, 2 and 4 threads.
+source "$(dirname "$0")/lib.sh"
+
+ids=$(cd "$BROWN" && ls c[a-c]?? | head -50)
+mkdir works
+for id in $ids; do brown $id > works/$id.txt; done
+run register works/*.txt
+expect_eq "$rc" 0 "register 50 Brown samples"
+
+python3 "$PK_SRC/tests/cli/mkdocs.py" "$BROWN" "$NLP" "$T" $(echo $ids | tr ' ' '\n' | sed -n '3,15p')
+
+# Compare findings with the truth: every expected (doc, work) found with
+# its exact byte range for verbatim passages, overlapping for the others;
+# nothing else found; 24-word passages not reported.
+check_findings() { # findings.jsonl label
+  python3 - "$1" "$T/truth.json" "$2" <<'PY'
+import json, sys
+found = [json.loads(l) for l in open(sys.argv[1])]
+truth = json.load(open(sys.argv[2]))
+label = sys.argv[3]
+bad = 0
+keyed = {}
+for f in found:
+    doc = f["doc"].rsplit("/", 1)[-1].removesuffix(".txt")
+    keyed.setdefault((doc, f["work"]), []).append(f)
+for t in truth:
+    fs = keyed.pop((t["doc"], t["work"]), [])
+    if t["kind"] == "short":
+        if fs: print("FAIL %s: 24-word passage reported: %s" % (label, t)); bad += 1
+        continue
+    if len(fs) != 1 or len(fs[0]["passages"]) != 1:
+        print("FAIL %s: expected one passage for %s, got %s" % (label, t, fs)); bad += 1; continue
+    p = fs[0]["passages"][0]
+    if t["kind"] in ("verbatim", "rewrapped"):
+        if (p["doc_start"], p["doc_end"]) != (t["start"], t["end"]):
+            print("FAIL %s: %s passage at %d-%d, expected %d-%d" % (label, t["kind"], p["doc_start"], p["doc_end"], t["start"], t["end"])); bad += 1
+        if t["kind"] == "verbatim" and p["words"] != t["words"]:
+            print("FAIL %s: %d words, expected %d" % (label, p["words"], t["words"])); bad += 1
+    else:
+        if p["doc_start"] >= t["end"] or p["doc_end"] <= t["start"] or p["words"] < t["words"] * 0.6:
+            print("FAIL %s: edited passage %s vs %s" % (label, p, t)); bad += 1
+for k, v in keyed.items():
+    print("FAIL %s: unexpected finding %s" % (label, v)); bad += 1
+print("%s: %d expected passages checked, %d problems" % (label, len(truth), bad))
+sys.exit(1 if bad else 0)
+PY
+}
+
+run scan --threads 1 corpus.jsonl
+expect_eq "$rc" 0 "scan finds registered works (exit 0)"
+cp "$T/out" jsonl1.out
+if check_findings jsonl1.out jsonl; then ok "JSONL findings match the truth"; else fail "JSONL findings"; fi
+expect_match "$errs" "^picket: 1 files, 72 documents, .* 0 skipped$" "summary on stderr"
+python3 - "$T/corpus.jsonl" "$T/jsonl1.out" <<'PY' && ok "slicing the decoded text at doc_start:doc_end gives the passage" || fail "passage slices"
+import json, sys
+docs = {json.loads(l)["id"]: json.loads(l)["text"].encode() for l in open(sys.argv[1])}
+for l in open(sys.argv[2]):
+    f = json.loads(l)
+    for p in f["passages"]:
+        s = docs[f["doc"]][p["doc_start"]:p["doc_end"]].decode()
+        assert s[0].isalnum() and s[-1].isalnum(), s
+PY
+
+for n in 2 4; do
+  run scan --threads $n corpus.jsonl
+  expect_eq "$(cmp -s "$T/out" jsonl1.out && echo same)" same "--threads $n gives the same output in the same order"
+done
+
+run scan docs
+expect_eq "$rc" 0 "scan a directory of text files"
+if check_findings "$T/out" textdir; then ok "text findings match the truth"; else fail "text findings"; fi
+
+gzip -k corpus.jsonl
+zstd -q -k corpus.jsonl
+mkdir z && mv corpus.jsonl.gz corpus.jsonl.zst z/
+run scan --threads 2 z/corpus.jsonl.gz
+expect_eq "$(sed 's#"source":"[^"]*"##' "$T/out" | md5sum)" "$(sed 's#"source":"[^"]*"##' jsonl1.out | md5sum)" "gzip input gives the same findings"
+run scan --threads 2 z/corpus.jsonl.zst
+expect_eq "$(sed 's#"source":"[^"]*"##' "$T/out" | md5sum)" "$(sed 's#"source":"[^"]*"##' jsonl1.out | md5sum)" "zstd input gives the same findings"
+cp corpus.jsonl noext
+run scan noext
+expect_eq "$(grep -c . "$T/out")" "$(grep -c . jsonl1.out)" "JSONL detected by content"
+
+set +e; cat corpus.jsonl | "$PICKET" scan --format jsonl - > stdin.out 2>/dev/null; rc=$?; set -e
+expect_eq "$rc" 0 "scan from stdin"
+expect_eq "$(sed 's#"source":"[^"]*"##' stdin.out | md5sum)" "$(sed 's#"source":"[^"]*"##' jsonl1.out | md5sum)" "stdin gives the same findings"
+
+# Unrelated real text finds nothing.
+run scan unrelated.jsonl
+expect_eq "$rc" 1 "unrelated text: exit 1"
+expect_eq "$out" "" "unrelated text: no finding"
+
+# Custom fields.
+python3 -c '
+import json,sys
+for l in open("corpus.jsonl"):
+    d=json.loads(l); print(json.dumps({"body":d["text"],"key":d["id"]}))' > fields.jsonl
+run scan --text-field body --id-field key fields.jsonl
+expect_eq "$(python3 -c 'import json,sys;print(sorted({json.loads(l)["doc"] for l in open(sys.argv[1])})==sorted({json.loads(l)["doc"] for l in open(sys.argv[2])}))' "$T/out" jsonl1.out)" True "--text-field and --id-field"
+
+# A lower threshold reports the 24-word passage.
+run scan --min-words 20 corpus.jsonl
+expect_eq "$(grep -c . "$T/out")" "$(( $(grep -c . jsonl1.out) + 1 ))" "--min-words 20 adds the 24-word passage"
+
+finish
