@@ -19,14 +19,27 @@
 
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+typedef struct demo {
+    pk_index *ix;
+    const char *corpus;
+} demo;
+
 static int demo_record(const pk_record *rec, pk_sink *sink, void *ud)
 {
-    pk_index *ix = ud;
+    demo *d = ud;
+    pk_index *ix = d->ix;
     if (rec->error) return pk_buf_printf(&sink->out[2], "  skipped %s\n", rec->errmsg);
+    /* Show text files by their name under the corpus directory. */
+    const char *id = rec->id;
+    size_t idlen = rec->id_len, cl = strlen(d->corpus);
+    if (!rec->line && idlen > cl + 1 && strncmp(id, d->corpus, cl) == 0 && id[cl] == '/') {
+        id += cl + 1;
+        idlen -= cl + 1;
+    }
     for (size_t i = 0; i < rec->nfindings; i++) {
         const pk_finding *f = &rec->findings[i];
-        pk_buf_printf(&sink->out[1], "  %-34.*s %-22s %5u words  %5.1f%% of the work  %zu passage%s\n",
-                      (int)rec->id_len, rec->id, pk_index_work_id(ix, f->work), f->matched_words,
+        pk_buf_printf(&sink->out[1], "  %-24.*s %-22s %5u words  %5.1f%% of the work  %zu passage%s\n",
+                      (int)idlen, id, pk_index_work_id(ix, f->work), f->matched_words,
                       100.0 * f->coverage, f->npassages, f->npassages == 1 ? "" : "s");
         cli_finding_json(&sink->out[0], ix, rec, f);
     }
@@ -123,7 +136,8 @@ int cmd_demo(int argc, char **argv)
     co.threads = 2;
     co.record = demo_record;
     co.flush = demo_flush;
-    co.ud = ix;
+    demo dm = {ix, corpus};
+    co.ud = &dm;
     pk_corpus_stats st;
     char *paths[1] = {corpus};
     t0 = cli_now();

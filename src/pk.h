@@ -105,6 +105,7 @@ typedef struct pk_tok {
 
 
 #define PK_TOK_MAXLEN 255 /* a longer run of word characters is split */
+#define PK_TOK_SCALAR 0x100u /* tests: take the scalar path everywhere */
 
 typedef struct pk_tokenizer {
     const uint8_t *s;

@@ -5,8 +5,10 @@
  * 0.1-0.3 GB/s because it allocates a node per value, hashes every key and
  * copies every string.  Here nothing is built: one left-to-right pass
  * validates the whole line against RFC 8259 and copies out only the two
- * top-level members asked for (bench/jsonl_vs_jansson.c measures the
- * difference; see the numbers there).
+ * top-level members asked for.  bench/jsonl_vs_jansson.c measures it on
+ * 200 MB of records with several KB of text each: about 1.5 GB/s here
+ * against 80 MB/s for jansson's json_loadb + json_object_get (one core of
+ * a Xeon, gcc -O2), a factor of about 19.
  *
  * The hot loop is the inside of a long string.  It stops only at '"',
  * '\\', a control byte (< 0x20, an error) or a non-ASCII byte (whose UTF-8
@@ -249,7 +251,8 @@ static int escape(scan *x, size_t i, pk_buf *out, size_t lim, size_t *next)
         *next = i;
         if (!out) return 0;
         unsigned char u[4];
-        return put(x, out, lim, u, utf8_put(cp, u), i);
+        size_t k = utf8_put(cp, u);
+        return put(x, out, lim, u, k, i);
     }
     default: return fail_at(x, i + 1, "invalid escape");
     }

@@ -39,8 +39,10 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#define SNIFF_BLOCK ((size_t)1 << 12) /* first read, enough for plain files */
 #define IN_BLOCK ((size_t)1 << 18)    /* compressed read size */
-#define LINES_BLOCK ((size_t)1 << 20) /* decompressed read size in pk_lines */
+#define MIN_BLOCK ((size_t)1 << 16)   /* first decompressed read in pk_lines */
+#define LINES_BLOCK ((size_t)1 << 20) /* largest one */
 
 enum kind { K_PLAIN, K_GZIP, K_ZSTD };
 
@@ -53,8 +55,8 @@ struct pk_source {
     int failed;            /* sticky error code, 0 if none */
     pk_error saved;        /* and its message */
     char *path;            /* for messages */
-    unsigned char *in;     /* IN_BLOCK bytes */
-    size_t in_pos, in_len;
+    unsigned char *in;     /* in_cap bytes: SNIFF_BLOCK, IN_BLOCK once compressed */
+    size_t in_pos, in_len, in_cap;
     uint64_t offset;       /* bytes read from fd */
     z_stream z;
     bool z_ready;          /* inflateInit2 done */
@@ -105,8 +107,8 @@ static int refill(pk_source *s)
         s->in_len -= s->in_pos;
         s->in_pos = 0;
     }
-    if (s->eof || s->in_len == IN_BLOCK) return 0;
-    ssize_t r = read_some(s->fd, s->in + s->in_len, IN_BLOCK - s->in_len);
+    if (s->eof || s->in_len == s->in_cap) return 0;
+    ssize_t r = read_some(s->fd, s->in + s->in_len, s->in_cap - s->in_len);
     if (r < 0)
         return src_fail(s, PK_EIO, "read error at byte %llu: %s",
                         (unsigned long long)s->offset, strerror(errno));
@@ -138,7 +140,8 @@ int pk_source_open(pk_source **out, const char *path, pk_error *err)
     pk_buf_init(&s->ahead, 0);
     bool is_stdin = strcmp(path, "-") == 0;
     s->path = strdup(is_stdin ? "stdin" : path);
-    s->in = malloc(IN_BLOCK);
+    s->in = malloc(SNIFF_BLOCK);
+    s->in_cap = SNIFF_BLOCK;
     if (!s->path || !s->in) {
         pk_source_close(s);
         return pk_fail(err, PK_ENOMEM, "out of memory");
@@ -164,16 +167,28 @@ int pk_source_open(pk_source **out, const char *path, pk_error *err)
     while (s->in_len < 4 && !s->eof)
         if ((rc = refill(s))) goto fail;
     const unsigned char *m = s->in;
-    if (s->in_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+    bool gz = s->in_len >= 2 && m[0] == 0x1f && m[1] == 0x8b;
+    bool zst = s->in_len >= 4 &&
+               ((m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) ||
+                ((m[0] & 0xf0) == 0x50 && m[1] == 0x2a && m[2] == 0x4d && m[3] == 0x18));
+    if (gz || zst) {
+        /* compressed input is read in bigger blocks */
+        unsigned char *big = realloc(s->in, IN_BLOCK);
+        if (!big) {
+            rc = src_fail(s, PK_ENOMEM, "out of memory");
+            goto fail;
+        }
+        s->in = big;
+        s->in_cap = IN_BLOCK;
+    }
+    if (gz) {
         s->kind = K_GZIP;
         if (inflateInit2(&s->z, 15 + 16) != Z_OK) {
             rc = src_fail(s, PK_ENOMEM, "cannot initialise zlib");
             goto fail;
         }
         s->z_ready = true;
-    } else if (s->in_len >= 4 &&
-               ((m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) ||
-                ((m[0] & 0xf0) == 0x50 && m[1] == 0x2a && m[2] == 0x4d && m[3] == 0x18))) {
+    } else if (zst) {
         s->kind = K_ZSTD;
         s->zd = ZSTD_createDStream();
         if (!s->zd || ZSTD_isError(ZSTD_initDStream(s->zd))) {
@@ -213,7 +228,7 @@ static int read_plain(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
         return 0;
     }
     if (s->eof) return 0;
-    ssize_t r = read_some(s->fd, buf, cap);
+    ssize_t r = read_some(s->fd, buf, PK_MIN(cap, (size_t)1 << 30));
     if (r < 0)
         return src_fail(s, PK_EIO, "read error at byte %llu: %s",
                         (unsigned long long)s->offset, strerror(errno));
@@ -356,7 +371,11 @@ int pk_source_peek(pk_source *s, size_t max, const char **p, size_t *n, pk_error
         }
         while (a->len < max) {
             size_t got = 0;
-            if ((rc = decode(s, a->data + a->len, max - a->len, &got, err))) goto out;
+            if ((rc = decode(s, a->data + a->len, max - a->len, &got, err))) {
+                /* good bytes first: the error comes when reads reach it */
+                if (a->len > 0) rc = 0;
+                break;
+            }
             if (got == 0) break;
             a->len += got;
         }
@@ -382,7 +401,9 @@ int pk_source_slurp(const char *path, pk_buf *out, size_t max, pk_error *err)
             if (got) rc = pk_fail(err, PK_ETOOBIG, "%s: larger than %zu bytes", s->path, max);
             goto done;
         }
-        size_t want = PK_MIN(room, LINES_BLOCK);
+        /* read in steps that grow with the content, so a small file
+         * costs a small buffer */
+        size_t want = PK_MIN(room, PK_MAX(MIN_BLOCK, PK_MIN(out->len, (size_t)16 << 20)));
         if ((rc = pk_buf_reserve(out, want))) {
             rc = pk_fail(err, rc, "%s: %s after %zu bytes", s->path, pk_strerror(rc), out->len);
             goto done;
@@ -407,6 +428,7 @@ struct pk_lines {
     size_t scanned;     /* pend.data[start..scanned) holds no '\n' */
     bool eof;
     uint64_t next_line; /* 1-based number of the line at `start` */
+    size_t block;       /* next read size: MIN_BLOCK doubling to LINES_BLOCK */
     pk_error failed;    /* failed.code != 0: every later call fails so */
 };
 
@@ -420,6 +442,7 @@ int pk_lines_open(pk_lines **out, pk_source *src, size_t max_line, pk_error *err
     l->max_line = max_line;
     pk_buf_init(&l->pend, 0);
     l->next_line = 1;
+    l->block = MIN_BLOCK;
     *out = l;
     return 0;
 }
@@ -442,10 +465,11 @@ static int lines_fill(pk_lines *l, pk_error *err)
         l->scanned -= l->start;
         l->start = 0;
     }
-    int rc = pk_buf_reserve(p, LINES_BLOCK);
+    int rc = pk_buf_reserve(p, l->block);
     if (rc) return pk_fail(err, rc, "%s: %s", l->src->path, pk_strerror(rc));
     size_t got = 0;
-    if ((rc = pk_source_read(l->src, p->data + p->len, LINES_BLOCK, &got, err))) return rc;
+    if ((rc = pk_source_read(l->src, p->data + p->len, l->block, &got, err))) return rc;
+    if (l->block < LINES_BLOCK) l->block *= 2;
     if (got == 0) l->eof = true;
     p->len += got;
     return 0;

@@ -695,6 +695,7 @@ static void test_jsonl_malformed_exact_offsets(void)
         { "{\"text\":\"a\x01" "b\"}", 0, 10 },
         { "{\"text\":\"a\tb\"}", 0, 10 },
         { "{\"text\":\"a\0b\"}", 14, 10 },
+        { "{\"a\":1\0}", 8, 6 },           /* jansson drops this NUL */
         { "{\"text\":\"ab\xff" "cd\"}", 0, 11 },
         { "{\"text\":\"\xc3\x28\"}", 0, 9 },
         { "{\"text\":\"\xe2\x82\"}", 0, 9 },
