@@ -382,7 +382,9 @@ int pk_registry_add(pk_registry *r, const char *text, size_t n, const pk_registe
 
     char added[32];
     now_utc(added);
-    const char *title = o->title ? o->title : (o->source ? o->source : res->id);
+    const char *base = o->source ? strrchr(o->source, '/') : NULL;
+    base = base ? base + 1 : o->source;
+    const char *title = o->title ? o->title : (base && *base && strcmp(base, "-") ? base : res->id);
     if (sqlite3_prepare_v2(r->db,
                            "INSERT INTO works(id,title,author,source,sha256,bytes,tokens,fingerprints,added,sketch,lines,text)"
                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
