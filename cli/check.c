@@ -5,6 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The passage with some context; matched words bold red on a terminal,
+ * [[between brackets]] otherwise; words inside the passage that differ
+ * from the work (edits) stay plain. */
 static void show_passage(const char *text, size_t n, const pk_passage *p, int color)
 {
     const size_t ctx = 80;
@@ -13,13 +16,23 @@ static void show_passage(const char *text, size_t n, const pk_passage *p, int co
     /* Do not cut a UTF-8 sequence in the context. */
     while (a > 0 && ((unsigned char)text[a] & 0xC0) == 0x80) a--;
     while (b < n && ((unsigned char)text[b] & 0xC0) == 0x80) b++;
+    const char *dim = color ? "\033[2m" : "", *hi = color ? "\033[0;1;31m" : "[[", *lo = color ? "\033[0m" : "]]";
     fputs("    ", stdout);
     if (a > 0) fputs("...", stdout);
-    if (color) fputs("\033[2m", stdout);
+    fputs(dim, stdout);
     fwrite(text + a, 1, (size_t)p->doc_start - a, stdout);
-    fputs(color ? "\033[0;1;31m" : "[[", stdout);
-    fwrite(text + p->doc_start, 1, (size_t)(p->doc_end - p->doc_start), stdout);
-    fputs(color ? "\033[0;2m" : "]]", stdout);
+    if (color) fputs("\033[0m", stdout);
+    size_t at = (size_t)p->doc_start;
+    for (uint32_t r = 0; r < p->nruns; r++) {
+        size_t rs = (size_t)p->runs[2 * r], re = (size_t)p->runs[2 * r + 1];
+        if (rs > at) fwrite(text + at, 1, rs - at, stdout);
+        fputs(hi, stdout);
+        fwrite(text + rs, 1, re - rs, stdout);
+        fputs(lo, stdout);
+        at = re;
+    }
+    if ((size_t)p->doc_end > at) fwrite(text + at, 1, (size_t)p->doc_end - at, stdout);
+    fputs(dim, stdout);
     fwrite(text + p->doc_end, 1, b - (size_t)p->doc_end, stdout);
     if (color) fputs("\033[0m", stdout);
     if (b < n) fputs("...", stdout);

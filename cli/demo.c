@@ -100,7 +100,7 @@ int cmd_demo(int argc, char **argv)
         names[n++] = strdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp);
+    if (n > 1) qsort(names, n, sizeof *names, cmp);
 
     printf("picket demo: registry %s\n\n1. Register the sample works (fingerprints only, no text kept):\n", db);
     if (pk_registry_open(&r, db, PK_REG_CREATE, NULL, &e)) { cli_perror(&e); goto done; }

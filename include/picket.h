@@ -175,6 +175,8 @@ typedef struct pk_passage {
     uint32_t work_start_word, work_end_word; /* token indexes, end exclusive */
     uint32_t work_start_line, work_end_line;
     uint32_t words;                    /* matched words in the passage */
+    uint32_t nruns;                    /* runs of matched words inside it: */
+    const uint64_t *runs;              /* nruns (start, end) byte offset pairs */
 } pk_passage;
 
 typedef struct pk_finding {

@@ -184,6 +184,10 @@ static int do_jsonl(run *r, job *j, pk_scanner *sc)
             rec.error = x;
             pk_fail(&e, x, "%s:%llu: %s", j->path, (unsigned long long)line, why ? why : "no text field");
             rec.errmsg = e.msg;
+        } else if (x == PK_ETOOBIG) {
+            rec.error = x;
+            pk_fail(&e, x, "%s:%llu: text field larger than %zu bytes", j->path, (unsigned long long)line, text.max);
+            rec.errmsg = e.msg;
         } else if (x) {
             rc = x;
             break;
@@ -483,7 +487,7 @@ static int walk(run *r, const char *path, worker *ws, int nthreads, int depth)
         n++;
     }
     closedir(d);
-    if (!rc) qsort(names, n, sizeof *names, cmp_str);
+    if (!rc && n > 1) qsort(names, n, sizeof *names, cmp_str);
     size_t i = 0;
     for (; i < n && !rc; i++) {
         struct stat es;

@@ -53,17 +53,21 @@ uint64_t pk_source_offset(const pk_source *s);
 void pk_source_close(pk_source *s);
 /* Look at up to max bytes of (decompressed) content ahead without
  * consuming them: the next reads return them again.  *n < max only at the
- * end of input.  For sniffing a format on stdin. */
+ * end of input.  For sniffing a format on stdin.  *p is valid until the
+ * next call on s. */
 int pk_source_peek(pk_source *s, size_t max, const char **p, size_t *n, pk_error *err);
-/* Read the whole (decompressed) content into out, failing with PK_ETOOBIG
- * past max bytes. */
+/* Read the whole (decompressed) content into out (reset first), failing
+ * with PK_ETOOBIG past max bytes. */
 int pk_source_slurp(const char *path, pk_buf *out, size_t max, pk_error *err);
 
 /* Reads a source in chunks of whole lines, for batching JSONL.  Each call
  * appends to out (after resetting it) as many complete lines as fit in
  * about `target` bytes (at least one whole line, whatever its length, up to
  * max_line).  The last line of input need not end in '\n'.  *first_line is
- * the 1-based number of the first line in the chunk.  Returns 0 with
+ * the 1-based number of the first line in the chunk.  Lines keep their
+ * '\n' (and any '\r'); a last line without one gets none added.  When the
+ * source fails after some lines, those lines come first and the error on
+ * the next call.  Returns 0 with
  * out->len == 0 at end of input. A line longer than max_line fails with
  * PK_ETOOBIG naming the line number. */
 typedef struct pk_lines pk_lines;
@@ -84,6 +88,11 @@ void pk_lines_close(pk_lines *l); /* does not close the source */
  *                      and *why a static message
  *    PK_ENOTFOUND      valid JSON, but no text member (or the line is not
  *                      an object, or text is not a string); *why says which
+ *    PK_ETOOBIG        the text is larger than text->max
+ *    PK_ENOMEM         out of memory
+ * text_key must not be NULL; id_key, id, has_id, err_off and why may be.
+ * An id that is an object or an array counts as absent.  *why is NULL on
+ * success.
  * A duplicated key: the last occurrence wins, as in most parsers.
  * Lone surrogate escapes decode to U+FFFD. */
 int pk_jsonl_extract(const char *line, size_t len, const char *text_key,

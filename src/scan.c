@@ -74,6 +74,8 @@ struct pk_scanner {
     size_t npass, passcap;
     uint32_t *ivals; /* work token intervals for coverage */
     size_t nivals, ivcap;
+    uint64_t *runs; /* matched byte runs of all passages, pairs */
+    size_t nruns, runcap;
 };
 
 void pk_scan_opts_default(pk_scan_opts *o)
@@ -112,6 +114,7 @@ void pk_scanner_free(pk_scanner *s)
     free(s->f);
     free(s->pass);
     free(s->ivals);
+    free(s->runs);
     free(s);
 }
 
@@ -389,6 +392,23 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
         p->work_end_line = pk_index_work_line(s->ix, w, sp->j1 + k - 1);
         p->words = sp->words;
         total += sp->words;
+        /* Runs of matched document tokens, as byte ranges (stored as
+         * indexes into s->runs until the array stops moving). */
+        p->nruns = 0;
+        p->runs = (const uint64_t *)(uintptr_t)s->nruns;
+        uint32_t rs = s->m[sp->m0].d, re = rs + k;
+        for (size_t x = sp->m0 + 1; x <= sp->m1; x++) {
+            if (x < sp->m1 && s->m[x].d <= re) {
+                re = PK_MAX(re, s->m[x].d + k);
+                continue;
+            }
+            if (grow(&s->runs, &s->runcap, 2 * (s->nruns + 1), sizeof *s->runs)) return pk_fail(err, PK_ENOMEM, "out of memory");
+            s->runs[2 * s->nruns] = s->tok[rs].off;
+            s->runs[2 * s->nruns + 1] = s->tok[re - 1].off + s->tok[re - 1].len;
+            s->nruns++;
+            p->nruns++;
+            if (x < sp->m1) { rs = s->m[x].d; re = rs + k; }
+        }
         for (size_t x = sp->m0; x < sp->m1; x++) {
             if (grow(&s->ivals, &s->ivcap, 2 * (s->nivals + 1), sizeof *s->ivals)) return pk_fail(err, PK_ENOMEM, "out of memory");
             s->ivals[2 * s->nivals] = s->m[x].j;
@@ -398,7 +418,7 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
     }
     if (s->npass == pass0) return 0;
     /* Coverage: the union of matched work token intervals. */
-    qsort(s->ivals, s->nivals, 2 * sizeof *s->ivals, cmp_u32pair);
+    if (s->nivals > 1) qsort(s->ivals, s->nivals, 2 * sizeof *s->ivals, cmp_u32pair);
     uint64_t covered = 0;
     uint32_t end = 0;
     for (size_t i = 0; i < s->nivals; i++) {
@@ -426,6 +446,7 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
     *nout = 0;
     s->nf = 0;
     s->npass = 0;
+    s->nruns = 0;
     if ((rc = seed_document(s, text, n, err))) return rc;
     if (!s->nseeds) return 0;
     qsort(s->seeds, s->nseeds, sizeof *s->seeds, cmp_seed);
@@ -435,8 +456,9 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
         if ((rc = align_work(s, a, b, err))) return rc;
         a = b;
     }
+    for (size_t i = 0; i < s->npass; i++) s->pass[i].runs = s->runs + 2 * (uintptr_t)s->pass[i].runs;
     for (size_t i = 0; i < s->nf; i++) s->f[i].passages = s->pass + (uintptr_t)s->f[i].passages;
-    qsort(s->f, s->nf, sizeof *s->f, cmp_finding);
+    if (s->nf > 1) qsort(s->f, s->nf, sizeof *s->f, cmp_finding);
     *out = s->f;
     *nout = s->nf;
     return 0;
