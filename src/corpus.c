@@ -269,6 +269,17 @@ static void *worker_main(void *arg)
 
 /* ---- the calling thread ----------------------------------------------------- */
 
+/* Count a finished job and hand its sink to the flush callback. */
+static int finish_job(run *r, job *j)
+{
+    r->stats->docs += j->sink.docs;
+    r->stats->bytes += j->sink.bytes;
+    r->stats->findings += j->sink.findings;
+    r->stats->errors += j->sink.errors;
+    r->stats->blank_lines += j->sink.blank;
+    return r->o->flush(&j->sink, r->o->ud);
+}
+
 /* Flush finished jobs at the head of the FIFO.  Called with r->mu held. */
 static int flush_ready(run *r)
 {
@@ -280,14 +291,7 @@ static int flush_ready(run *r)
         r->inflight--;
         pthread_mutex_unlock(&r->mu);
         if (j->rc) rc = j->rc;
-        if (!rc) {
-            r->stats->docs += j->sink.docs;
-            r->stats->bytes += j->sink.bytes;
-            r->stats->findings += j->sink.findings;
-            r->stats->errors += j->sink.errors;
-            r->stats->blank_lines += j->sink.blank;
-            rc = r->o->flush(&j->sink, r->o->ud);
-        }
+        if (!rc) rc = finish_job(r, j);
         job_free(j);
         pthread_mutex_lock(&r->mu);
         if (rc) { r->failed = rc; break; }
@@ -301,15 +305,7 @@ static int submit(run *r, job *j, worker *ws, int nthreads)
     if (nthreads <= 1) {
         j->rc = process(r, j, ws[0].sc);
         j->done = 1;
-        int rc = j->rc;
-        if (!rc) {
-            r->stats->docs += j->sink.docs;
-            r->stats->bytes += j->sink.bytes;
-            r->stats->findings += j->sink.findings;
-            r->stats->errors += j->sink.errors;
-            r->stats->blank_lines += j->sink.blank;
-            rc = r->o->flush(&j->sink, r->o->ud);
-        }
+        int rc = j->rc ? j->rc : finish_job(r, j);
         job_free(j);
         return rc;
     }

@@ -31,6 +31,11 @@ void pk_error_prefix(pk_error *err, const char *fmt, ...)
 static inline bool pk_add_ok(size_t a, size_t b, size_t *r) { return !__builtin_add_overflow(a, b, r); }
 static inline bool pk_mul_ok(size_t a, size_t b, size_t *r) { return !__builtin_mul_overflow(a, b, r); }
 
+/* Decode one UTF-8 sequence at s[0..n) (n >= 1) into *cp; returns its
+ * length, or 0 when it is invalid (overlong, surrogate, past U+10FFFF,
+ * truncated), as RFC 3629 says. */
+size_t pk_utf8_decode(const uint8_t *s, size_t n, int32_t *cp);
+
 /* SHA-256 as 64 lowercase hex characters + NUL (libsodium). */
 void pk_sha256_hex(const void *p, size_t n, char out[65]);
 

@@ -52,35 +52,6 @@ static void init_tables(void)
     __atomic_store_n(&tables_ready, 1, __ATOMIC_RELEASE);
 }
 
-/* Decode one UTF-8 sequence at s[0..n).  Returns its length, or 0 when it
- * is invalid (overlong, surrogate, out of range, truncated). */
-static size_t utf8_decode(const uint8_t *s, size_t n, int32_t *cp)
-{
-    uint32_t c = s[0];
-    if (c < 0x80) { *cp = (int32_t)c; return 1; }
-    if (c < 0xC2) return 0;
-    if (c < 0xE0) {
-        if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
-        *cp = (int32_t)(((c & 0x1F) << 6) | (s[1] & 0x3Fu));
-        return 2;
-    }
-    if (c < 0xF0) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-        if (c == 0xE0 && s[1] < 0xA0) return 0;
-        if (c == 0xED && s[1] >= 0xA0) return 0;
-        *cp = (int32_t)(((c & 0x0F) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu));
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
-        if (c == 0xF0 && s[1] < 0x90) return 0;
-        if (c == 0xF4 && s[1] >= 0x90) return 0;
-        *cp = (int32_t)(((c & 0x07) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu));
-        return 4;
-    }
-    return 0;
-}
-
 /* Classes of non-ASCII code points. */
 enum { U_SEP, U_WORD, U_SINGLE, U_IGNORE, U_APOS, U_HYPH, U_NL };
 
@@ -215,7 +186,7 @@ static size_t hyphen_join(const uint8_t *s, size_t n, size_t p)
     if (q >= n) return 0;
     if (s[q] < 0x80) return ascii_class[s[q]] == C_WORD ? q : 0;
     int32_t cp;
-    if (!utf8_decode(s + q, n - q, &cp)) return 0;
+    if (!pk_utf8_decode(s + q, n - q, &cp)) return 0;
     return uclass(cp) == U_WORD ? q : 0;
 }
 
@@ -225,7 +196,7 @@ static int word_at(const uint8_t *s, size_t n, size_t p)
     if (p >= n) return 0;
     if (s[p] < 0x80) return ascii_class[s[p]] == C_WORD;
     int32_t cp;
-    if (!utf8_decode(s + p, n - p, &cp)) return 0;
+    if (!pk_utf8_decode(s + p, n - p, &cp)) return 0;
     return uclass(cp) == U_WORD;
 }
 
@@ -358,7 +329,7 @@ int pk_tokenize(pk_tokenizer *t, pk_tok *out, size_t cap, size_t *got, pk_error 
             }
         } else {
             int32_t cp;
-            size_t l = utf8_decode(s + p, n - p, &cp);
+            size_t l = pk_utf8_decode(s + p, n - p, &cp);
             if (!l) {
                 if (!(t->flags & PK_TOK_LOSSY)) {
                     t->pos = p;
@@ -411,7 +382,7 @@ int pk_tokenize(pk_tokenizer *t, pk_tok *out, size_t cap, size_t *got, pk_error 
                 break;
             }
             int32_t cp;
-            size_t l = utf8_decode(s + p, n - p, &cp);
+            size_t l = pk_utf8_decode(s + p, n - p, &cp);
             if (!l) break; /* handled by the separator loop */
             int u = uclass(cp);
             if (u == U_IGNORE) { p += l; continue; }

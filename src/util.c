@@ -137,23 +137,28 @@ int pk_buf_printf(pk_buf *b, const char *fmt, ...)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t pk_utf8_decode(const uint8_t *s, size_t n, int32_t *cp)
 {
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
+    uint32_t c = s[0];
+    if (c < 0x80) { *cp = (int32_t)c; return 1; }
     if (c < 0xC2) return 0;
-    if (c < 0xE0) return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+    if (c < 0xE0) {
+        if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
+        *cp = (int32_t)(((c & 0x1F) << 6) | (s[1] & 0x3Fu));
+        return 2;
+    }
     if (c < 0xF0) {
         if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
         if (c == 0xE0 && s[1] < 0xA0) return 0;
         if (c == 0xED && s[1] >= 0xA0) return 0;
+        *cp = (int32_t)(((c & 0x0F) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu));
         return 3;
     }
     if (c < 0xF5) {
         if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
         if (c == 0xF0 && s[1] < 0x90) return 0;
         if (c == 0xF4 && s[1] >= 0x90) return 0;
+        *cp = (int32_t)(((c & 0x07) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu));
         return 4;
     }
     return 0;
@@ -185,7 +190,8 @@ int pk_buf_json_str(pk_buf *b, const char *str, size_t n)
             memcpy(esc, "\\u00", 4); esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
             rc = pk_buf_append(b, esc, 6); i++;
         } else {
-            size_t l = utf8_seq(s + i, n - i);
+            int32_t cp;
+            size_t l = pk_utf8_decode(s + i, n - i, &cp);
             if (l == 0) { rc = pk_buf_append(b, "\\ufffd", 6); i++; }
             else { rc = pk_buf_append(b, s + i, l); i += l; }
         }

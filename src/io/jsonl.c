@@ -137,28 +137,12 @@ static inline size_t plain_end(const unsigned char *s, size_t i, size_t n)
     return i;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n) (s[0] >= 0x80), 0 if
- * invalid: overlong forms, surrogates and code points past U+10FFFF are
- * refused, as RFC 3629 says. */
+/* Length of the valid UTF-8 sequence at s[0..n), 0 if invalid (RFC 3629:
+ * no overlong forms, surrogates or code points past U+10FFFF). */
 static inline size_t utf8_len(const unsigned char *s, size_t n)
 {
-    unsigned c = s[0];
-    if (c < 0xC2) return 0;
-    if (c < 0xE0) return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
-    if (c < 0xF0) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-        if (c == 0xE0 && s[1] < 0xA0) return 0;
-        if (c == 0xED && s[1] >= 0xA0) return 0;
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && s[1] < 0x90) return 0;
-        if (c == 0xF4 && s[1] >= 0x90) return 0;
-        return 4;
-    }
-    return 0;
+    int32_t cp;
+    return pk_utf8_decode(s, n, &cp);
 }
 
 /* Append k bytes to out, which has room reserved up to lim bytes. */
