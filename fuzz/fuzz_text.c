@@ -1,0 +1,81 @@
+/* fuzz_text.c -- the tokenizer on arbitrary bytes.
+ *
+ * Differential: the block (SIMD) path and the scalar path must give the
+ * same tokens, byte ranges and lines, in lossy mode and, when the input is
+ * valid UTF-8, in strict mode; both must agree on where invalid UTF-8 is.
+ * Also runs the BOM/UTF-16 preparation and the k-gram/winnow stages. */
+#include "pk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t all_tokens(const char *s, size_t n, unsigned flags, pk_tok *out, size_t cap, int *rc, size_t *epos)
+{
+    pk_tokenizer t;
+    pk_tokenizer_init(&t, s, n, flags);
+    size_t k = 0, got;
+    pk_error e;
+    *rc = 0;
+    /* Small batches exercise resuming mid-text. */
+    while (k < cap) {
+        size_t want = cap - k < 7 ? cap - k : 7;
+        *rc = pk_tokenize(&t, out + k, want, &got, &e);
+        k += got;
+        if (*rc || !got) break;
+    }
+    *epos = t.pos;
+    return k;
+}
+
+static void same(const pk_tok *a, size_t na, const pk_tok *b, size_t nb)
+{
+    if (na != nb) abort();
+    for (size_t i = 0; i < na; i++)
+        if (a[i].h != b[i].h || a[i].off != b[i].off || a[i].len != b[i].len || a[i].line != b[i].line) abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 1 << 16) return 0;
+    const char *s = (const char *)data;
+    size_t cap = size + 8;
+    pk_tok *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b);
+    if (!a || !b) abort();
+    int ra, rb;
+    size_t ea, eb;
+    size_t na = all_tokens(s, size, PK_TOK_LOSSY, a, cap, &ra, &ea);
+    size_t nb = all_tokens(s, size, PK_TOK_LOSSY | PK_TOK_SCALAR, b, cap, &rb, &eb);
+    if (ra || rb) abort();
+    same(a, na, b, nb);
+    for (size_t i = 0; i < na; i++)
+        if (a[i].off + a[i].len > size || a[i].len == 0 || a[i].len > PK_TOK_MAXLEN) abort();
+    na = all_tokens(s, size, 0, a, cap, &ra, &ea);
+    nb = all_tokens(s, size, PK_TOK_SCALAR, b, cap, &rb, &eb);
+    if (ra != rb || (ra && ea != eb)) abort();
+    same(a, na, b, nb);
+
+    pk_buf conv;
+    pk_buf_init(&conv, 1 << 20);
+    const char *o;
+    size_t on, skip;
+    pk_error e;
+    if (pk_text_prepare(s, size, &conv, &o, &on, &skip, &e) == 0 && (o != s || skip <= size)) {
+        size_t nc = all_tokens(o + skip, on - skip, PK_TOK_LOSSY, a, cap, &ra, &ea);
+        uint64_t *kg = malloc((nc + 1) * sizeof *kg);
+        pk_fp *fp = malloc((nc + 1) * sizeof *fp);
+        if (!kg || !fp) abort();
+        if (nc >= 8) {
+            pk_kgrams(a, nc, 8, kg);
+            size_t nf = pk_winnow(kg, nc - 7, 18, fp);
+            for (size_t i = 1; i < nf; i++)
+                if (fp[i].pos <= fp[i - 1].pos || fp[i].pos - fp[i - 1].pos > 18) abort();
+        }
+        free(kg);
+        free(fp);
+    }
+    pk_buf_free(&conv);
+    free(a);
+    free(b);
+    return 0;
+}
