@@ -72,6 +72,22 @@ int cmd_check(int argc, char **argv)
     int status = EXIT_ERR;
     if (pk_index_open(&ix, path, &e) || pk_scanner_new(&sc, ix, &so, &e)) { cli_perror(&e); goto done; }
     if (pk_source_slurp(file, &text, (size_t)1 << 32, &e)) { cli_perror(&e); goto done; }
+    /* Show UTF-16 input as UTF-8: offsets then refer to the UTF-8 text. */
+    pk_buf conv;
+    pk_buf_init(&conv, 0);
+    const char *shown = text.data ? text.data : "";
+    size_t shown_n = text.len, skip = 0;
+    if (pk_text_prepare(shown, shown_n, &conv, &shown, &shown_n, &skip, &e)) {
+        pk_error_prefix(&e, "%s", strcmp(file, "-") ? file : "stdin");
+        cli_perror(&e);
+        pk_buf_free(&conv);
+        goto done;
+    }
+    if (shown != text.data && shown_n) {
+        pk_buf_reset(&text);
+        pk_buf_append(&text, shown, shown_n);
+    }
+    pk_buf_free(&conv);
     pk_finding *f = NULL;
     size_t nf = 0;
     if (pk_scan_text(sc, text.data ? text.data : "", text.len, &f, &nf, &e)) {
@@ -79,7 +95,8 @@ int cmd_check(int argc, char **argv)
         cli_perror(&e);
         goto done;
     }
-    int color = isatty(1) && !getenv("NO_COLOR");
+    const char *nc = getenv("NO_COLOR");
+    int color = isatty(1) && !(nc && *nc);
     pk_record rec;
     memset(&rec, 0, sizeof rec);
     rec.path = file;

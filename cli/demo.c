@@ -41,7 +41,6 @@ static int demo_record(const pk_record *rec, pk_sink *sink, void *ud)
         pk_buf_printf(&sink->out[1], "  %-24.*s %-22s %5u words  %5.1f%% of the work  %zu passage%s\n",
                       (int)idlen, id, pk_index_work_id(ix, f->work), f->matched_words,
                       100.0 * f->coverage, f->npassages, f->npassages == 1 ? "" : "s");
-        cli_finding_json(&sink->out[0], ix, rec, f);
     }
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct filt {
@@ -18,7 +19,7 @@ typedef struct filt {
     const char *keep, *removed;
     double min_cov;
     FILE *out[2];
-    char *tmp[2];
+    char *tmp[2], *dst[2];
     uint64_t kept, dropped, malformed, input_errors;
 } filt;
 
@@ -116,15 +117,29 @@ static int filter_flush(pk_sink *sink, void *ud)
     return 0;
 }
 
+/* Outputs go to a temporary file renamed over the target at the end, so
+ * no half-written file is ever seen.  A target that exists and is not a
+ * regular file (a device such as /dev/null, a FIFO) is written in place;
+ * a symbolic link is followed, so the link stays and its file is replaced. */
 static int open_out(filt *f, int i, const char *path)
 {
     if (strcmp(path, "-") == 0) { f->out[i] = stdout; return 0; }
-    size_t n = strlen(path) + 32;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        f->out[i] = fopen(path, "wb");
+        if (!f->out[i]) return cli_error("%s: %s", path, strerror(errno));
+        return 0;
+    }
+    char *real = realpath(path, NULL); /* NULL when it does not exist yet */
+    const char *target = real ? real : path;
+    size_t n = strlen(target) + 32;
     f->tmp[i] = malloc(n);
-    if (!f->tmp[i]) return cli_error("out of memory");
-    snprintf(f->tmp[i], n, "%s.%ld.tmp", path, (long)getpid());
+    f->dst[i] = strdup(target);
+    free(real);
+    if (!f->tmp[i] || !f->dst[i]) return cli_error("out of memory");
+    snprintf(f->tmp[i], n, "%s.%ld.tmp", f->dst[i], (long)getpid());
     f->out[i] = fopen(f->tmp[i], "wb");
-    if (!f->out[i]) return cli_error("%s: %s", f->tmp[i], strerror(errno));
+    if (!f->out[i]) return cli_error("%s: %s", path, strerror(errno));
     return 0;
 }
 
@@ -167,7 +182,7 @@ int cmd_filter(int argc, char **argv)
     if (rc) { cli_perror(&e); goto done; }
     for (int i = 0; i < 2; i++) {
         if (!f.tmp[i]) continue;
-        if (rename(f.tmp[i], i ? f.removed : f.keep) != 0) { cli_error("%s: %s", i ? f.removed : f.keep, strerror(errno)); goto done; }
+        if (rename(f.tmp[i], f.dst[i]) != 0) { cli_error("%s: %s", i ? f.removed : f.keep, strerror(errno)); goto done; }
         free(f.tmp[i]);
         f.tmp[i] = NULL;
     }
@@ -176,6 +191,7 @@ done:
     for (int i = 0; i < 2; i++) {
         if (f.out[i] && f.out[i] != stdout) fclose(f.out[i]);
         if (f.tmp[i]) { unlink(f.tmp[i]); free(f.tmp[i]); }
+        free(f.dst[i]);
     }
     pk_index_close(f.so.ix);
     return status;

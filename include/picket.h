@@ -171,7 +171,8 @@ typedef struct pk_scan_opts {
 void pk_scan_opts_default(pk_scan_opts *o);
 
 typedef struct pk_passage {
-    uint64_t doc_start, doc_end;       /* byte offsets into the text */
+    uint64_t doc_start, doc_end;       /* byte offsets into the text as given
+                                          (UTF-16 input included) */
     uint32_t work_start_word, work_end_word; /* token indexes, end exclusive */
     uint32_t work_start_line, work_end_line;
     uint32_t words;                    /* matched words in the passage */

@@ -167,7 +167,7 @@ static int do_jsonl(run *r, job *j, pk_scanner *sc)
         const char *why = NULL;
         int x = pk_jsonl_extract(p, len, r->o->text_field, r->o->id_field, &text, &id, &has_id, &off, &why);
         pk_buf_reset(&idbuf);
-        if (x == 0 && has_id) {
+        if ((x == 0 || x == PK_ENOTFOUND) && has_id) {
             rec.id = id.data ? id.data : "";
             rec.id_len = id.len;
             rec.id_is_string = 1; /* refined below */
@@ -182,7 +182,8 @@ static int do_jsonl(run *r, job *j, pk_scanner *sc)
             rec.errmsg = e.msg;
         } else if (x == PK_ENOTFOUND) {
             rec.error = x;
-            pk_fail(&e, x, "%s:%llu: %s", j->path, (unsigned long long)line, why ? why : "no text field");
+            pk_fail(&e, x, "%s:%llu: %s (text field \"%s\")", j->path, (unsigned long long)line,
+                    why ? why : "no text member", r->o->text_field);
             rec.errmsg = e.msg;
         } else if (x == PK_ETOOBIG) {
             rec.error = x;

@@ -5,7 +5,8 @@
  * half-written index), then only read through mmap.  Layout, every
  * section 64-byte aligned, integers little-endian:
  *
- *   header    magic, parameters, registry generation, counts, offsets
+ *   header    magic, parameters, registry identity and generation,
+ *             counts, offsets
  *   works     one ix_work per work, in work-id order
  *   strings   NUL-terminated ids and titles
  *   sketch    16-bit hash per k-gram of every work (for alignment)
@@ -31,13 +32,14 @@
 #include <unistd.h>
 
 #define IX_MAGIC "PKTIDX01"
-#define IX_VERSION 1u
+#define IX_VERSION 2u
 #define IX_ENDIAN 0x01020304u
 
 typedef struct ix_header {
     char magic[8];
     uint32_t version, endian, k, w, scheme, dir_bits;
     int64_t generation;
+    char uuid[32]; /* the registry's identity */
     uint64_t nworks, nentries, nuniq, bloom_blocks;
     uint64_t off_works, off_strings, off_sketch, off_lines, off_entries, off_dir, off_bloom;
     uint64_t size_strings, size_sketch, size_lines;
@@ -300,6 +302,9 @@ int pk_index_compile(pk_registry *r, const char *idx_path, pk_error *err)
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) DBFAIL("begin");
     in_tx = 1;
     if ((rc = pk_registry_generation(r, &h.generation, err))) goto done;
+    char uuid[33];
+    if ((rc = pk_registry_uuid(r, uuid, err))) goto done;
+    memcpy(h.uuid, uuid, strlen(uuid));
 
     sqlite3_int64 nworks = 0;
     if (sqlite3_prepare_v2(db, "SELECT count(*) FROM works", -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
@@ -475,6 +480,10 @@ int pk_index_open(pk_index **out, const char *db_path, pk_error *err)
     if ((rc = pk_registry_open(&r, db_path, PK_REG_READONLY, NULL, err))) return rc;
     int64_t gen;
     if ((rc = pk_registry_generation(r, &gen, err))) goto done;
+    char uuid[33], iu[32];
+    if ((rc = pk_registry_uuid(r, uuid, err))) goto done;
+    memset(iu, 0, sizeof iu);
+    memcpy(iu, uuid, strlen(uuid));
     size_t n = strlen(db_path) + 8;
     char *ipath = malloc(n);
     if (!ipath) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
@@ -483,7 +492,7 @@ int pk_index_open(pk_index **out, const char *db_path, pk_error *err)
     pk_registry_get_params(r, &p);
     pk_error e2;
     rc = map_index(&ix, ipath, &e2);
-    if (rc == 0 && (ix->h->generation != gen || ix->h->k != p.k || ix->h->w != p.w || ix->h->scheme != p.scheme)) {
+    if (rc == 0 && (ix->h->generation != gen || memcmp(ix->h->uuid, iu, sizeof iu) != 0 || ix->h->k != p.k || ix->h->w != p.w || ix->h->scheme != p.scheme)) {
         pk_index_close(ix);
         ix = NULL;
         rc = PK_ENOTFOUND;

@@ -96,7 +96,8 @@ void pk_lines_close(pk_lines *l); /* does not close the source */
  *    PK_ETOOBIG        the text is larger than text->max
  *    PK_ENOMEM         out of memory
  * text_key must not be NULL; id_key, id, has_id, err_off and why may be.
- * An id that is an object or an array counts as absent.  *why is NULL on
+ * An id that is an object or an array counts as absent.  With
+ * PK_ENOTFOUND on an object, the id is still extracted.  *why is NULL on
  * success.
  * A duplicated key: the last occurrence wins, as in most parsers.
  * Lone surrogate escapes decode to U+FFFD. */
@@ -182,6 +183,9 @@ typedef struct pk_work_fp {
 int pk_fingerprint_text(const char *text, size_t n, unsigned tok_flags, const pk_params *p,
                         pk_work_fp *w, pk_error *err);
 void pk_work_fp_free(pk_work_fp *w);
+
+/* The registry's random identity (32 hex digits, "" for none). */
+int pk_registry_uuid(pk_registry *r, char out[33], pk_error *err);
 
 struct sqlite3;
 struct sqlite3 *pk_registry_db(pk_registry *r);

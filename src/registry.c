@@ -17,6 +17,7 @@
  * SHA-256 and stored once. */
 #include "pk.h"
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,7 @@ int pk_registry_open(pk_registry **out, const char *path, unsigned flags,
 {
     int rc = 0;
     *out = NULL;
+    if (sodium_init() < 0) return pk_fail(err, PK_EINTERNAL, "libsodium failed to initialize");
     pk_registry *r = calloc(1, sizeof *r);
     if (!r || !(r->path = strdup(path))) { free(r); return pk_fail(err, PK_ENOMEM, "out of memory"); }
     int oflags = (flags & PK_REG_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
@@ -170,6 +172,15 @@ int pk_registry_open(pk_registry **out, const char *path, unsigned flags,
             if ((rc = meta_set(r, "schema", SCHEMA_VERSION, err)) || (rc = meta_set(r, "k", k, err)) ||
                 (rc = meta_set(r, "w", w, err)) || (rc = meta_set(r, "scheme", s, err)) ||
                 (rc = meta_set(r, "generation", "1", err)))
+                goto rollback;
+            /* A random identity, so an index built for another registry at
+             * the same path (deleted and made again) is never taken for
+             * this one's. */
+            unsigned char id[16];
+            char hex[33];
+            randombytes_buf(id, sizeof id);
+            for (int i = 0; i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", id[i]);
+            if ((rc = meta_set(r, "uuid", hex, err)))
                 goto rollback;
         } else if (strcmp(v, SCHEMA_VERSION) != 0) {
             rc = pk_fail(err, PK_ECORRUPT, "%s: registry schema %s, this picket reads %s", path, v, SCHEMA_VERSION);
@@ -207,6 +218,14 @@ int pk_registry_generation(pk_registry *r, int64_t *gen, pk_error *err)
     if (f < 0) return f;
     if (!f) return pk_fail(err, PK_ECORRUPT, "%s: no generation in meta", r->path);
     *gen = strtoll(v, NULL, 10);
+    return 0;
+}
+
+int pk_registry_uuid(pk_registry *r, char out[33], pk_error *err)
+{
+    int f = meta_get(r, "uuid", out, 33, err);
+    if (f < 0) return f;
+    if (!f) out[0] = 0;
     return 0;
 }
 

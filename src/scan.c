@@ -76,6 +76,9 @@ struct pk_scanner {
     size_t nivals, ivcap;
     uint64_t *runs; /* matched byte runs of all passages, pairs */
     size_t nruns, runcap;
+    const char *utf16_u8; /* the document was UTF-16: its UTF-8 conversion */
+    uint64_t **offs;      /* offsets to translate back to UTF-16 bytes */
+    size_t offcap;
 };
 
 void pk_scan_opts_default(pk_scan_opts *o)
@@ -115,6 +118,7 @@ void pk_scanner_free(pk_scanner *s)
     free(s->pass);
     free(s->ivals);
     free(s->runs);
+    free(s->offs);
     free(s);
 }
 
@@ -257,6 +261,7 @@ static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *er
     size_t tn, skip;
     int rc = pk_text_prepare(text, n, &s->conv, &t, &tn, &skip, err);
     if (rc) return rc;
+    s->utf16_u8 = t != text ? t : NULL;
     pk_tokenizer tz;
     pk_tokenizer_init(&tz, t, tn, s->o.tok_flags);
     tz.pos = skip;
@@ -438,6 +443,40 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
     return 0;
 }
 
+static int cmp_offp(const void *a, const void *b)
+{
+    uint64_t x = **(uint64_t *const *)a, y = **(uint64_t *const *)b;
+    return (x > y) - (x < y);
+}
+
+/* The document was UTF-16 and was scanned as UTF-8: turn every reported
+ * offset back into a byte offset of the UTF-16 input, in one sweep over
+ * the sorted offsets. */
+static int offsets_to_utf16(pk_scanner *s)
+{
+    size_t no = 0, need = 2 * s->npass + 2 * s->nruns;
+    if (grow(&s->offs, &s->offcap, need + 1, sizeof *s->offs)) return PK_ENOMEM;
+    for (size_t i = 0; i < s->npass; i++) {
+        s->offs[no++] = &s->pass[i].doc_start;
+        s->offs[no++] = &s->pass[i].doc_end;
+    }
+    for (size_t i = 0; i < 2 * s->nruns; i++) s->offs[no++] = &s->runs[i];
+    if (no > 1) qsort(s->offs, no, sizeof *s->offs, cmp_offp);
+    const uint8_t *u = (const uint8_t *)s->utf16_u8;
+    uint64_t at = 0, units = 0;
+    for (size_t i = 0; i < no; i++) {
+        uint64_t target = *s->offs[i];
+        while (at < target) {
+            uint8_t c = u[at];
+            size_t l = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+            units += l == 4 ? 2 : 1;
+            at += l;
+        }
+        *s->offs[i] = 2 + 2 * units; /* after the byte-order mark */
+    }
+    return 0;
+}
+
 int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, size_t *nout,
                  pk_error *err)
 {
@@ -457,6 +496,7 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
         a = b;
     }
     for (size_t i = 0; i < s->npass; i++) s->pass[i].runs = s->runs + 2 * (uintptr_t)s->pass[i].runs;
+    if (s->utf16_u8 && s->npass && offsets_to_utf16(s)) return pk_fail(err, PK_ENOMEM, "out of memory");
     for (size_t i = 0; i < s->nf; i++) s->f[i].passages = s->pass + (uintptr_t)s->f[i].passages;
     if (s->nf > 1) qsort(s->f, s->nf, sizeof *s->f, cmp_finding);
     *out = s->f;

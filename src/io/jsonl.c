@@ -475,6 +475,8 @@ int pk_jsonl_extract(const char *line, size_t len, const char *text_key,
         rc = PK_ENOTFOUND;
         x.why = w.text_state == 0 ? "no text member" : "text member is not a string";
         pk_buf_reset(text);
+        if (has_id) *has_id = w.id_ok; /* the record can still be named */
+        if (id && !w.id_ok) pk_buf_reset(id);
     } else {
         x.why = NULL;
         if (has_id) *has_id = w.id_ok;

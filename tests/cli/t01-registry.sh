@@ -60,6 +60,17 @@ wait $p2; r2=$?
 expect_eq "$r1$r2" "00" "concurrent registers succeed"
 expect_eq "$(sqlite3 "$T/conc.db" 'select count(*) from works')" 12 "concurrent registers keep every work"
 
+# A registry deleted and made again at the same path, with the same number
+# of changes, never reuses the old index.
+"$PICKET" register --db "$T/re.db" ca01.txt > /dev/null
+run scan --db "$T/re.db" ca01.txt
+expect_match "$out" '"work":"ca01"' "scan against the first registry"
+rm "$T/re.db"
+"$PICKET" register --db "$T/re.db" ca02.txt > /dev/null
+run scan --db "$T/re.db" ca02.txt ca01.txt
+expect_match "$out" '"work":"ca02"' "the new registry's work is found"
+expect_eq "$(grep -c '"work":"ca01"' "$T/out")" 0 "the old registry's index is not used"
+
 # Missing and damaged registries.
 run scan --db "$T/none/registry.db" ca01.txt
 expect_eq "$rc" 2 "scan without a registry fails"

@@ -47,6 +47,18 @@ run filter --keep /nonexistent/dir/k.jsonl --removed r4.jsonl corpus.jsonl
 expect_eq "$rc" 2 "an unwritable output fails"
 expect_eq "$(ls r4.jsonl* k.jsonl* 2>/dev/null | wc -l)" 0 "no half-written output left"
 
+# A device is written in place, never replaced; a link keeps pointing at its file.
+mkfifo fifo
+cat fifo > fifo.out &
+run filter --keep fifo --removed r6.jsonl corpus.jsonl
+wait
+expect_eq "$(test -p fifo && echo fifo)" fifo "a FIFO target stays a FIFO"
+expect_eq "$(grep -c . fifo.out)" "$kept" "the FIFO received the kept records"
+touch real.jsonl && ln -s real.jsonl link.jsonl
+run filter --keep link.jsonl --removed r7.jsonl corpus.jsonl
+expect_eq "$(test -L link.jsonl && echo link)" link "a symbolic link stays a link"
+expect_eq "$(grep -c . real.jsonl)" "$kept" "the link's file received the kept records"
+
 # Text inputs: each file is a record; outputs list paths.
 run filter --keep kt.txt --removed rt.jsonl docs
 expect_eq "$(( $(grep -c . kt.txt) + $(grep -c . rt.jsonl) ))" "$(ls docs | wc -l)" "text files: every file accounted for"

@@ -46,6 +46,16 @@ expect_match "$errs" 'bad.txt: invalid UTF-8 at byte 17' "register names the byt
 run scan u16.txt
 expect_eq "$rc" 0 "UTF-16 text is read"
 expect_match "$out" '"work":"ca02"' "UTF-16 text matches the UTF-8 work"
+python3 - "$T/out" <<'PY' && ok "UTF-16 offsets point at the input's bytes" || fail "UTF-16 offsets"
+import json, sys
+f = json.loads(open(sys.argv[1]).readline())
+p = f["passages"][0]
+raw = open("u16.txt", "rb").read()
+u8 = open("ca02.txt", "rb").read()
+got = raw[p["doc_start"]:p["doc_end"]].decode("utf-16-le")
+assert got[0].isalnum() and got[-1].isalnum() and got in u8.decode(), got[:80]
+assert len(got.split()) >= p["words"] * 0.9, (len(got.split()), p["words"])
+PY
 
 # Missing files, unknown options and commands.
 run scan nope.txt ca02.txt
