@@ -265,7 +265,7 @@ static inline uint64_t hash_ascii_word(const uint8_t *w, size_t len, const uint8
         return hash16(lo, hi, len);
     }
 #endif
-    uint8_t b[64];
+    uint8_t b[PK_TOK_MAXLEN + 1];
     for (size_t i = 0; i < len; i++) b[i] = (uint8_t)(w[i] | 0x20);
     return word_hash_bytes(b, len);
 }
@@ -286,35 +286,58 @@ int pk_tokenize(pk_tokenizer *t, pk_tok *out, size_t cap, size_t *got, pk_error 
 
     while (k < cap && p < n) {
         if (fast && n - p >= 64) {
-            uint64_t wm, sm;
-            block_masks(s + p, &wm, &sm);
-            unsigned off = 0;
+            /* Walk 64-byte blocks while words are plain ASCII; a word may
+             * run into the next block.  Leave for one scalar step at the
+             * first byte the masks cannot decide. */
+            size_t base = p;
+            uint64_t wm, sm, live = ~(uint64_t)0;
             int to_scalar = 0;
+            block_masks(s + base, &wm, &sm);
             for (;;) {
-                uint64_t any = (wm | sm) & (~(uint64_t)0 << off);
-                if (!any) { p += 64; break; }
+                uint64_t any = (wm | sm) & live;
+                if (!any) {
+                    base += 64;
+                    if (n - base < 64) { p = base; break; }
+                    block_masks(s + base, &wm, &sm);
+                    live = ~(uint64_t)0;
+                    continue;
+                }
                 unsigned i = (unsigned)__builtin_ctzll(any);
                 if ((sm >> i) & 1) {
                     /* Between words an apostrophe or hyphen is only a
                      * separator, and a newline counts a line. */
-                    uint8_t c = s[p + i];
-                    if (c >= 0x80) { p += i; to_scalar = 1; break; }
+                    uint8_t c = s[base + i];
+                    if (c >= 0x80) { p = base + i; to_scalar = 1; break; }
                     line += c == '\n';
-                    off = i + 1;
-                    if (off == 64) { p += 64; break; }
+                    live = i == 63 ? 0 : ~(uint64_t)0 << (i + 1);
                     continue;
                 }
+                const size_t ws = base + i;
                 uint64_t ends = ~wm & (~(uint64_t)0 << i);
-                if (!ends) { p += i; to_scalar = 1; break; }
-                unsigned e = (unsigned)__builtin_ctzll(ends);
-                if ((sm >> e) & 1) { p += i; to_scalar = 1; break; }
-                out[k].h = hash_ascii_word(s + p + i, e - i, s + n);
-                out[k].off = p + i;
-                out[k].len = e - i;
+                unsigned e;
+                if (ends) {
+                    e = (unsigned)__builtin_ctzll(ends);
+                    if ((sm >> e) & 1) { p = ws; to_scalar = 1; break; }
+                } else {
+                    /* The word goes on into the next block. */
+                    if (n - (base + 64) < 64) { p = ws; to_scalar = 1; break; }
+                    uint64_t nwm, nsm;
+                    block_masks(s + base + 64, &nwm, &nsm);
+                    if (!~nwm) { p = ws; to_scalar = 1; break; }
+                    e = (unsigned)__builtin_ctzll(~nwm);
+                    if ((nsm >> e) & 1) { p = ws; to_scalar = 1; break; }
+                    base += 64;
+                    wm = nwm;
+                    sm = nsm;
+                }
+                const size_t we = base + e;
+                live = ~(uint64_t)0 << e;
+                out[k].h = hash_ascii_word(s + ws, we - ws, s + n);
+                out[k].off = ws;
+                out[k].len = (uint32_t)(we - ws);
                 out[k].line = line;
                 k++;
-                off = e;
-                if (k == cap) { p += e; break; }
+                if (k == cap) { p = we; break; }
             }
             if (!to_scalar) continue;
         }
