@@ -290,7 +290,6 @@ static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *er
     s->kgcap = cap;
     pk_kgrams(s->tok, s->ntok, k, s->kg);
     size_t nfp = s->nfp = pk_winnow(s->kg, s->ndk, s->p.w, s->fp);
-    for (size_t i = 0; i < s->ndk; i++) s->dsk[i] = pk_sketch16(s->kg[i]);
     for (size_t i = 0; i < nfp; i++) {
         if (i + 8 < nfp) pk_index_prefetch(s->ix, s->fp[i + 8].h);
         const pk_ix_entry *e;
@@ -488,6 +487,8 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
     s->nruns = 0;
     if ((rc = seed_document(s, text, n, err))) return rc;
     if (!s->nseeds) return 0;
+    /* Only documents with seeds need the sketch of their k-grams. */
+    for (size_t i = 0; i < s->ndk; i++) s->dsk[i] = pk_sketch16(s->kg[i]);
     qsort(s->seeds, s->nseeds, sizeof *s->seeds, cmp_seed);
     for (size_t a = 0; a < s->nseeds;) {
         size_t b = a + 1;
