@@ -170,27 +170,41 @@ static int cmp_finding(const void *a, const void *b)
 
 /* Find the nearest (da, db), 1 <= da, db <= gap, minimizing da + db, where
  * two consecutive k-grams agree again, stepping forward (dir = 1) or
- * backward (dir = -1) from (d, j).  Returns 1 if found. */
+ * backward (dir = -1) from (d, j).  Returns 1 if found.  Most calls fail
+ * (a seed from a common 8-gram in unrelated text ends at once on both
+ * sides), so the work side's window is copied once into an array where
+ * out-of-range slots can never match, and the inner loop only compares. */
+#define MAX_GAP 48
 static int resync(const uint16_t *D, size_t nd, const uint16_t *W, size_t nw, int64_t d, int64_t j,
                   int dir, uint32_t gap, int64_t *od, int64_t *oj)
 {
-    for (uint32_t sum = 2; sum <= 2 * gap; sum++) {
-        for (uint32_t da = 1; da < sum; da++) {
-            uint32_t db = sum - da;
-            if (da > gap || db > gap) continue;
-            int64_t a = d + dir * (int64_t)da, b = j + dir * (int64_t)db;
-            int64_t a2 = a + dir, b2 = b + dir;
-            if (a < 0 || b < 0 || a2 < 0 || b2 < 0 || (size_t)a2 >= nd || (size_t)b2 >= nw ||
-                (size_t)a >= nd || (size_t)b >= nw)
-                continue;
-            if (D[a] == W[b] && D[a2] == W[b2]) {
-                *od = a;
-                *oj = b;
-                return 1;
-            }
+    uint32_t wv[MAX_GAP + 2];
+    if (gap > MAX_GAP) gap = MAX_GAP;
+    for (uint32_t db = 1; db <= gap; db++) {
+        int64_t b = j + dir * (int64_t)db, b2 = b + dir;
+        wv[db] = (b >= 0 && b2 >= 0 && (size_t)b < nw && (size_t)b2 < nw) ? W[b] : UINT32_MAX;
+    }
+    uint32_t best = 2 * gap + 1;
+    int64_t ba = 0, bb = 0;
+    for (uint32_t da = 1; da <= gap && da + 1 < best; da++) {
+        int64_t a = d + dir * (int64_t)da, a2 = a + dir;
+        if (a < 0 || a2 < 0 || (size_t)a >= nd || (size_t)a2 >= nd) break;
+        const uint32_t v = D[a];
+        const uint32_t lim = PK_MIN(gap, best - da - 1);
+        for (uint32_t db = 1; db <= lim; db++) {
+            if (wv[db] != v) continue;
+            int64_t b = j + dir * (int64_t)db;
+            if (D[a2] != W[b + dir]) continue;
+            best = da + db;
+            ba = a;
+            bb = b;
+            break;
         }
     }
-    return 0;
+    if (best > 2 * gap) return 0;
+    *od = ba;
+    *oj = bb;
+    return 1;
 }
 
 /* Extend the seed (d, j) both ways; append its matches in increasing
