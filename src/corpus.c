@@ -260,11 +260,26 @@ static int do_error(run *r, job *j)
     return r->o->record(&rec, &j->sink, r->o->ud);
 }
 
+/* Drop the pages of a mapped chunk once it is scanned, so that resident
+ * memory stays at about the jobs in flight, not the whole file (the page
+ * cache keeps them; a neighbour that shares an edge page faults it back). */
+static void release_view(const job *j)
+{
+    const long page = sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)j->view + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t b = ((uintptr_t)j->view + j->view_len) & ~((uintptr_t)page - 1);
+    if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 static int process(run *r, job *j, pk_scanner *sc)
 {
+    int rc;
     switch (j->kind) {
     case JOB_TEXT: return do_text(r, j, sc);
-    case JOB_JSONL: return do_jsonl(r, j, sc);
+    case JOB_JSONL:
+        rc = do_jsonl(r, j, sc);
+        if (j->view) release_view(j);
+        return rc;
     default: return do_error(r, j);
     }
 }
