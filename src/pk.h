@@ -155,6 +155,9 @@ typedef struct pk_fp {
 /* k-gram hashes of tokens: out[i] covers tokens i..i+k-1; n - k + 1 of
  * them (none when n < k). */
 void pk_kgrams(const pk_tok *tok, size_t n, uint32_t k, uint64_t *out);
+/* The last step of a k-gram hash: XXH3 of the 8 bytes of the rolled
+ * value (exposed for tests). */
+uint64_t pk_kgram_finalize(uint64_t h);
 /* Robust winnowing (Schleimer et al. 2003): the minimum of every window of
  * w consecutive k-gram hashes, rightmost on ties, each selected position
  * once.  out must hold n entries; returns the count. */

@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include <stdlib.h>
+#include <xxhash.h>
 
 static void rand_tokens(pk_tok *t, size_t n, uint64_t *seed, uint64_t vocab)
 {
@@ -28,6 +29,19 @@ static void rolling_equals_direct(void)
             CHECK_EQ_U(kg[i], one[0]);
         }
     }
+}
+
+/* The inlined finalizer is XXH3 of the value's 8 bytes. */
+static void finalizer_is_xxh3(void)
+{
+    uint64_t seed = 3;
+    int bad = 0;
+    for (int i = 0; i < 100000; i++) {
+        uint64_t v = t_rand(&seed);
+        if (i < 64) v = (uint64_t)1 << i;
+        bad += pk_kgram_finalize(v) != XXH3_64bits(&v, sizeof v);
+    }
+    CHECK_EQ_U(bad, 0);
 }
 
 /* Order matters, and equal k-grams hash equally anywhere. */
@@ -115,5 +129,5 @@ static void guarantee_and_density(void)
     CHECK(d > expect * 0.9 && d < expect * 1.1);
 }
 
-TEST_MAIN(TEST(rolling_equals_direct), TEST(kgram_identity), TEST(winnow_matches_reference),
+TEST_MAIN(TEST(rolling_equals_direct), TEST(finalizer_is_xxh3), TEST(kgram_identity), TEST(winnow_matches_reference),
           TEST(guarantee_and_density))
