@@ -2,7 +2,7 @@
  * tokenize (block path and scalar path), + k-gram hashes, + winnowing.
  * Build: cc -O3 -Iinclude -Isrc bench/stages.c build-bench/libpicket.a \
  *        $(pkg-config --libs sqlite3 libutf8proc libxxhash zlib libzstd libsodium jansson) -lpthread -lm
- * Run:   ./stages FILE [repeats]      (FILE: plain UTF-8 text) */
+ * Run:   ./stages FILE [repeats] [block]  (FILE: plain UTF-8 text) */
 #include "pk.h"
 
 #include <stdio.h>
@@ -29,13 +29,14 @@ int main(int argc, char **argv)
     uint64_t *kg = malloc(cap * sizeof *kg);
     pk_fp *fp = malloc(cap * sizeof *fp);
     const char *names[2] = {"block", "scalar"};
-    for (int path = 0; path < 2; path++) {
+    int npaths = argc > 3 ? 1 : 2; /* a third argument: the block path only */
+    for (int path = 0; path < npaths; path++) {
         double best[3] = {1e9, 1e9, 1e9};
         size_t ntok = 0, nfp = 0;
         for (int r = 0; r < reps; r++) {
             double t0 = now();
             pk_tokenizer t;
-            pk_tokenizer_init(&t, b.data, b.len, PK_TOK_LOSSY | (path ? PK_TOK_SCALAR : 0));
+            pk_tokenizer_init(&t, b.data, b.len, PK_TOK_LOSSY | PK_TOK_NOLINES | (path ? PK_TOK_SCALAR : 0));
             size_t got;
             ntok = 0;
             while (pk_tokenize(&t, tok + ntok, cap - ntok, &got, &e) == 0 && got) ntok += got;

@@ -121,6 +121,7 @@ typedef struct pk_tok {
 
 #define PK_TOK_MAXLEN 255 /* a longer run of word characters is split */
 #define PK_TOK_SCALAR 0x100u /* tests: take the scalar path everywhere */
+#define PK_TOK_NOLINES 0x200u /* line numbers not needed: tok.line is not kept */
 
 typedef struct pk_tokenizer {
     const uint8_t *s;

@@ -277,7 +277,7 @@ static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *er
     if (rc) return rc;
     s->utf16_u8 = t != text ? t : NULL;
     pk_tokenizer tz;
-    pk_tokenizer_init(&tz, t, tn, s->o.tok_flags);
+    pk_tokenizer_init(&tz, t, tn, s->o.tok_flags | PK_TOK_NOLINES); /* passages name work lines only */
     tz.pos = skip;
     s->ntok = 0;
     for (;;) {

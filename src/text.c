@@ -217,37 +217,49 @@ static size_t count_newlines(const uint8_t *s, size_t a, size_t b)
  * both paths define tokens identically (tests compare them). */
 #if defined(__SSE2__)
 #include <emmintrin.h>
-static inline void block_masks(const uint8_t *s, uint64_t *word, uint64_t *special)
+static inline void block_masks3(const uint8_t *s, uint64_t *word, uint64_t *special, uint64_t *newline)
 {
     const __m128i c0 = _mm_set1_epi8('0' - 1), c9 = _mm_set1_epi8('9' + 1);
     const __m128i ca = _mm_set1_epi8('a' - 1), cz = _mm_set1_epi8('z' + 1), c20 = _mm_set1_epi8(0x20);
     const __m128i ap = _mm_set1_epi8('\''), hy = _mm_set1_epi8('-'), nl = _mm_set1_epi8('\n');
-    uint64_t w = 0, sp = 0;
+    uint64_t w = 0, sp = 0, n = 0;
     for (int j = 0; j < 4; j++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * j));
         __m128i lc = _mm_or_si128(v, c20);
         __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(v, c0), _mm_cmplt_epi8(v, c9));
         __m128i alp = _mm_and_si128(_mm_cmpgt_epi8(lc, ca), _mm_cmplt_epi8(lc, cz));
-        __m128i spc = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, ap), _mm_cmpeq_epi8(v, hy)), _mm_cmpeq_epi8(v, nl));
+        __m128i spc = _mm_or_si128(_mm_cmpeq_epi8(v, ap), _mm_cmpeq_epi8(v, hy));
         w |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(dig, alp)) << (16 * j);
         sp |= (uint64_t)(uint16_t)(_mm_movemask_epi8(spc) | _mm_movemask_epi8(v)) << (16 * j);
+        n |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * j);
     }
     *word = w;
     *special = sp;
+    *newline = n;
 }
 #else
-static inline void block_masks(const uint8_t *s, uint64_t *word, uint64_t *special)
+static inline void block_masks3(const uint8_t *s, uint64_t *word, uint64_t *special, uint64_t *newline)
 {
-    uint64_t w = 0, sp = 0;
+    uint64_t w = 0, sp = 0, n = 0;
     for (int i = 0; i < 64; i++) {
         uint8_t c = ascii_class[s[i]];
         w |= (uint64_t)(c == C_WORD) << i;
-        sp |= (uint64_t)(c == C_APOS || c == C_HYPH || c == C_NL || c == C_HI) << i;
+        sp |= (uint64_t)(c == C_APOS || c == C_HYPH || c == C_HI) << i;
+        n |= (uint64_t)(c == C_NL) << i;
     }
     *word = w;
     *special = sp;
+    *newline = n;
 }
 #endif
+
+/* Word and special masks, newlines counted as special. */
+static inline void block_masks(const uint8_t *s, uint64_t *word, uint64_t *special)
+{
+    uint64_t nl;
+    block_masks3(s, word, special, &nl);
+    *special |= nl;
+}
 
 /* Hash the ASCII letters and digits w[0..len), lower-cased.  For these
  * bytes lower-casing is OR 0x20 (digits already have that bit). */
@@ -270,6 +282,63 @@ static inline uint64_t hash_ascii_word(const uint8_t *w, size_t len, const uint8
     return word_hash_bytes(b, len);
 }
 
+/* A run of "clean" blocks: 64 bytes with no byte that needs the scalar
+ * rules (non-ASCII, apostrophe, hyphen; and newline, unless lines are not
+ * tracked).  Word starts and ends come straight from the word mask and its
+ * shift, paired in order, with no branch on the text.  Returns where to go
+ * on from: the start of a word still open where the run stops, or the
+ * first byte not taken.  Adds the tokens at out + *kk. */
+static size_t clean_run(const uint8_t *s, size_t n, size_t p, uint64_t nl_special, pk_tok *out, size_t cap,
+                        size_t *kk, uint32_t line)
+{
+    size_t k = *kk, base = p, wstart = 0;
+    uint64_t carry = 0; /* a word is open at base */
+    while (n - base >= 64 && cap - k >= 64) {
+        uint64_t wm, sm, nm;
+        block_masks3(s + base, &wm, &sm, &nm);
+        if (sm | (nm & nl_special)) break;
+        const uint64_t prev = (wm << 1) | carry;
+        uint64_t starts = wm & ~prev;
+        uint64_t ends = ~wm & prev; /* bit e: a word ended just before base + e */
+        if (carry) {
+            if (!ends) {
+                if (base + 64 - wstart > PK_TOK_MAXLEN) break;
+                base += 64;
+                continue;
+            }
+            unsigned e = (unsigned)__builtin_ctzll(ends);
+            ends &= ends - 1;
+            size_t len = base + e - wstart;
+            if (len > PK_TOK_MAXLEN) break;
+            out[k].h = hash_ascii_word(s + wstart, len, s + n);
+            out[k].off = wstart;
+            out[k].len = (uint32_t)len;
+            out[k].line = line;
+            k++;
+            carry = 0;
+        }
+        while (starts) {
+            unsigned st = (unsigned)__builtin_ctzll(starts);
+            starts &= starts - 1;
+            if (!ends) {
+                carry = 1;
+                wstart = base + st;
+                break;
+            }
+            unsigned e = (unsigned)__builtin_ctzll(ends);
+            ends &= ends - 1;
+            out[k].h = hash_ascii_word(s + base + st, e - st, s + n);
+            out[k].off = base + st;
+            out[k].len = e - st;
+            out[k].line = line;
+            k++;
+        }
+        base += 64;
+    }
+    *kk = k;
+    return carry ? wstart : base;
+}
+
 int pk_tokenize(pk_tokenizer *t, pk_tok *out, size_t cap, size_t *got, pk_error *err)
 {
     const uint8_t *s = t->s;
@@ -284,7 +353,16 @@ int pk_tokenize(pk_tokenizer *t, pk_tok *out, size_t cap, size_t *got, pk_error 
 
     const int fast = !(t->flags & PK_TOK_SCALAR);
 
+    const uint64_t nl_special = (t->flags & PK_TOK_NOLINES) ? 0 : ~(uint64_t)0;
+
     while (k < cap && p < n) {
+        if (fast && n - p >= 64 && cap - k >= 64) {
+            size_t q = clean_run(s, n, p, nl_special, out, cap, &k, line);
+            if (q != p) {
+                p = q;
+                continue;
+            }
+        }
         if (fast && n - p >= 64) {
             /* Walk 64-byte blocks while words are plain ASCII; a word may
              * run into the next block.  Leave for one scalar step at the
@@ -295,13 +373,7 @@ int pk_tokenize(pk_tokenizer *t, pk_tok *out, size_t cap, size_t *got, pk_error 
             block_masks(s + base, &wm, &sm);
             for (;;) {
                 uint64_t any = (wm | sm) & live;
-                if (!any) {
-                    base += 64;
-                    if (n - base < 64) { p = base; break; }
-                    block_masks(s + base, &wm, &sm);
-                    live = ~(uint64_t)0;
-                    continue;
-                }
+                if (!any) { p = base + 64; break; } /* the block is done: try a clean run */
                 unsigned i = (unsigned)__builtin_ctzll(any);
                 if ((sm >> i) & 1) {
                     /* Between words an apostrophe or hyphen is only a

@@ -192,6 +192,49 @@ static void fast_and_unicode_paths_agree(void)
     }
 }
 
-TEST_MAIN(TEST(ascii_words_and_offsets), TEST(case_and_width_fold), TEST(invisible_characters_removed),
+/* Block paths (with and without line tracking) and the scalar path give
+ * the same tokens on long mixed text: clean ASCII runs, words across block
+ * edges, apostrophes, hyphens at line ends, non-ASCII letters, long runs. */
+static void block_and_scalar_paths_agree(void)
+{
+    static const char *pieces[] = {"the ", "Quick ", "jumps ", "don't ", "caf\xc3\xa9 ", "na\xc3\xafve-\n",
+                                   "\xe6\x88\x91 ", "x ", "supercalifragilisticexpialidocious ", "\n", "  ", ", ",
+                                   "O'Brien's ", "end-\nof-line ", "\xe2\x80\x8bzw ", "42 ", "a'b' ", "--", "\xd0\xbf\xd1\x80\xd0\xb8 "};
+    uint64_t seed = 11;
+    pk_buf b;
+    pk_buf_init(&b, 0);
+    for (int i = 0; i < 40000; i++) {
+        size_t r = t_rand(&seed) % 100;
+        size_t pick = r < 60 ? r % 3 : r < 80 ? 3 + r % 5 : r < 90 ? 8 + r % 4 : 12 + r % 7;
+        pk_buf_append(&b, pieces[pick], strlen(pieces[pick]));
+    }
+    for (int i = 0; i < 300; i++) pk_buf_putc(&b, 'q'); /* a run longer than PK_TOK_MAXLEN */
+    size_t cap = b.len;
+    pk_tok *x = malloc(cap * sizeof *x), *y = malloc(cap * sizeof *y), *z = malloc(cap * sizeof *z);
+    size_t nx = 0, ny = 0, nz = 0, got;
+    pk_tokenizer t;
+    pk_error e;
+    pk_tokenizer_init(&t, b.data, b.len, 0);
+    while (pk_tokenize(&t, x + nx, cap - nx, &got, &e) == 0 && got) nx += got;
+    pk_tokenizer_init(&t, b.data, b.len, PK_TOK_SCALAR);
+    while (pk_tokenize(&t, y + ny, cap - ny, &got, &e) == 0 && got) ny += got;
+    pk_tokenizer_init(&t, b.data, b.len, PK_TOK_NOLINES);
+    while (pk_tokenize(&t, z + nz, cap - nz, &got, &e) == 0 && got) nz += got;
+    CHECK_EQ_U(nx, ny);
+    CHECK_EQ_U(nz, ny);
+    int bad = 0, badz = 0;
+    for (size_t i = 0; i < ny && i < nx && i < nz; i++) {
+        bad += x[i].h != y[i].h || x[i].off != y[i].off || x[i].len != y[i].len || x[i].line != y[i].line;
+        badz += z[i].h != y[i].h || z[i].off != y[i].off || z[i].len != y[i].len;
+    }
+    CHECK_EQ_U(bad, 0);
+    CHECK_EQ_U(badz, 0);
+    free(x);
+    free(y);
+    free(z);
+    pk_buf_free(&b);
+}
+
+TEST_MAIN(TEST(block_and_scalar_paths_agree), TEST(ascii_words_and_offsets), TEST(case_and_width_fold), TEST(invisible_characters_removed),
           TEST(homoglyphs_folded), TEST(apostrophes_and_hyphens), TEST(scripts_without_spaces), TEST(invalid_utf8),
           TEST(bom_and_utf16), TEST(long_runs_split), TEST(fast_and_unicode_paths_agree))
