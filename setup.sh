@@ -15,13 +15,16 @@ pkgs=(
   libsodium-dev                               # SHA-256, signatures
   libjansson-dev                              # JSON (reference parser in tests)
   clang libclang-rt-14-dev                    # fuzzers (libFuzzer)
-  nodejs npm                                  # test corpora from npm
-  python3 ripgrep time gzip zstd              # tests and benchmarks
+  python3 ripgrep time gzip zstd # tests and benchmarks
 )
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm fetch the test corpora; a machine may have them from
+# elsewhere (NodeSource ships npm inside nodejs), so look for the commands.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   echo "setup: installing ${missing[*]}"
