@@ -88,6 +88,16 @@ set +e; cat corpus.jsonl | "$PICKET" scan --format jsonl - > stdin.out 2>/dev/nu
 expect_eq "$rc" 0 "scan from stdin"
 expect_eq "$(sed 's#"source":"[^"]*"##' stdin.out | md5sum)" "$(sed 's#"source":"[^"]*"##' jsonl1.out | md5sum)" "stdin gives the same findings"
 
+# On a terminal, a progress line (bytes, documents, findings, MB/s) is drawn
+# on stderr and cleared before the summary; --quiet drops both.
+if command -v script >/dev/null; then
+  tty_err=$(script -qec "'$PICKET' scan corpus.jsonl > /dev/null" /dev/null | tr '\r' '\n')
+  expect_match "$tty_err" '[0-9.]+ kB, [0-9]+ docs, [0-9]+ findings, [0-9.]+ MB/s' "progress line on a terminal"
+  expect_match "$tty_err" 'picket: 1 files, 72 documents' "summary after the progress line"
+  tty_err=$(script -qec "'$PICKET' scan --quiet corpus.jsonl > /dev/null" /dev/null)
+  expect_eq "$tty_err" "" "--quiet prints nothing on stderr"
+fi
+
 # Unrelated real text finds nothing.
 run scan unrelated.jsonl
 expect_eq "$rc" 1 "unrelated text: exit 1"
