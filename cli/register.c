@@ -3,6 +3,65 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return strcmp(p, "-") != 0 && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+typedef struct reg_ctx {
+    pk_registry *r;
+    pk_register_opts *ro;
+    int json, status;
+    pk_buf text, out;
+} reg_ctx;
+
+static int register_fail(const char *path, int code, const char *why, void *ud)
+{
+    reg_ctx *c = ud;
+    PK_UNUSED(code);
+    c->status = cli_error("%s: %s", path, why);
+    return 0;
+}
+
+static int register_one(const char *file, void *ud)
+{
+    reg_ctx *c = ud;
+    pk_error e;
+    memset(&e, 0, sizeof e);
+    pk_buf_reset(&c->text);
+    if (pk_source_slurp(file, &c->text, (size_t)1 << 32, &e)) {
+        c->status = cli_perror(&e);
+        return 0;
+    }
+    c->ro->source = file;
+    pk_register_result res;
+    if (pk_registry_add(c->r, c->text.data ? c->text.data : "", c->text.len, c->ro, &res, &e)) {
+        if (strncmp(e.msg, file, strlen(file)) != 0) pk_error_prefix(&e, "%s", file);
+        c->status = cli_perror(&e);
+        return e.code == PK_ENOMEM ? PK_ENOMEM : 0;
+    }
+    if (c->json) {
+        pk_buf *o = &c->out;
+        pk_buf_reset(o);
+        pk_buf_append(o, "{\"file\":", 8);
+        pk_buf_json_str(o, file, strlen(file));
+        pk_buf_append(o, ",\"id\":", 6);
+        pk_buf_json_str(o, res.id, strlen(res.id));
+        pk_buf_printf(o, ",\"sha256\":\"%s\",\"words\":%llu,\"fingerprints\":%llu,\"status\":\"%s\"}\n", res.sha256,
+                      (unsigned long long)res.tokens, (unsigned long long)res.fingerprints,
+                      res.existed ? "unchanged" : "registered");
+        fwrite(o->data, 1, o->len, stdout);
+    } else if (res.existed) {
+        printf("unchanged  %s  (%s: same content already registered)\n", res.id, file);
+    } else {
+        printf("registered %s  (%s: %llu words, %llu fingerprints)\n", res.id, file, (unsigned long long)res.tokens,
+               (unsigned long long)res.fingerprints);
+    }
+    return 0;
+}
 
 int cmd_register(int argc, char **argv)
 {
@@ -37,7 +96,8 @@ int cmd_register(int argc, char **argv)
     }
     int nfiles = argc - optind;
     if (nfiles < 1) return cli_usage("register");
-    if (nfiles > 1 && (ro.title || ro.id)) return cli_error("--title and --id name one work: give one FILE");
+    if ((nfiles > 1 || is_dir(argv[optind])) && (ro.title || ro.id))
+        return cli_error("--title and --id name one work: give one FILE");
     const char *path = cli_db_path(db, 1);
     if (!path) return EXIT_ERR;
 
@@ -45,45 +105,15 @@ int cmd_register(int argc, char **argv)
     memset(&e, 0, sizeof e);
     pk_registry *r = NULL;
     if (pk_registry_open(&r, path, PK_REG_CREATE, set_params ? &params : NULL, &e)) return cli_perror(&e);
-    int status = 0;
-    pk_buf text, out;
-    pk_buf_init(&text, 0);
-    pk_buf_init(&out, 0);
-    for (int i = optind; i < argc; i++) {
-        const char *file = argv[i];
-        pk_buf_reset(&text);
-        if (pk_source_slurp(file, &text, (size_t)1 << 32, &e)) {
-            cli_perror(&e);
-            status = EXIT_ERR;
-            continue;
-        }
-        ro.source = file;
-        pk_register_result res;
-        if (pk_registry_add(r, text.data ? text.data : "", text.len, &ro, &res, &e)) {
-            if (strncmp(e.msg, file, strlen(file)) != 0) pk_error_prefix(&e, "%s", file);
-            cli_perror(&e);
-            status = EXIT_ERR;
-            continue;
-        }
-        if (json) {
-            pk_buf_reset(&out);
-            pk_buf_append(&out, "{\"file\":", 8);
-            pk_buf_json_str(&out, file, strlen(file));
-            pk_buf_append(&out, ",\"id\":", 6);
-            pk_buf_json_str(&out, res.id, strlen(res.id));
-            pk_buf_printf(&out, ",\"sha256\":\"%s\",\"words\":%llu,\"fingerprints\":%llu,\"status\":\"%s\"}\n", res.sha256,
-                          (unsigned long long)res.tokens, (unsigned long long)res.fingerprints,
-                          res.existed ? "unchanged" : "registered");
-            fwrite(out.data, 1, out.len, stdout);
-        } else if (res.existed) {
-            printf("unchanged  %s  (%s: same content already registered)\n", res.id, file);
-        } else {
-            printf("registered %s  (%s: %llu words, %llu fingerprints)\n", res.id, file,
-                   (unsigned long long)res.tokens, (unsigned long long)res.fingerprints);
-        }
-    }
-    pk_buf_free(&text);
-    pk_buf_free(&out);
+    reg_ctx ctx = {r, &ro, json, 0, {0}, {0}};
+    pk_buf_init(&ctx.text, 0);
+    pk_buf_init(&ctx.out, 0);
+    const pk_walk_fns fns = {register_one, register_fail};
+    for (int i = optind; i < argc; i++)
+        if (pk_walk(argv[i], &fns, &ctx) == PK_ENOMEM) { ctx.status = cli_error("out of memory"); break; }
+    int status = ctx.status;
+    pk_buf_free(&ctx.text);
+    pk_buf_free(&ctx.out);
     pk_registry_close(r);
     if (fflush(stdout) != 0) return cli_error("stdout: write failed");
     return status;

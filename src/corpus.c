@@ -16,7 +16,6 @@
  * were read from it. */
 #include "pk.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -525,75 +524,43 @@ done:
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+typedef struct walk_ctx {
+    run *r;
+    worker *ws;
+    int nthreads;
+} walk_ctx;
 
-static int keep_path(run *r, char *p)
+/* Jobs point at file names for the whole run: keep a copy of each. */
+static char *keep_name(run *r, const char *path)
 {
     if (r->npaths == r->pathcap) {
         size_t nc = r->pathcap ? 2 * r->pathcap : 64;
         char **np = realloc(r->paths, nc * sizeof *np);
-        if (!np) return PK_ENOMEM;
+        if (!np) return NULL;
         r->paths = np;
         r->pathcap = nc;
     }
-    r->paths[r->npaths++] = p;
-    return 0;
+    char *copy = strdup(path);
+    if (copy) r->paths[r->npaths++] = copy;
+    return copy;
 }
 
-static int walk(run *r, const char *path, worker *ws, int nthreads, int depth)
+static int walk_file(const char *path, void *ud)
 {
-    struct stat st;
+    walk_ctx *c = ud;
+    char *name = keep_name(c->r, path);
+    return name ? scan_file(c->r, name, c->ws, c->nthreads) : PK_ENOMEM;
+}
+
+static int walk_fail(const char *path, int code, const char *why, void *ud)
+{
+    walk_ctx *c = ud;
+    char *name = keep_name(c->r, path);
+    if (!name) return PK_ENOMEM;
     pk_error e;
-    if (strcmp(path, "-") == 0) return scan_file(r, path, ws, nthreads);
-    if (stat(path, &st) != 0) {
-        pk_fail(&e, PK_EIO, "%s: %s", path, strerror(errno));
-        r->stats->files++;
-        return submit_error(r, path, &e, ws, nthreads);
-    }
-    if (!S_ISDIR(st.st_mode)) return scan_file(r, path, ws, nthreads);
-    if (depth > 64) return 0;
-    DIR *d = opendir(path);
-    if (!d) {
-        pk_fail(&e, PK_EIO, "%s: %s", path, strerror(errno));
-        return submit_error(r, path, &e, ws, nthreads);
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    int rc = 0;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.') continue; /* hidden files, like ripgrep */
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn) { rc = PK_ENOMEM; break; }
-            names = nn;
-        }
-        size_t l = strlen(path) + strlen(de->d_name) + 2;
-        names[n] = malloc(l);
-        if (!names[n]) { rc = PK_ENOMEM; break; }
-        snprintf(names[n], l, "%s%s%s", path, has_suffix(path, "/") ? "" : "/", de->d_name);
-        n++;
-    }
-    closedir(d);
-    if (!rc && n > 1) qsort(names, n, sizeof *names, cmp_str);
-    size_t i = 0;
-    for (; i < n && !rc; i++) {
-        struct stat es;
-        if (lstat(names[i], &es) != 0 || S_ISLNK(es.st_mode)) {
-            /* follow links to files, never to directories (no loops) */
-            if (stat(names[i], &es) != 0 || S_ISDIR(es.st_mode)) { free(names[i]); continue; }
-        }
-        if (!S_ISDIR(es.st_mode) && !S_ISREG(es.st_mode)) { free(names[i]); continue; }
-        if ((rc = keep_path(r, names[i]))) { free(names[i]); break; }
-        rc = walk(r, names[i], ws, nthreads, depth + 1);
-    }
-    for (; i < n; i++) free(names[i]);
-    free(names);
-    return rc;
+    c->r->stats->files++;
+    pk_fail(&e, code, "%s: %s", path, why);
+    return submit_error(c->r, name, &e, c->ws, c->nthreads);
 }
 
 int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const pk_corpus_opts *o,
@@ -629,7 +596,9 @@ int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const 
                 goto done;
             }
     }
-    for (size_t i = 0; i < npaths && !rc; i++) rc = walk(&r, paths[i], ws, nthreads, 0);
+    walk_ctx wc = {&r, ws, nthreads};
+    const pk_walk_fns fns = {walk_file, walk_fail};
+    for (size_t i = 0; i < npaths && !rc; i++) rc = pk_walk(paths[i], &fns, &wc);
 done:
     if (nthreads > 1 && ws) {
         pthread_mutex_lock(&r.mu);

@@ -80,6 +80,17 @@ int pk_lines_open(pk_lines **out, pk_source *src, size_t max_line, pk_error *err
 int pk_lines_chunk(pk_lines *l, pk_buf *out, size_t target, uint64_t *first_line, pk_error *err);
 void pk_lines_close(pk_lines *l); /* does not close the source */
 
+/* ---- walking paths (walk.c) --------------------------------------------- */
+
+/* Visit the files under path (see walk.c for the rules).  A non-zero return
+ * from a callback stops the walk and is returned; fail is called for a
+ * path that cannot be read, with a PK_E* code and strerror's text. */
+typedef struct pk_walk_fns {
+    int (*file)(const char *path, void *ud);
+    int (*fail)(const char *path, int code, const char *why, void *ud);
+} pk_walk_fns;
+int pk_walk(const char *path, const pk_walk_fns *fn, void *ud);
+
 /* ---- JSONL records (io/jsonl.c) ----------------------------------------- */
 
 /* Extract two top-level string members from one JSON object held in

@@ -41,6 +41,15 @@ run unregister nosuchwork
 expect_eq "$rc" 2 "unregister of an unknown id fails"
 expect_match "$errs" "^picket: no work with id 'nosuchwork'$" "unregister names the id"
 
+# A directory registers every file under it, in name order, hidden ones skipped.
+mkdir -p tree/sub tree/.hidden
+brown cd01 > tree/b.txt; brown cd02 > tree/sub/a.txt; brown cd03 > tree/.hidden/c.txt
+run register --db "$T/tree.db" tree
+expect_eq "$rc" 0 "register a directory"
+expect_eq "$(sqlite3 "$T/tree.db" 'select group_concat(id) from (select id from works order by rowid)')" "b,a" "files in name order, hidden skipped"
+run register --db "$T/tree.db" --title X tree
+expect_eq "$rc" 2 "--title with a directory is refused"
+
 # Parameters are fixed at creation.
 run register --k 6 ca05.txt
 expect_eq "$rc" 2 "other parameters on an existing registry are refused"
