@@ -99,9 +99,25 @@ size_t pk_index_lookup(const pk_index *ix, uint64_t h, const pk_ix_entry **first
     uint64_t b = ix->dir_shift >= 64 ? 0 : h >> ix->dir_shift;
     uint32_t lo = ix->dir[b], hi = ix->dir[b + 1];
     const pk_ix_entry *e = ix->entries;
+    /* Slots hold about two entries; a hash repeated thousands of times
+     * (a phrase repeated in a work) makes one long slot: bisect it. */
+    while (hi - lo > 16) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (e[mid].hash < h) lo = mid + 1; else hi = mid;
+    }
+    hi = ix->dir[b + 1];
     while (lo < hi && e[lo].hash < h) lo++;
     uint32_t s = lo;
-    while (lo < hi && e[lo].hash == h) lo++;
+    if (hi - lo > 16) {
+        uint32_t l2 = lo, h2 = hi;
+        while (l2 < h2) {
+            uint32_t mid = l2 + (h2 - l2) / 2;
+            if (e[mid].hash <= h) l2 = mid + 1; else h2 = mid;
+        }
+        lo = l2;
+    } else {
+        while (lo < hi && e[lo].hash == h) lo++;
+    }
     *first = e + s;
     return lo - s;
 }

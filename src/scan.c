@@ -28,6 +28,7 @@
 #include <string.h>
 
 #define MAX_POSTINGS_PER_FP 64
+#define MAX_SEEDS_PER_WORK 8
 
 typedef struct seed {
     uint32_t work;
@@ -137,13 +138,15 @@ static int grow(void *pp, size_t *cap, size_t need, size_t sz)
     return 0;
 }
 
+/* Seeds of one work in document order (then by diagonal), so that a seed
+ * inside a passage already found is recognized in O(1). */
 static int cmp_seed(const void *a, const void *b)
 {
     const seed *x = a, *y = b;
     if (x->work != y->work) return x->work < y->work ? -1 : 1;
+    if (x->d != y->d) return x->d < y->d ? -1 : 1;
     int64_t dx = (int64_t)x->d - x->j, dy = (int64_t)y->d - y->j;
-    if (dx != dy) return dx < dy ? -1 : 1;
-    return (x->d > y->d) - (x->d < y->d);
+    return (dx > dy) - (dx < dy);
 }
 
 static int cmp_span(const void *a, const void *b)
@@ -268,6 +271,26 @@ static int extend(pk_scanner *s, const uint16_t *W, size_t nw, uint32_t d, uint3
     return 0;
 }
 
+/* Distinct works among postings e[0..n) (sorted by work), counting at
+ * most `limit`: one bisection per work, so a phrase repeated thousands of
+ * times inside one work costs log n, not n. */
+static uint32_t count_works(const pk_ix_entry *e, size_t n, uint32_t limit)
+{
+    uint32_t df = 0;
+    size_t x = 0;
+    while (x < n && df < limit) {
+        df++;
+        uint32_t w = e[x].work;
+        size_t lo = x + 1, hi = n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (e[mid].work == w) lo = mid + 1; else hi = mid;
+        }
+        x = lo;
+    }
+    return df;
+}
+
 /* Tokenize, hash and winnow the document; collect seeds. */
 static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *err)
 {
@@ -310,13 +333,16 @@ static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *er
         size_t ne = pk_index_lookup(s->ix, s->fp[i].h, &e);
         s->fpdf[i] = 0;
         if (!ne) continue;
-        uint32_t df = 1;
-        for (size_t x = 1; x < ne; x++) df += e[x].work != e[x - 1].work;
+        uint32_t df = count_works(e, ne, s->o.max_df + 1);
         s->fpdf[i] = df;
         if (df > s->o.max_df) continue;
         if (ne > MAX_POSTINGS_PER_FP) ne = MAX_POSTINGS_PER_FP;
         if (grow(&s->seeds, &s->seedcap, s->nseeds + ne, sizeof *s->seeds)) return pk_fail(err, PK_ENOMEM, "out of memory");
-        for (size_t x = 0; x < ne; x++) {
+        /* A phrase repeated inside one work seeds at most MAX_SEEDS_PER_WORK
+         * of its places (postings are sorted by work, then position). */
+        for (size_t x = 0, run = 0; x < ne; x++) {
+            run = (x && e[x].work == e[x - 1].work) ? run + 1 : 0;
+            if (run >= MAX_SEEDS_PER_WORK) continue;
             s->seeds[s->nseeds].work = e[x].work;
             s->seeds[s->nseeds].d = s->fp[i].pos;
             s->seeds[s->nseeds].j = e[x].pos;
@@ -357,18 +383,30 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
     const uint16_t *W = pk_index_work_sketch(s->ix, w, &nw);
     s->nm = 0;
     s->nspans = 0;
+    int have_long = 0;
+    uint32_t long_d1 = 0;
     for (size_t i = a; i < b; i++) {
         const seed *sd = &s->seeds[i];
         if (sd->j >= nw || sd->d >= s->ndk) continue;
-        /* Already inside a span on this diagonal? */
+        /* Inside a passage of this work already found?  Seeds come in
+         * document order, so one reaching furthest right decides; short
+         * spans (a common 8-gram that went nowhere) suppress nothing but a
+         * seed on their own diagonal.  Both checks are O(1), so repetitive
+         * text ("la la la ...") cannot make this quadratic. */
+        if (have_long && sd->d <= long_d1) continue;
         int inside = 0;
-        for (size_t x = s->nspans; x-- > 0;) {
+        for (size_t x = s->nspans, look = 0; x-- > 0 && look < 8; look++) {
             const span *p = &s->spans[x];
             if (sd->d >= p->d0 && sd->d <= p->d1 && sd->j >= p->j0 && sd->j <= p->j1) { inside = 1; break; }
         }
         if (inside) continue;
         if (grow(&s->spans, &s->spancap, s->nspans + 1, sizeof *s->spans)) return pk_fail(err, PK_ENOMEM, "out of memory");
         if (extend(s, W, nw, sd->d, sd->j, &s->spans[s->nspans])) return pk_fail(err, PK_ENOMEM, "out of memory");
+        const span *ns = &s->spans[s->nspans];
+        if (ns->words >= s->o.min_words && (!have_long || ns->d1 > long_d1)) {
+            have_long = 1;
+            long_d1 = ns->d1;
+        }
         s->nspans++;
     }
     if (!s->nspans) return 0;
@@ -381,9 +419,12 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
         if (keep) {
             span *p = &s->spans[keep - 1];
             if (c->d0 <= p->d1) {
+                /* Mostly the same stretch of the document: keep the span
+                 * with more words.  A few k-grams of overlap (the left
+                 * extension of the next passage) keeps both. */
                 uint32_t ov = PK_MIN(c->d1, p->d1) - c->d0 + 1;
-                uint32_t cl = c->d1 - c->d0 + 1;
-                if (ov * 2 >= cl || c->words <= p->words) {
+                uint32_t cl = c->d1 - c->d0 + 1, pl = p->d1 - p->d0 + 1;
+                if (ov * 2 >= PK_MIN(cl, pl)) {
                     if (c->words > p->words) *p = *c;
                     continue;
                 }

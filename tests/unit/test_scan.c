@@ -319,6 +319,47 @@ static void damaged_index_rebuilt(void)
     CHECK(strstr(e.msg, "/nonexistent/dir/registry.db") != NULL);
 }
 
+/* A work that repeats one word, scanned in a document that repeats it ten
+ * times longer: every 8-gram is the same, every position a fingerprint.
+ * Postings per work and seeds inside found passages are capped, so this
+ * stays linear; the whole work is reported covered. */
+static void repetitive_text(void)
+{
+    char rdb[512];
+    tmp_db(rdb, sizeof rdb, "rep");
+    pk_registry *r = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_registry_open(&r, rdb, PK_REG_CREATE, NULL, &e), 0);
+    pk_buf w, d;
+    pk_buf_init(&w, 0);
+    pk_buf_init(&d, 0);
+    for (int i = 0; i < 3000; i++) pk_buf_append(&w, "la ", 3);
+    for (int i = 0; i < 30000; i++) pk_buf_append(&d, "la ", 3);
+    pk_register_opts o;
+    memset(&o, 0, sizeof o);
+    o.id = "la";
+    pk_register_result res;
+    CHECK_EQ_I(pk_registry_add(r, w.data, w.len, &o, &res, &e), 0);
+    pk_registry_close(r);
+    pk_index *ix = NULL;
+    pk_scanner *s = NULL;
+    CHECK_EQ_I(pk_index_open(&ix, rdb, &e), 0);
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    pk_finding *f;
+    size_t nf;
+    CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+    CHECK_EQ_U(nf, 1);
+    if (nf) {
+        CHECK(f[0].coverage > 0.99);
+        CHECK(f[0].npassages >= 10 && f[0].npassages <= 20);
+    }
+    pk_scanner_free(s);
+    pk_index_close(ix);
+    pk_buf_free(&w);
+    pk_buf_free(&d);
+    remove(rdb);
+}
+
 static void cleanup(void)
 {
     char side[600];
@@ -331,4 +372,4 @@ static void cleanup(void)
 }
 
 TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(short_passages_not_reported), TEST(reformatted_and_edited),
-          TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(cleanup))
+          TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text), TEST(cleanup))
