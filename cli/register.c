@@ -43,6 +43,11 @@ static int register_one(const char *file, void *ud)
         c->status = cli_perror(&e);
         return e.code == PK_ENOMEM ? PK_ENOMEM : 0;
     }
+    pk_params pp;
+    pk_registry_get_params(c->r, &pp);
+    if (!res.existed && res.tokens < pp.k + pp.w - 1)
+        fprintf(stderr, "picket: warning: %s: only %llu words, fewer than the %u a scan is sure to find\n", file,
+                (unsigned long long)res.tokens, pp.k + pp.w - 1);
     if (c->json) {
         pk_buf *o = &c->out;
         pk_buf_reset(o);
