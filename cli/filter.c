@@ -132,14 +132,24 @@ static int open_out(filt *f, int i, const char *path)
     }
     char *real = realpath(path, NULL); /* NULL when it does not exist yet */
     const char *target = real ? real : path;
-    size_t n = strlen(target) + 32;
+    size_t n = strlen(target) + 16;
     f->tmp[i] = malloc(n);
     f->dst[i] = strdup(target);
     free(real);
     if (!f->tmp[i] || !f->dst[i]) return cli_error("out of memory");
-    snprintf(f->tmp[i], n, "%s.%ld.tmp", f->dst[i], (long)getpid());
-    f->out[i] = fopen(f->tmp[i], "wb");
-    if (!f->out[i]) return cli_error("%s: %s", path, strerror(errno));
+    if (i == 1 && f->dst[0] && strcmp(f->dst[0], f->dst[1]) == 0)
+        return cli_error("--keep and --removed name the same file: %s", path);
+    snprintf(f->tmp[i], n, "%s.XXXXXX", f->dst[i]);
+    int fd = mkstemp(f->tmp[i]); /* a fresh name: no two runs share it */
+    if (fd < 0) {
+        int e = errno;
+        free(f->tmp[i]);
+        f->tmp[i] = NULL;
+        return cli_error("%s: %s", path, strerror(e));
+    }
+    fchmod(fd, 0644);
+    f->out[i] = fdopen(fd, "wb");
+    if (!f->out[i]) { close(fd); return cli_error("%s: %s", path, strerror(errno)); }
     return 0;
 }
 

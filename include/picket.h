@@ -86,7 +86,7 @@ typedef struct pk_params {
     uint32_t scheme; /* normalizer + hash version (PK_SCHEME) */
 } pk_params;
 
-#define PK_SCHEME 1
+#define PK_SCHEME 2 /* 2: robust winnowing ties */
 #define PK_TOK_LOSSY 1u /* invalid UTF-8 becomes a separator, not an error */
 void pk_params_default(pk_params *p);
 int pk_params_check(const pk_params *p, pk_error *err);

@@ -7,8 +7,9 @@
  * amounts are below 64 for k <= 64, so no two positions cancel.
  *
  * Winnowing keeps the minimum hash of each window of w consecutive k-gram
- * hashes (rightmost on ties, "robust winnowing"), each selected position
- * once.  Any run of w + k - 1 shared tokens therefore shares at least one
+ * hashes, each selected position once.  Ties follow robust winnowing
+ * (Schleimer et al.): keep the previous window's selection if it is still
+ * a minimum in this window, else take the rightmost minimum.  Any run of w + k - 1 shared tokens therefore shares at least one
  * selected fingerprint on both sides, and the expected density is about
  * 2 / (w + 1).  Rescanning only when the minimum expires makes it O(1)
  * amortized per k-gram. */
@@ -57,9 +58,11 @@ void pk_kgrams(const pk_tok *tok, size_t n, uint32_t k, uint64_t *out)
 
 size_t pk_winnow(const uint64_t *kg, size_t n, uint32_t w, pk_fp *out)
 {
-    /* Track the rightmost minimum m of the current window.  A new k-gram
-     * that is <= the minimum becomes it (rightmost on ties); when m falls
-     * out of the window, rescan the window.  About one position in w + 1
+    /* Track the selected minimum m of the current window.  A new k-gram
+     * below it becomes it; on a tie the selection stays while it is in the
+     * window (robust winnowing: a run of equal hashes, as in "la la la",
+     * gives one fingerprint a window, not one a position); when m falls
+     * out of the window, rescan the window for its rightmost minimum.  About one position in w + 1
      * triggers a rescan of w, so this is O(1) a k-gram with one
      * predictable branch, where a monotone deque mispredicts its pops on
      * random hashes (measured: 2.5x the instructions).  Selections are
@@ -75,7 +78,7 @@ size_t pk_winnow(const uint64_t *kg, size_t n, uint32_t w, pk_fp *out)
     cnt++;
     for (size_t i = w; i < n; i++) {
         const uint64_t v = kg[i];
-        if (v <= mv) {
+        if (v < mv) {
             mv = v;
             m = i;
         } else if (m + w <= i) {

@@ -206,8 +206,12 @@ static int map_index(pk_index **out, const char *path, pk_error *err)
     if (memcmp(h->magic, IX_MAGIC, 8) != 0) BAD("%s: not a picket index", path);
     if (h->version != IX_VERSION || h->endian != IX_ENDIAN) BAD("%s: index version %u not readable here", path, h->version);
     if (h->file_size != sz) BAD("%s: index truncated (%llu of %llu bytes)", path, (unsigned long long)sz, (unsigned long long)h->file_size);
+    /* Counts are bounded by the file size before any is multiplied, so no
+     * product below can wrap. */
     if (h->nworks > UINT32_MAX || h->nentries > UINT32_MAX - 1 || h->dir_bits > 30 ||
-        h->bloom_blocks == 0 || (h->bloom_blocks & (h->bloom_blocks - 1)))
+        h->bloom_blocks == 0 || (h->bloom_blocks & (h->bloom_blocks - 1)) || h->nworks > sz / sizeof(ix_work) ||
+        h->nentries > sz / sizeof(pk_ix_entry) || h->size_sketch > sz / 2 || h->size_lines > sz / 4 ||
+        h->bloom_blocks > sz / 32 || h->size_strings > sz)
         BAD("%s: index header damaged", path);
     if (!in_file(h->off_works, h->nworks * sizeof(ix_work), sz) ||
         !in_file(h->off_strings, h->size_strings, sz) || h->size_strings == 0 ||

@@ -65,6 +65,10 @@ static int db_fail(pk_registry *r, pk_error *err, const char *what)
     return pk_fail(err, PK_EDB, "%s: %s: %s", r->path, what, sqlite3_errmsg(r->db));
 }
 
+/* COMMIT, and if it fails, roll back: a failed COMMIT can leave the
+ * transaction open, and every later BEGIN on this connection would fail. */
+static int commit(pk_registry *r, pk_error *err);
+
 static int exec(pk_registry *r, const char *sql, pk_error *err)
 {
     char *msg = NULL;
@@ -74,6 +78,13 @@ static int exec(pk_registry *r, const char *sql, pk_error *err)
         return rc;
     }
     return 0;
+}
+
+static int commit(pk_registry *r, pk_error *err)
+{
+    int rc = exec(r, "COMMIT", err);
+    if (rc && !sqlite3_get_autocommit(r->db)) sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 /* Read meta key into buf; returns 1 if found, 0 if not, <0 on error. */
@@ -186,7 +197,7 @@ int pk_registry_open(pk_registry **out, const char *path, unsigned flags,
             rc = pk_fail(err, PK_ECORRUPT, "%s: registry schema %s, this picket reads %s", path, v, SCHEMA_VERSION);
             goto rollback;
         }
-        if ((rc = exec(r, "COMMIT", err))) goto fail;
+        if ((rc = commit(r, err))) goto fail;
     } else {
         char v[64];
         int f = meta_get(r, "schema", v, sizeof v, err);
@@ -376,7 +387,7 @@ int pk_registry_add(pk_registry *r, const char *text, size_t n, const pk_registe
         res->existed = 1;
         sqlite3_finalize(st);
         st = NULL;
-        rc = exec(r, "COMMIT", err);
+        rc = commit(r, err);
         in_tx = 0;
         goto done;
     }
@@ -444,7 +455,7 @@ int pk_registry_add(pk_registry *r, const char *text, size_t n, const pk_registe
     sqlite3_finalize(st);
     st = NULL;
     if ((rc = bump_generation(r, err))) goto done;
-    rc = exec(r, "COMMIT", err);
+    rc = commit(r, err);
     in_tx = 0;
 done:
     sqlite3_finalize(st);
@@ -480,7 +491,7 @@ int pk_registry_remove(pk_registry *r, const char *id, pk_error *err)
         st = NULL;
     }
     if ((rc = bump_generation(r, err))) goto fail;
-    return exec(r, "COMMIT", err);
+    return commit(r, err);
 fail:
     sqlite3_finalize(st);
     sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);

@@ -75,6 +75,8 @@ struct pk_scanner {
     size_t npass, passcap;
     uint32_t *ivals; /* work token intervals for coverage */
     size_t nivals, ivcap;
+    uint32_t *dvals; /* document token intervals for matched words */
+    size_t ndvals, dvcap;
     uint64_t *runs; /* matched byte runs of all passages, pairs */
     size_t nruns, runcap;
     const char *utf16_u8; /* the document was UTF-16: its UTF-8 conversion */
@@ -118,6 +120,7 @@ void pk_scanner_free(pk_scanner *s)
     free(s->f);
     free(s->pass);
     free(s->ivals);
+    free(s->dvals);
     free(s->runs);
     free(s->offs);
     free(s);
@@ -352,6 +355,20 @@ static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *er
     return 0;
 }
 
+/* Total length of the union of n [start, end) pairs (sorted in place). */
+static uint64_t union_length(uint32_t *iv, size_t n)
+{
+    if (n > 1) qsort(iv, n, 2 * sizeof *iv, cmp_u32pair);
+    uint64_t len = 0;
+    uint32_t end = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t st = PK_MAX(iv[2 * i], end), en = iv[2 * i + 1];
+        if (en > st) len += en - st;
+        end = PK_MAX(end, en);
+    }
+    return len;
+}
+
 /* A passage is a stock phrase when at least half of the document's
  * fingerprints inside it that the index knows are in more than max_df
  * works.  Seeds come only from rarer fingerprints, but near the edges of a
@@ -437,6 +454,7 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
     size_t pass0 = s->npass;
     uint32_t total = 0;
     s->nivals = 0;
+    s->ndvals = 0;
     for (size_t i = 0; i < s->nspans; i++) {
         span *sp = &s->spans[i];
         if (sp->words < s->o.min_words || is_stock(s, sp)) continue;
@@ -473,18 +491,18 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
             s->ivals[2 * s->nivals] = s->m[x].j;
             s->ivals[2 * s->nivals + 1] = s->m[x].j + k;
             s->nivals++;
+            if (grow(&s->dvals, &s->dvcap, 2 * (s->ndvals + 1), sizeof *s->dvals)) return pk_fail(err, PK_ENOMEM, "out of memory");
+            s->dvals[2 * s->ndvals] = s->m[x].d;
+            s->dvals[2 * s->ndvals + 1] = s->m[x].d + k;
+            s->ndvals++;
         }
     }
     if (s->npass == pass0) return 0;
-    /* Coverage: the union of matched work token intervals. */
-    if (s->nivals > 1) qsort(s->ivals, s->nivals, 2 * sizeof *s->ivals, cmp_u32pair);
-    uint64_t covered = 0;
-    uint32_t end = 0;
-    for (size_t i = 0; i < s->nivals; i++) {
-        uint32_t st = PK_MAX(s->ivals[2 * i], end), en = s->ivals[2 * i + 1];
-        if (en > st) covered += en - st;
-        end = PK_MAX(end, en);
-    }
+    /* Coverage: the union of matched work token intervals; matched words:
+     * the union of matched document token intervals (passages that touch
+     * are not counted twice). */
+    uint64_t covered = union_length(s->ivals, s->nivals);
+    total = (uint32_t)union_length(s->dvals, s->ndvals);
     if (grow(&s->f, &s->fcap, s->nf + 1, sizeof *s->f)) return pk_fail(err, PK_ENOMEM, "out of memory");
     pk_finding *f = &s->f[s->nf++];
     uint32_t wt = pk_index_work_tokens(s->ix, w);

@@ -23,6 +23,7 @@
  * take the full path.  Both paths are tested to agree. */
 #include "pk.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -34,11 +35,9 @@ enum { C_SEP = 0, C_WORD = 1, C_APOS = 2, C_HYPH = 3, C_NL = 4, C_HI = 5 };
 
 static uint8_t ascii_class[256];
 static uint8_t ascii_lower[256];
-static int tables_ready;
 
-static void init_tables(void)
+static void build_tables(void)
 {
-    if (__atomic_load_n(&tables_ready, __ATOMIC_ACQUIRE)) return;
     for (int c = 0; c < 256; c++) {
         uint8_t k = C_SEP;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) k = C_WORD;
@@ -49,7 +48,12 @@ static void init_tables(void)
         ascii_class[c] = k;
         ascii_lower[c] = (uint8_t)((c >= 'A' && c <= 'Z') ? c + 32 : c);
     }
-    __atomic_store_n(&tables_ready, 1, __ATOMIC_RELEASE);
+}
+
+static void init_tables(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, build_tables);
 }
 
 /* Classes of non-ASCII code points. */

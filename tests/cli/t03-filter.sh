@@ -59,6 +59,13 @@ run filter --keep link.jsonl --removed r7.jsonl corpus.jsonl
 expect_eq "$(test -L link.jsonl && echo link)" link "a symbolic link stays a link"
 expect_eq "$(grep -c . real.jsonl)" "$kept" "the link's file received the kept records"
 
+# The same file for both outputs is refused before anything is written.
+cp corpus.jsonl same.jsonl
+run filter --keep same.jsonl --removed ./same.jsonl corpus.jsonl
+expect_eq "$rc" 2 "--keep and --removed naming one file is refused"
+expect_match "$errs" "name the same file" "and says why"
+expect_eq "$(md5sum < same.jsonl)" "$(md5sum < corpus.jsonl)" "the file is untouched"
+
 # Text inputs: each file is a record; outputs list paths.
 run filter --keep kt.txt --removed rt.jsonl docs
 expect_eq "$(( $(grep -c . kt.txt) + $(grep -c . rt.jsonl) ))" "$(ls docs | wc -l)" "text files: every file accounted for"

@@ -58,7 +58,9 @@ static void kgram_identity(void)
     CHECK(hc != 0);
 }
 
-/* Reference robust winnowing, O(n w). */
+/* Reference robust winnowing, O(n w): in each window the minimum; on a
+ * tie keep the previous selection if it is in this window, else the
+ * rightmost minimum. */
 static size_t winnow_ref(const uint64_t *kg, size_t n, uint32_t w, pk_fp *out)
 {
     size_t cnt = 0;
@@ -68,9 +70,22 @@ static size_t winnow_ref(const uint64_t *kg, size_t n, uint32_t w, pk_fp *out)
         size_t m = s;
         for (size_t i = s; i < s + w; i++)
             if (kg[i] <= kg[m]) m = i;
+        if (last >= (int64_t)s && kg[last] == kg[m]) m = (size_t)last;
         if ((int64_t)m != last) { out[cnt].h = kg[m]; out[cnt].pos = (uint32_t)m; cnt++; last = (int64_t)m; }
     }
     return cnt;
+}
+
+/* A run of equal hashes gives one fingerprint a window, not one a position. */
+static void repeated_hashes_sparse(void)
+{
+    static uint64_t kg[1000];
+    static pk_fp out[1000];
+    for (int i = 0; i < 1000; i++) kg[i] = 42;
+    size_t nf = pk_winnow(kg, 1000, 18, out);
+    CHECK_EQ_U(nf, (1000 - 18) / 18 + 1);
+    CHECK_EQ_U(out[0].pos, 17);
+    CHECK_EQ_U(out[1].pos, 35);
 }
 
 static void winnow_matches_reference(void)
@@ -129,5 +144,5 @@ static void guarantee_and_density(void)
     CHECK(d > expect * 0.9 && d < expect * 1.1);
 }
 
-TEST_MAIN(TEST(rolling_equals_direct), TEST(finalizer_is_xxh3), TEST(kgram_identity), TEST(winnow_matches_reference),
+TEST_MAIN(TEST(rolling_equals_direct), TEST(finalizer_is_xxh3), TEST(kgram_identity), TEST(winnow_matches_reference), TEST(repeated_hashes_sparse),
           TEST(guarantee_and_density))
