@@ -13,15 +13,17 @@
  * reported through the record callback with rec->error set, and the scan
  * goes on.  A file that cannot be read, or a compressed stream that ends
  * early, is reported the same way with line 0, after the records that
- * were read from it. */
+ * were read from it.
+ *
+ * Files are read with read(2), not mapped: a file truncated while it is
+ * scanned (log rotation, a writer starting over) would kill a process that
+ * maps it with SIGBUS, and a filter run must never die half-way. */
 #include "pk.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,10 +38,6 @@ typedef struct job {
     const char *path;
     uint64_t first_line;
     pk_buf data;
-    const char *view;   /* JSONL lines in a mapped file, instead of data */
-    size_t view_len;
-    void *unmap;        /* the last job of a mapped file unmaps it */
-    size_t unmap_len;
     int errcode;
     char errmsg[1024];
     pk_sink sink;
@@ -63,25 +61,7 @@ typedef struct run {
     int failed;
     char **paths; /* owned copies of the walked file names */
     size_t npaths, pathcap;
-    struct mapping { void *p; size_t n; } *maps; /* unmapped at the very end */
-    size_t nmaps, mapcap;
 } run;
-
-/* After a failure, jobs still in flight may read a mapping: keep it until
- * the workers are gone. */
-static void defer_unmap(run *r, void *p, size_t n)
-{
-    if (r->nmaps == r->mapcap) {
-        size_t nc = r->mapcap ? 2 * r->mapcap : 8;
-        struct mapping *nm = realloc(r->maps, nc * sizeof *nm);
-        if (!nm) return; /* leak the mapping rather than unmap it early */
-        r->maps = nm;
-        r->mapcap = nc;
-    }
-    r->maps[r->nmaps].p = p;
-    r->maps[r->nmaps].n = n;
-    r->nmaps++;
-}
 
 void pk_corpus_opts_default(pk_corpus_opts *o)
 {
@@ -108,9 +88,6 @@ static void sink_free(pk_sink *s)
 static void job_free(job *j)
 {
     if (!j) return;
-    /* Jobs are freed in the order they were made, so when the last job
-     * of a mapped file goes, no other job still reads the mapping. */
-    if (j->unmap) munmap(j->unmap, j->unmap_len);
     pk_buf_free(&j->data);
     sink_free(&j->sink);
     free(j);
@@ -170,8 +147,7 @@ static int do_jsonl(run *r, job *j, pk_scanner *sc)
     pk_buf_init(&id, 0);
     pk_buf_init(&idbuf, 0);
     int rc = 0;
-    const char *p = j->view ? j->view : j->data.data;
-    const char *end = p ? p + (j->view ? j->view_len : j->data.len) : NULL;
+    const char *p = j->data.data, *end = j->data.data + j->data.len;
     uint64_t line = j->first_line;
     for (; p && p < end; line++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -192,8 +168,12 @@ static int do_jsonl(run *r, job *j, pk_scanner *sc)
         bool has_id = false;
         size_t off = 0;
         const char *why = NULL;
+        /* A byte-order mark before the first record is not part of it. */
+        size_t bom = (line == 1 && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
         int x = len > MAX_LINE ? PK_ETOOBIG
-                               : pk_jsonl_extract(p, len, r->o->text_field, r->o->id_field, &text, &id, &has_id, &off, &why);
+                               : pk_jsonl_extract(p + bom, len - bom, r->o->text_field, r->o->id_field, &text, &id,
+                                                  &has_id, &off, &why);
+        off += bom;
         pk_buf_reset(&idbuf);
         if ((x == 0 || x == PK_ENOTFOUND) && has_id) {
             rec.id = id.data ? id.data : "";
@@ -259,26 +239,11 @@ static int do_error(run *r, job *j)
     return r->o->record(&rec, &j->sink, r->o->ud);
 }
 
-/* Drop the pages of a mapped chunk once it is scanned, so that resident
- * memory stays at about the jobs in flight, not the whole file (the page
- * cache keeps them; a neighbour that shares an edge page faults it back). */
-static void release_view(const job *j)
-{
-    const long page = sysconf(_SC_PAGESIZE);
-    uintptr_t a = ((uintptr_t)j->view + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
-    uintptr_t b = ((uintptr_t)j->view + j->view_len) & ~((uintptr_t)page - 1);
-    if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
-}
-
 static int process(run *r, job *j, pk_scanner *sc)
 {
-    int rc;
     switch (j->kind) {
     case JOB_TEXT: return do_text(r, j, sc);
-    case JOB_JSONL:
-        rc = do_jsonl(r, j, sc);
-        if (j->view) release_view(j);
-        return rc;
+    case JOB_JSONL: return do_jsonl(r, j, sc);
     default: return do_error(r, j);
     }
 }
@@ -365,7 +330,6 @@ static int submit(run *r, job *j, worker *ws, int nthreads)
     if (r->failed) {
         int rc = r->failed;
         pthread_mutex_unlock(&r->mu);
-        if (j->unmap) { defer_unmap(r, j->unmap, j->unmap_len); j->unmap = NULL; }
         job_free(j);
         return rc;
     }
@@ -406,50 +370,6 @@ static int format_by_name(const char *path)
         if (has_suffix(tmp, z[i])) { tmp[strlen(tmp) - strlen(z[i])] = 0; break; }
     if (has_suffix(tmp, ".jsonl") || has_suffix(tmp, ".ndjson") || has_suffix(tmp, ".json")) return PK_FMT_JSONL;
     if (has_suffix(tmp, ".txt") || has_suffix(tmp, ".text") || has_suffix(tmp, ".md")) return PK_FMT_TEXT;
-    return 0;
-}
-
-/* A plain JSONL file is mapped and cut into jobs that point into the
- * mapping, so the reading thread copies nothing: it only finds a newline
- * near every CHUNK_TARGET bytes and counts lines.  Returns 1 when the file
- * is not a regular, non-empty file (the caller reads it as a stream). */
-static int scan_jsonl_mapped(run *r, const char *path, worker *ws, int nthreads, pk_error *e)
-{
-    PK_UNUSED(e);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 1;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) { close(fd); return 1; }
-    size_t size = (size_t)st.st_size;
-    char *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED) return 1;
-    madvise(m, size, MADV_SEQUENTIAL);
-    uint64_t line = 1;
-    size_t off = 0;
-    while (off < size) {
-        size_t end = off + CHUNK_TARGET < size ? off + CHUNK_TARGET : size;
-        if (end < size) {
-            const char *nl = memchr(m + end, '\n', size - end);
-            end = nl ? (size_t)(nl - m) + 1 : size;
-        }
-        job *j = job_new(r, JOB_JSONL, path);
-        if (!j) { defer_unmap(r, m, size); return PK_ENOMEM; }
-        j->view = m + off;
-        j->view_len = end - off;
-        j->first_line = line;
-        for (const char *q = m + off; (q = memchr(q, '\n', (size_t)(m + end - q))) != NULL; q++) line++;
-        off = end;
-        if (off >= size) {
-            j->unmap = m;
-            j->unmap_len = size;
-        }
-        int rc = submit(r, j, ws, nthreads);
-        if (rc) {
-            if (off < size) defer_unmap(r, m, size); /* the job that unmaps was not made */
-            return rc;
-        }
-    }
     return 0;
 }
 
@@ -494,11 +414,6 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
         }
         rc = submit(r, j, ws, nthreads);
         goto done;
-    }
-    if (strcmp(path, "-") != 0 && strcmp(pk_source_kind(src), "plain") == 0) {
-        rc = scan_jsonl_mapped(r, path, ws, nthreads, &e);
-        if (rc != 1) goto done;
-        rc = 0;
     }
     if ((rc = pk_lines_open(&ln, src, MAX_LINE, &e))) goto done;
     for (;;) {
@@ -623,8 +538,6 @@ done:
     free(ws);
     for (size_t i = 0; i < r.npaths; i++) free(r.paths[i]);
     free(r.paths);
-    for (size_t i = 0; i < r.nmaps; i++) munmap(r.maps[i].p, r.maps[i].n);
-    free(r.maps);
     pthread_mutex_destroy(&r.mu);
     pthread_cond_destroy(&r.work_cv);
     pthread_cond_destroy(&r.done_cv);

@@ -142,6 +142,11 @@ static int load_params(pk_registry *r, pk_error *err)
         if (!f) return pk_fail(err, PK_ECORRUPT, "%s: not a picket registry (no '%s' in meta)", r->path, keys[i]);
         *dst[i] = (uint32_t)strtoul(v, NULL, 10);
     }
+    if (r->params.scheme != PK_SCHEME)
+        return pk_fail(err, PK_EPARAMS,
+                       "%s: registry made with fingerprint scheme %u, this picket uses %u: register the works "
+                       "again into a new registry",
+                       r->path, r->params.scheme, PK_SCHEME);
     return pk_params_check(&r->params, err);
 }
 

@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_POSTINGS_PER_FP 64
 #define MAX_SEEDS_PER_WORK 8
 
 typedef struct seed {
@@ -339,17 +338,26 @@ static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *er
         uint32_t df = count_works(e, ne, s->o.max_df + 1);
         s->fpdf[i] = df;
         if (df > s->o.max_df) continue;
-        if (ne > MAX_POSTINGS_PER_FP) ne = MAX_POSTINGS_PER_FP;
-        if (grow(&s->seeds, &s->seedcap, s->nseeds + ne, sizeof *s->seeds)) return pk_fail(err, PK_ENOMEM, "out of memory");
-        /* A phrase repeated inside one work seeds at most MAX_SEEDS_PER_WORK
-         * of its places (postings are sorted by work, then position). */
-        for (size_t x = 0, run = 0; x < ne; x++) {
-            run = (x && e[x].work == e[x - 1].work) ? run + 1 : 0;
-            if (run >= MAX_SEEDS_PER_WORK) continue;
-            s->seeds[s->nseeds].work = e[x].work;
-            s->seeds[s->nseeds].d = s->fp[i].pos;
-            s->seeds[s->nseeds].j = e[x].pos;
-            s->nseeds++;
+        /* Every work holding this fingerprint seeds, each with at most
+         * MAX_SEEDS_PER_WORK of its places (a phrase repeated inside one
+         * work must not crowd out the others).  Postings are sorted by
+         * work, then position; runs are found by bisection. */
+        for (size_t x = 0; x < ne;) {
+            uint32_t wk = e[x].work;
+            size_t lo = x + 1, hi = ne;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (e[mid].work == wk) lo = mid + 1; else hi = mid;
+            }
+            size_t take = PK_MIN(lo - x, (size_t)MAX_SEEDS_PER_WORK);
+            if (grow(&s->seeds, &s->seedcap, s->nseeds + take, sizeof *s->seeds)) return pk_fail(err, PK_ENOMEM, "out of memory");
+            for (size_t y = x; y < x + take; y++) {
+                s->seeds[s->nseeds].work = wk;
+                s->seeds[s->nseeds].d = s->fp[i].pos;
+                s->seeds[s->nseeds].j = e[y].pos;
+                s->nseeds++;
+            }
+            x = lo;
         }
     }
     return 0;

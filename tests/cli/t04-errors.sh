@@ -21,6 +21,14 @@ expect_eq "$(grep -c . "$T/out")" 2 "the other records are still scanned"
 expect_match "$errs" '^picket: c.jsonl:2: malformed JSON at byte 27: ' "error names file, line and byte"
 expect_match "$errs" '1 skipped$' "the summary counts what was skipped"
 
+# A byte-order mark before the first JSONL record is skipped, plain or gzip.
+{ printf '\xef\xbb\xbf'; sed -n 1p c.jsonl; } > bom.jsonl
+run scan bom.jsonl
+expect_eq "$rc" 0 "a JSONL file with a byte-order mark is read"
+gzip -k bom.jsonl
+run scan bom.jsonl.gz
+expect_eq "$rc" 0 "and so is its gzip"
+
 # Truncated gzip: the records before the damage are scanned.
 for i in $(seq 1 200); do sed -n 1p c.jsonl; done | gzip > big.jsonl.gz
 size=$(stat -c %s big.jsonl.gz)

@@ -360,6 +360,51 @@ static void repetitive_text(void)
     remove(rdb);
 }
 
+/* A chorus repeated 100 times in one work does not hide another work
+ * that holds it once. */
+static void repeated_phrase_does_not_hide_others(void)
+{
+    char cdb[512];
+    tmp_db(cdb, sizeof cdb, "chorus");
+    pk_registry *r = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_registry_open(&r, cdb, PK_REG_CREATE, NULL, &e), 0);
+    pk_buf chorus, a, b;
+    pk_buf_init(&chorus, 0);
+    pk_buf_init(&a, 0);
+    pk_buf_init(&b, 0);
+    uint64_t seed = 808;
+    gen_words(&chorus, &seed, 40);
+    for (int i = 0; i < 100; i++) { pk_buf_append(&a, chorus.data, chorus.len); pk_buf_append(&a, " zzz ", 5); }
+    gen_words(&b, &seed, 300);
+    pk_buf_putc(&b, ' ');
+    pk_buf_append(&b, chorus.data, chorus.len);
+    pk_buf_putc(&b, ' ');
+    gen_words(&b, &seed, 300);
+    pk_register_opts o;
+    memset(&o, 0, sizeof o);
+    pk_register_result res;
+    o.id = "a-chorus";
+    CHECK_EQ_I(pk_registry_add(r, a.data, a.len, &o, &res, &e), 0);
+    o.id = "b-book";
+    CHECK_EQ_I(pk_registry_add(r, b.data, b.len, &o, &res, &e), 0);
+    pk_registry_close(r);
+    pk_index *ix = NULL;
+    pk_scanner *s = NULL;
+    CHECK_EQ_I(pk_index_open(&ix, cdb, &e), 0);
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    pk_finding *f;
+    size_t nf;
+    CHECK_EQ_I(pk_scan_text(s, chorus.data, chorus.len, &f, &nf, &e), 0);
+    CHECK_EQ_U(nf, 2);
+    pk_scanner_free(s);
+    pk_index_close(ix);
+    pk_buf_free(&chorus);
+    pk_buf_free(&a);
+    pk_buf_free(&b);
+    remove(cdb);
+}
+
 static void cleanup(void)
 {
     char side[600];
@@ -372,4 +417,5 @@ static void cleanup(void)
 }
 
 TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(short_passages_not_reported), TEST(reformatted_and_edited),
-          TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text), TEST(cleanup))
+          TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text),
+          TEST(repeated_phrase_does_not_hide_others), TEST(cleanup))
