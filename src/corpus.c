@@ -397,12 +397,17 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
         job *j = job_new(r, JOB_TEXT, path);
         if (!j) { rc = PK_ENOMEM; goto done; }
         for (;;) {
-            if (pk_buf_reserve(&j->data, 1 << 20)) {
-                job_free(j);
-                pk_fail(&e, PK_ETOOBIG, "%s: document larger than %zu bytes", path, r->o->max_doc);
-                goto error;
+            size_t got, room = j->data.max - j->data.len;
+            if (room == 0) {
+                /* At the limit: one more byte means the document is too big. */
+                char probe;
+                if ((rc = pk_source_read(src, &probe, 1, &got, &e)) == 0 && got)
+                    pk_fail(&e, PK_ETOOBIG, "%s: document larger than %zu bytes", path, r->o->max_doc);
+                if (rc || got) { job_free(j); rc = 0; goto error; }
+                break;
             }
-            size_t got;
+            int x = pk_buf_reserve(&j->data, PK_MIN(room, (size_t)1 << 20));
+            if (x) { job_free(j); rc = x; goto done; } /* out of memory */
             if ((rc = pk_source_read(src, j->data.data + j->data.len, j->data.cap - j->data.len - 1, &got, &e))) {
                 job_free(j);
                 rc = 0;
