@@ -176,6 +176,13 @@ static int in_file(uint64_t off, uint64_t len, uint64_t size)
 }
 
 /* Map and validate an index file.  PK_ENOTFOUND if it does not exist. */
+static int map_index(pk_index **out, const char *path, pk_error *err);
+
+int pk_index_open_file(pk_index **out, const char *path, pk_error *err)
+{
+    return map_index(out, path, err);
+}
+
 static int map_index(pk_index **out, const char *path, pk_error *err)
 {
     int rc = 0;

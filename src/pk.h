@@ -214,6 +214,9 @@ typedef struct pk_ix_entry {
     uint32_t pos; /* k-gram index in the work */
 } pk_ix_entry;
 
+/* Map and validate an index file as it is, without looking at a registry
+ * (for tests and fuzzing; PK_ECORRUPT for anything malformed). */
+int pk_index_open_file(pk_index **out, const char *path, pk_error *err);
 /* Postings of one fingerprint hash: *first and the count (0 if absent). */
 size_t pk_index_lookup(const pk_index *ix, uint64_t h, const pk_ix_entry **first);
 /* Prefetch what pk_index_lookup(h) will touch first. */
