@@ -147,6 +147,10 @@ void pk_tokenizer_init(pk_tokenizer *t, const char *s, size_t n, unsigned flags)
 /* Append up to cap tokens to out, *got of them.  *got == 0 at the end.
  * Returns PK_EUTF8 naming the byte offset unless PK_TOK_LOSSY. */
 int pk_tokenize(pk_tokenizer *t, pk_tok *out, size_t cap, size_t *got, pk_error *err);
+/* The hash of a word's bytes (word characters only, apostrophes removed)
+ * through the table fast path (full = 0) or always through utf8proc
+ * (full = 1); the two must agree (tests). */
+uint64_t pk_word_hash_unicode(const char *s, size_t n, int full);
 /* Hash of one normalized word given as UTF-8 (for tests and tools). */
 uint64_t pk_word_hash(const char *s, size_t n);
 

@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include <stdlib.h>
+#include <utf8proc.h>
 
 /* Tokenize s; returns count, tokens in out (cap 64). */
 static size_t toks(const char *s, pk_tok *out, unsigned flags, int *rc)
@@ -235,6 +236,33 @@ static void block_and_scalar_paths_agree(void)
     pk_buf_free(&b);
 }
 
-TEST_MAIN(TEST(block_and_scalar_paths_agree), TEST(ascii_words_and_offsets), TEST(case_and_width_fold), TEST(invisible_characters_removed),
+/* The table path for Latin, Greek and Cyrillic letters equals full
+ * utf8proc normalization: every single letter of U+00C0..U+052F and every
+ * pair of them (composition acts between neighbours), and each with ASCII
+ * on either side. */
+static void letter_table_equals_utf8proc(void)
+{
+    char w[16];
+    int bad = 0;
+    uint8_t u1[4], u2[4];
+    for (int32_t a = 0xC0; a < 0x530; a++) {
+        size_t l1 = (size_t)utf8proc_encode_char(a, u1);
+        memcpy(w, u1, l1);
+        bad += pk_word_hash_unicode(w, l1, 0) != pk_word_hash_unicode(w, l1, 1);
+        w[0] = 'Q';
+        memcpy(w + 1, u1, l1);
+        w[l1 + 1] = '7';
+        bad += pk_word_hash_unicode(w, l1 + 2, 0) != pk_word_hash_unicode(w, l1 + 2, 1);
+        for (int32_t b = 0xC0; b < 0x530; b++) {
+            size_t l2 = (size_t)utf8proc_encode_char(b, u2);
+            memcpy(w, u1, l1);
+            memcpy(w + l1, u2, l2);
+            bad += pk_word_hash_unicode(w, l1 + l2, 0) != pk_word_hash_unicode(w, l1 + l2, 1);
+        }
+    }
+    CHECK_EQ_U(bad, 0);
+}
+
+TEST_MAIN(TEST(letter_table_equals_utf8proc), TEST(block_and_scalar_paths_agree), TEST(ascii_words_and_offsets), TEST(case_and_width_fold), TEST(invisible_characters_removed),
           TEST(homoglyphs_folded), TEST(apostrophes_and_hyphens), TEST(scripts_without_spaces), TEST(invalid_utf8),
           TEST(bom_and_utf16), TEST(long_runs_split), TEST(fast_and_unicode_paths_agree))
