@@ -21,30 +21,20 @@ static inline size_t gen_words(pk_buf *b, uint64_t *seed, size_t n)
     return start;
 }
 
-/* Byte offset of the start of word number `word` (0-based) in s, and of
- * the end of word number `last`. */
-static inline size_t word_start(const char *s, size_t n, size_t word)
+/* Byte offset of the start (or the end) of word number `word` (0-based)
+ * in s, as picket tokenizes it; n when there is no such word. */
+static inline size_t word_edge(const char *s, size_t n, size_t word, int end)
 {
     pk_tokenizer t;
     pk_tok tok;
     size_t got, i = 0;
     pk_tokenizer_init(&t, s, n, 0);
-    while (pk_tokenize(&t, &tok, 1, &got, NULL) == 0 && got) {
-        if (i++ == word) return tok.off;
-    }
+    while (pk_tokenize(&t, &tok, 1, &got, NULL) == 0 && got)
+        if (i++ == word) return end ? tok.off + tok.len : tok.off;
     return n;
 }
-static inline size_t word_end(const char *s, size_t n, size_t word)
-{
-    pk_tokenizer t;
-    pk_tok tok;
-    size_t got, i = 0;
-    pk_tokenizer_init(&t, s, n, 0);
-    while (pk_tokenize(&t, &tok, 1, &got, NULL) == 0 && got) {
-        if (i++ == word) return tok.off + tok.len;
-    }
-    return n;
-}
+static inline size_t word_start(const char *s, size_t n, size_t word) { return word_edge(s, n, word, 0); }
+static inline size_t word_end(const char *s, size_t n, size_t word) { return word_edge(s, n, word, 1); }
 
 static inline void tmp_db(char *out, size_t cap, const char *name)
 {
