@@ -66,7 +66,9 @@ static const struct help {
      "usage: picket compile [--db PATH]\n"
      "\n"
      "Build the immutable scan index (PATH.pkx) from the registry now.  scan,\n"
-     "filter and check rebuild it by themselves when the registry changed.\n"},
+     "filter and check keep it current by themselves: works registered since\n"
+     "it was built are compiled in memory and works removed are skipped, and\n"
+     "the file is rebuilt once more than a quarter of it changed.\n"},
     {"scan",
      "usage: picket scan [--db PATH] [--threads N] [--format auto|text|jsonl]\n"
      "                   [--text-field F] [--id-field F] [--min-words N]\n"

@@ -66,6 +66,15 @@ struct pk_index {
     const uint32_t *bloom;
     uint32_t dir_shift;
     uint64_t bloom_mask;
+    int owned;               /* map is malloc'd (a delta), not mmap'd */
+    int64_t max_rowid;       /* largest registry rowid among the works */
+    /* Incremental updates: works registered after this index was compiled
+     * live in a small delta compiled in memory when the index is opened;
+     * works removed since are marked dead.  Work numbers: this index's
+     * works first, then the delta's. */
+    struct pk_index *delta;
+    uint8_t *dead;
+    uint32_t ndead;
 };
 
 static uint64_t align64(uint64_t x) { return (x + 63) & ~(uint64_t)63; }
@@ -127,7 +136,14 @@ void pk_index_prefetch(const pk_index *ix, uint64_t h)
     __builtin_prefetch(ix->bloom + 8 * ((h >> 32) & ix->bloom_mask));
 }
 
-uint32_t pk_index_nworks(const pk_index *ix) { return (uint32_t)ix->h->nworks; }
+uint32_t pk_index_nworks(const pk_index *ix)
+{
+    return (uint32_t)ix->h->nworks + (ix->delta ? (uint32_t)ix->delta->h->nworks : 0);
+}
+
+uint32_t pk_index_delta_base(const pk_index *ix) { return (uint32_t)ix->h->nworks; }
+const pk_index *pk_index_delta(const pk_index *ix) { return ix->delta; }
+int pk_index_work_dead(const pk_index *ix, uint32_t w) { return ix->dead && w < ix->h->nworks && ix->dead[w]; }
 
 void pk_index_get_params(const pk_index *ix, pk_params *out)
 {
@@ -136,21 +152,41 @@ void pk_index_get_params(const pk_index *ix, pk_params *out)
     out->scheme = ix->h->scheme;
 }
 
-const char *pk_index_work_id(const pk_index *ix, uint32_t w) { return ix->strings + ix->works[w].id_off; }
-const char *pk_index_work_title(const pk_index *ix, uint32_t w) { return ix->strings + ix->works[w].title_off; }
-uint32_t pk_index_work_tokens(const pk_index *ix, uint32_t w) { return ix->works[w].ntokens; }
-uint64_t pk_index_size(const pk_index *ix) { return ix->size; }
+/* Work w of the whole index: this part's, or the delta's. */
+#define PART(ix, w) ((ix)->delta && (w) >= (ix)->h->nworks ? ((w) -= (uint32_t)(ix)->h->nworks, (ix)->delta) : (ix))
+
+const char *pk_index_work_id(const pk_index *ix, uint32_t w)
+{
+    const pk_index *p = PART(ix, w);
+    return p->strings + p->works[w].id_off;
+}
+
+const char *pk_index_work_title(const pk_index *ix, uint32_t w)
+{
+    const pk_index *p = PART(ix, w);
+    return p->strings + p->works[w].title_off;
+}
+
+uint32_t pk_index_work_tokens(const pk_index *ix, uint32_t w)
+{
+    const pk_index *p = PART(ix, w);
+    return p->works[w].ntokens;
+}
+
+uint64_t pk_index_size(const pk_index *ix) { return ix->size + (ix->delta ? ix->delta->size : 0); }
 
 const uint16_t *pk_index_work_sketch(const pk_index *ix, uint32_t w, uint32_t *nkg)
 {
-    *nkg = ix->works[w].nkg;
-    return ix->sketch + ix->works[w].sketch_off;
+    const pk_index *p = PART(ix, w);
+    *nkg = p->works[w].nkg;
+    return p->sketch + p->works[w].sketch_off;
 }
 
 uint32_t pk_index_work_line(const pk_index *ix, uint32_t w, uint32_t token)
 {
-    const ix_work *wk = &ix->works[w];
-    const uint32_t *l = ix->lines + wk->lines_off;
+    const pk_index *p = PART(ix, w);
+    const ix_work *wk = &p->works[w];
+    const uint32_t *l = p->lines + wk->lines_off;
     uint32_t lo = 0, hi = wk->nlines;
     if (hi == 0) return 1;
     /* Last pair whose token is <= token. */
@@ -166,7 +202,12 @@ uint32_t pk_index_work_line(const pk_index *ix, uint32_t w, uint32_t token)
 void pk_index_close(pk_index *ix)
 {
     if (!ix) return;
-    if (ix->map) munmap(ix->map, ix->size);
+    pk_index_close(ix->delta);
+    free(ix->dead);
+    if (ix->map) {
+        if (ix->owned) free(ix->map);
+        else munmap(ix->map, ix->size);
+    }
     free(ix);
 }
 
@@ -175,39 +216,14 @@ static int in_file(uint64_t off, uint64_t len, uint64_t size)
     return off <= size && len <= size - off;
 }
 
-/* Map and validate an index file.  PK_ENOTFOUND if it does not exist. */
-static int map_index(pk_index **out, const char *path, pk_error *err);
-
-int pk_index_open_file(pk_index **out, const char *path, pk_error *err)
-{
-    return map_index(out, path, err);
-}
-
-static int map_index(pk_index **out, const char *path, pk_error *err)
+/* Check every count and offset of the index at ix->map (ix->size bytes)
+ * and set the section pointers.  name is for messages. */
+static int attach(pk_index *ix, const char *name, pk_error *err)
 {
     int rc = 0;
-    *out = NULL;
-    pk_index *ix = calloc(1, sizeof *ix);
-    if (!ix) return pk_fail(err, PK_ENOMEM, "out of memory");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = errno == ENOENT ? pk_fail(err, PK_ENOTFOUND, "%s: no index", path)
-                             : pk_fail(err, PK_EIO, "%s: %s", path, strerror(errno));
-        goto fail;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) { rc = pk_fail(err, PK_EIO, "%s: %s", path, strerror(errno)); close(fd); goto fail; }
-    if ((uint64_t)st.st_size < sizeof(ix_header)) {
-        close(fd);
-        rc = pk_fail(err, PK_ECORRUPT, "%s: index truncated (%lld bytes)", path, (long long)st.st_size);
-        goto fail;
-    }
-    ix->size = (size_t)st.st_size;
-    void *m = mmap(NULL, ix->size, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED) { rc = pk_fail(err, PK_EIO, "%s: mmap: %s", path, strerror(errno)); goto fail; }
-    ix->map = m;
-    const ix_header *h = ix->h = m;
+    const char *path = name;
+    if (ix->size < sizeof(ix_header)) { rc = pk_fail(err, PK_ECORRUPT, "%s: index truncated", path); goto fail; }
+    const ix_header *h = ix->h = (const ix_header *)(const void *)ix->map;
     uint64_t sz = ix->size;
 #define BAD(...) do { rc = pk_fail(err, PK_ECORRUPT, __VA_ARGS__); goto fail; } while (0)
     if (memcmp(h->magic, IX_MAGIC, 8) != 0) BAD("%s: not a picket index", path);
@@ -256,12 +272,54 @@ static int map_index(pk_index **out, const char *path, pk_error *err)
             BAD("%s: index entry %llu damaged", path, (unsigned long long)i);
     }
 #undef BAD
+    ix->max_rowid = 0;
+    for (uint64_t i = 0; i < h->nworks; i++)
+        if (ix->works[i].rowid > ix->max_rowid) ix->max_rowid = ix->works[i].rowid;
+    return 0;
+fail:
+    return rc;
+}
+
+/* Map and validate an index file.  PK_ENOTFOUND if it does not exist. */
+static int map_index(pk_index **out, const char *path, pk_error *err);
+
+int pk_index_open_file(pk_index **out, const char *path, pk_error *err)
+{
+    return map_index(out, path, err);
+}
+
+static int map_index(pk_index **out, const char *path, pk_error *err)
+{
+    int rc = 0;
+    *out = NULL;
+    pk_index *ix = calloc(1, sizeof *ix);
+    if (!ix) return pk_fail(err, PK_ENOMEM, "out of memory");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = errno == ENOENT ? pk_fail(err, PK_ENOTFOUND, "%s: no index", path)
+                             : pk_fail(err, PK_EIO, "%s: %s", path, strerror(errno));
+        goto fail;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) { rc = pk_fail(err, PK_EIO, "%s: %s", path, strerror(errno)); close(fd); goto fail; }
+    if ((uint64_t)st.st_size < sizeof(ix_header)) {
+        close(fd);
+        rc = pk_fail(err, PK_ECORRUPT, "%s: index truncated (%lld bytes)", path, (long long)st.st_size);
+        goto fail;
+    }
+    ix->size = (size_t)st.st_size;
+    void *m = mmap(NULL, ix->size, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) { rc = pk_fail(err, PK_EIO, "%s: mmap: %s", path, strerror(errno)); goto fail; }
+    ix->map = m;
+    if ((rc = attach(ix, path, err))) goto fail;
     *out = ix;
     return 0;
 fail:
     pk_index_close(ix);
     return rc;
 }
+
 
 /* ---- compile -------------------------------------------------------------- */
 
@@ -304,7 +362,11 @@ static int write_at(int fd, uint64_t off, const void *p, size_t n)
 
 static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
-int pk_index_compile(pk_registry *r, const char *idx_path, pk_error *err)
+/* Compile the works with rowid >= min_rowid (all: 0) into idx_path, or,
+ * when idx_path is NULL, into a malloc'd buffer *mem of *memsize bytes.
+ * Reads in one transaction of its own unless the caller holds one. */
+static int compile_index(pk_registry *r, int64_t min_rowid, const char *idx_path, uint8_t **mem, size_t *memsize,
+                         pk_error *err)
 {
     int rc = 0, fd = -1, in_tx = 0;
     sqlite3 *db = pk_registry_db(r);
@@ -326,15 +388,18 @@ int pk_index_compile(pk_registry *r, const char *idx_path, pk_error *err)
 #define DBFAIL(what) do { rc = pk_fail(err, PK_EDB, "%s: %s: %s", pk_registry_path(r), what, sqlite3_errmsg(db)); goto done; } while (0)
 #define NOMEM() do { rc = pk_fail(err, PK_ENOMEM, "out of memory compiling index"); goto done; } while (0)
     /* One read transaction: a consistent snapshot even while others write. */
-    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) DBFAIL("begin");
-    in_tx = 1;
+    if (sqlite3_get_autocommit(db)) {
+        if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) DBFAIL("begin");
+        in_tx = 1;
+    }
     if ((rc = pk_registry_generation(r, &h.generation, err))) goto done;
     char uuid[33];
     if ((rc = pk_registry_uuid(r, uuid, err))) goto done;
     memcpy(h.uuid, uuid, strlen(uuid));
 
     sqlite3_int64 nworks = 0;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM works", -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM works WHERE rowid >= ?1", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, min_rowid) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
         DBFAIL("counting works");
     nworks = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -344,8 +409,10 @@ int pk_index_compile(pk_registry *r, const char *idx_path, pk_error *err)
     if (!works || !rm) NOMEM();
     if (pk_buf_putc(&strings, 0)) NOMEM(); /* offset 0: empty string */
 
-    if (sqlite3_prepare_v2(db, "SELECT rowid,id,title,tokens,sketch,lines FROM works ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT rowid,id,title,tokens,sketch,lines FROM works WHERE rowid >= ?1 ORDER BY id", -1,
+                           &st, NULL) != SQLITE_OK)
         DBFAIL("reading works");
+    sqlite3_bind_int64(st, 1, min_rowid);
     uint32_t nw = 0;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -385,7 +452,8 @@ int pk_index_compile(pk_registry *r, const char *idx_path, pk_error *err)
     qsort(rm, nw, sizeof *rm, cmp_rowmap);
 
     sqlite3_int64 nfp = 0;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM fingerprints", -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM fingerprints WHERE work >= ?1", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, min_rowid) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
         DBFAIL("counting fingerprints");
     nfp = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -393,7 +461,9 @@ int pk_index_compile(pk_registry *r, const char *idx_path, pk_error *err)
     if ((uint64_t)nfp >= UINT32_MAX) { rc = pk_fail(err, PK_ETOOBIG, "more than 2^32 fingerprints"); goto done; }
     ent = malloc(((size_t)nfp + 1) * sizeof *ent);
     if (!ent) NOMEM();
-    if (sqlite3_prepare_v2(db, "SELECT work,hash,pos FROM fingerprints", -1, &st, NULL) != SQLITE_OK) DBFAIL("reading fingerprints");
+    if (sqlite3_prepare_v2(db, "SELECT work,hash,pos FROM fingerprints WHERE work >= ?1", -1, &st, NULL) != SQLITE_OK)
+        DBFAIL("reading fingerprints");
+    sqlite3_bind_int64(st, 1, min_rowid);
     size_t ne = 0;
     while ((s = sqlite3_step(st)) == SQLITE_ROW && ne < (size_t)nfp) {
         rowmap key = {sqlite3_column_int64(st, 0), 0};
@@ -409,7 +479,7 @@ int pk_index_compile(pk_registry *r, const char *idx_path, pk_error *err)
     if (s != SQLITE_ROW && s != SQLITE_DONE) DBFAIL("reading fingerprints");
     sqlite3_finalize(st);
     st = NULL;
-    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (in_tx) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     in_tx = 0;
 
     qsort(ent, ne, sizeof *ent, cmp_entry);
@@ -457,6 +527,21 @@ int pk_index_compile(pk_registry *r, const char *idx_path, pk_error *err)
     h.off_bloom = off; off += blocks * 32;
     h.file_size = off;
 
+    if (!idx_path) {
+        uint8_t *b = calloc(1, (size_t)h.file_size);
+        if (!b) NOMEM();
+        memcpy(b, &h, sizeof h);
+        memcpy(b + h.off_works, works, nw * sizeof(ix_work));
+        memcpy(b + h.off_strings, strings.data, strings.len);
+        if (sketch.len) memcpy(b + h.off_sketch, sketch.data, sketch.len);
+        if (lines.len) memcpy(b + h.off_lines, lines.data, lines.len);
+        if (ne) memcpy(b + h.off_entries, ent, ne * sizeof *ent);
+        memcpy(b + h.off_dir, dir, (nd + 1) * 4);
+        memcpy(b + h.off_bloom, bloom, blocks * 32);
+        *mem = b;
+        *memsize = (size_t)h.file_size;
+        goto done;
+    }
     size_t tl = strlen(idx_path) + 32;
     tmp = malloc(tl);
     if (!tmp) NOMEM();
@@ -496,11 +581,97 @@ done:
 #undef NOMEM
 }
 
+int pk_index_compile(pk_registry *r, const char *idx_path, pk_error *err)
+{
+    return compile_index(r, 0, idx_path, NULL, NULL, err);
+}
+
+/* The base index is of this registry but older: mark the works removed
+ * since, and compile the works added since into an in-memory delta, when
+ * both are small next to the base.  Returns 1 when a full rebuild is
+ * better.  Everything is read in one transaction. */
+#define DELTA_MAX_FRACTION 4 /* a delta of up to a quarter of the base */
+static int open_delta(pk_registry *r, pk_index *ix, pk_error *err)
+{
+    sqlite3 *db = pk_registry_db(r);
+    sqlite3_stmt *st = NULL;
+    int64_t *rowids = NULL;
+    size_t nrow = 0, cap = 0;
+    int rc = 0;
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return 1;
+    /* Works of the base still registered, in rowid order. */
+    if (sqlite3_prepare_v2(db, "SELECT rowid FROM works WHERE rowid <= ?1 ORDER BY rowid", -1, &st, NULL) != SQLITE_OK) {
+        rc = 1;
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, ix->max_rowid);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (nrow == cap) {
+            size_t nc = cap ? 2 * cap : 1024;
+            int64_t *nr = realloc(rowids, nc * sizeof *nr);
+            if (!nr) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
+            rowids = nr;
+            cap = nc;
+        }
+        rowids[nrow++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    uint32_t nb = (uint32_t)ix->h->nworks;
+    ix->dead = calloc((size_t)nb + 1, 1);
+    if (!ix->dead) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
+    for (uint32_t w = 0; w < nb; w++) {
+        int64_t key = ix->works[w].rowid;
+        size_t lo = 0, hi = nrow;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (rowids[mid] < key) lo = mid + 1; else hi = mid;
+        }
+        if (lo == nrow || rowids[lo] != key) { ix->dead[w] = 1; ix->ndead++; }
+    }
+    /* Fingerprints of the works added since. */
+    int64_t added = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM fingerprints WHERE work > ?1", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, ix->max_rowid) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+        rc = 1;
+        goto done;
+    }
+    added = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((uint64_t)added > ix->h->nentries / DELTA_MAX_FRACTION || ix->ndead > nb / DELTA_MAX_FRACTION) {
+        rc = 1;
+        goto done;
+    }
+    uint8_t *mem = NULL;
+    size_t memsize = 0;
+    if ((rc = compile_index(r, ix->max_rowid + 1, NULL, &mem, &memsize, err))) goto done;
+    pk_index *d = calloc(1, sizeof *d);
+    if (!d) { free(mem); rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
+    d->map = mem;
+    d->size = memsize;
+    d->owned = 1;
+    if ((rc = attach(d, "delta index", err))) { pk_index_close(d); goto done; }
+    if (d->h->nworks == 0) pk_index_close(d); /* only removals */
+    else ix->delta = d;
+done:
+    sqlite3_finalize(st);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    free(rowids);
+    if (rc) {
+        free(ix->dead);
+        ix->dead = NULL;
+        ix->ndead = 0;
+    }
+    return rc;
+}
+
 int pk_index_open(pk_index **out, const char *db_path, pk_error *err)
 {
     int rc;
     pk_registry *r = NULL;
     pk_index *ix = NULL;
+    char *ipath = NULL;
     *out = NULL;
     if (access(db_path, F_OK) != 0)
         return pk_fail(err, PK_ENOTFOUND, "%s: no registry (register works first, or give --db)", db_path);
@@ -512,25 +683,37 @@ int pk_index_open(pk_index **out, const char *db_path, pk_error *err)
     memset(iu, 0, sizeof iu);
     memcpy(iu, uuid, strlen(uuid));
     size_t n = strlen(db_path) + 8;
-    char *ipath = malloc(n);
+    ipath = malloc(n);
     if (!ipath) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
     snprintf(ipath, n, "%s.pkx", db_path);
     pk_params p;
     pk_registry_get_params(r, &p);
     pk_error e2;
     rc = map_index(&ix, ipath, &e2);
-    if (rc == 0 && (ix->h->generation != gen || memcmp(ix->h->uuid, iu, sizeof iu) != 0 || ix->h->k != p.k || ix->h->w != p.w || ix->h->scheme != p.scheme)) {
+    if (rc == 0 && (memcmp(ix->h->uuid, iu, sizeof iu) != 0 || ix->h->k != p.k || ix->h->w != p.w ||
+                    ix->h->scheme != p.scheme || ix->h->generation > gen)) {
         pk_index_close(ix);
         ix = NULL;
         rc = PK_ENOTFOUND;
+    }
+    if (rc == 0 && ix->h->generation != gen) {
+        /* Changed since: a delta for a few works, a rebuild for many. */
+        int d = open_delta(r, ix, err);
+        if (d < 0) { rc = d; goto done; }
+        if (d > 0) {
+            pk_index_close(ix);
+            ix = NULL;
+            rc = PK_ENOTFOUND;
+        }
     }
     if (rc) {
         /* Missing, stale or damaged: rebuild from the registry. */
         if ((rc = pk_index_compile(r, ipath, err)) == 0) rc = map_index(&ix, ipath, err);
     }
-    free(ipath);
 done:
+    free(ipath);
     pk_registry_close(r);
     if (rc == 0) *out = ix;
+    else pk_index_close(ix);
     return rc;
 }

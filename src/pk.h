@@ -223,6 +223,13 @@ typedef struct pk_ix_entry {
 int pk_index_open_file(pk_index **out, const char *path, pk_error *err);
 /* Postings of one fingerprint hash: *first and the count (0 if absent). */
 size_t pk_index_lookup(const pk_index *ix, uint64_t h, const pk_ix_entry **first);
+/* Incremental updates: works added since the index file was compiled are
+ * in a delta (NULL if none), numbered from pk_index_delta_base(ix) on;
+ * look them up in the delta and add the base.  Works removed since are
+ * dead: their postings must be skipped. */
+const pk_index *pk_index_delta(const pk_index *ix);
+uint32_t pk_index_delta_base(const pk_index *ix);
+int pk_index_work_dead(const pk_index *ix, uint32_t w);
 /* Prefetch what pk_index_lookup(h) will touch first. */
 void pk_index_prefetch(const pk_index *ix, uint64_t h);
 /* The 16-bit sketch of work w (nkg entries) and its line map. */

@@ -34,7 +34,7 @@ struct pk_registry {
 static const char *schema_sql =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS works("
-    "  rowid INTEGER PRIMARY KEY,"
+    "  rowid INTEGER PRIMARY KEY AUTOINCREMENT," /* never reused: the index tells new works by rowid */
     "  id TEXT NOT NULL UNIQUE,"
     "  title TEXT, author TEXT, source TEXT,"
     "  sha256 TEXT NOT NULL UNIQUE,"

@@ -276,21 +276,52 @@ static int extend(pk_scanner *s, const uint16_t *W, size_t nw, uint32_t d, uint3
 /* Distinct works among postings e[0..n) (sorted by work), counting at
  * most `limit`: one bisection per work, so a phrase repeated thousands of
  * times inside one work costs log n, not n. */
-static uint32_t count_works(const pk_ix_entry *e, size_t n, uint32_t limit)
+static size_t run_end(const pk_ix_entry *e, size_t x, size_t n)
+{
+    uint32_t w = e[x].work;
+    size_t lo = x + 1, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e[mid].work == w) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+/* Distinct live works among postings e[0..n) (sorted by work), counting
+ * at most `limit`: one bisection per work, so a phrase repeated thousands
+ * of times inside one work costs log n, not n.  dead_ix: skip works
+ * removed since the index was compiled (NULL for the delta). */
+static uint32_t count_works(const pk_index *dead_ix, const pk_ix_entry *e, size_t n, uint32_t limit)
 {
     uint32_t df = 0;
-    size_t x = 0;
-    while (x < n && df < limit) {
-        df++;
-        uint32_t w = e[x].work;
-        size_t lo = x + 1, hi = n;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (e[mid].work == w) lo = mid + 1; else hi = mid;
-        }
-        x = lo;
-    }
+    for (size_t x = 0; x < n && df < limit; x = run_end(e, x, n))
+        df += !(dead_ix && pk_index_work_dead(dead_ix, e[x].work));
     return df;
+}
+
+/* Seeds from postings e[0..ne): every live work holding the fingerprint,
+ * each with at most MAX_SEEDS_PER_WORK of its places (a phrase repeated
+ * inside one work must not crowd out the others).  base is added to the
+ * work numbers (the delta's works come after the index file's). */
+static int add_seeds(pk_scanner *s, const pk_index *dead_ix, const pk_ix_entry *e, size_t ne, uint32_t base,
+                     uint32_t d, pk_error *err)
+{
+    for (size_t x = 0; x < ne;) {
+        size_t end = run_end(e, x, ne);
+        uint32_t wk = e[x].work;
+        if (!(dead_ix && pk_index_work_dead(dead_ix, wk))) {
+            size_t take = PK_MIN(end - x, (size_t)MAX_SEEDS_PER_WORK);
+            if (grow(&s->seeds, &s->seedcap, s->nseeds + take, sizeof *s->seeds)) return pk_fail(err, PK_ENOMEM, "out of memory");
+            for (size_t y = x; y < x + take; y++) {
+                s->seeds[s->nseeds].work = wk + base;
+                s->seeds[s->nseeds].d = d;
+                s->seeds[s->nseeds].j = e[y].pos;
+                s->nseeds++;
+            }
+        }
+        x = end;
+    }
+    return 0;
 }
 
 /* Tokenize, hash and winnow the document; collect seeds. */
@@ -331,34 +362,19 @@ static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *er
     size_t nfp = s->nfp = pk_winnow(s->kg, s->ndk, s->p.w, s->fp);
     for (size_t i = 0; i < nfp; i++) {
         if (i + 8 < nfp) pk_index_prefetch(s->ix, s->fp[i + 8].h);
-        const pk_ix_entry *e;
-        size_t ne = pk_index_lookup(s->ix, s->fp[i].h, &e);
+        const pk_ix_entry *e, *de = NULL;
+        size_t ne = pk_index_lookup(s->ix, s->fp[i].h, &e), nde = 0;
+        const pk_index *delta = pk_index_delta(s->ix);
+        if (delta) nde = pk_index_lookup(delta, s->fp[i].h, &de);
         s->fpdf[i] = 0;
-        if (!ne) continue;
-        uint32_t df = count_works(e, ne, s->o.max_df + 1);
+        if (!ne && !nde) continue;
+        uint32_t df = count_works(s->ix, e, ne, s->o.max_df + 1);
+        if (df <= s->o.max_df) df += count_works(NULL, de, nde, s->o.max_df + 1 - df);
         s->fpdf[i] = df;
-        if (df > s->o.max_df) continue;
-        /* Every work holding this fingerprint seeds, each with at most
-         * MAX_SEEDS_PER_WORK of its places (a phrase repeated inside one
-         * work must not crowd out the others).  Postings are sorted by
-         * work, then position; runs are found by bisection. */
-        for (size_t x = 0; x < ne;) {
-            uint32_t wk = e[x].work;
-            size_t lo = x + 1, hi = ne;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (e[mid].work == wk) lo = mid + 1; else hi = mid;
-            }
-            size_t take = PK_MIN(lo - x, (size_t)MAX_SEEDS_PER_WORK);
-            if (grow(&s->seeds, &s->seedcap, s->nseeds + take, sizeof *s->seeds)) return pk_fail(err, PK_ENOMEM, "out of memory");
-            for (size_t y = x; y < x + take; y++) {
-                s->seeds[s->nseeds].work = wk;
-                s->seeds[s->nseeds].d = s->fp[i].pos;
-                s->seeds[s->nseeds].j = e[y].pos;
-                s->nseeds++;
-            }
-            x = lo;
-        }
+        if (df == 0 || df > s->o.max_df) continue;
+        int rc2 = add_seeds(s, s->ix, e, ne, 0, s->fp[i].pos, err);
+        if (!rc2 && nde) rc2 = add_seeds(s, NULL, de, nde, pk_index_delta_base(s->ix), s->fp[i].pos, err);
+        if (rc2) return rc2;
     }
     return 0;
 }

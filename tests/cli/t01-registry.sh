@@ -80,6 +80,19 @@ run scan --db "$T/re.db" ca02.txt ca01.txt
 expect_match "$out" '"work":"ca02"' "the new registry's work is found"
 expect_eq "$(grep -c '"work":"ca01"' "$T/out")" 0 "the old registry's index is not used"
 
+# One more work does not rewrite the index file; the new work is found.
+brown cc01 > inc1.txt
+"$PICKET" register --db "$T/inc.db" ca0*.txt > /dev/null
+"$PICKET" compile --db "$T/inc.db" > /dev/null
+before=$(stat -c '%i %Y %s' "$T/inc.db.pkx")
+"$PICKET" register --db "$T/inc.db" inc1.txt > /dev/null
+run scan --db "$T/inc.db" inc1.txt
+expect_match "$out" '"work":"inc1"' "a work registered after the index was built is found"
+expect_eq "$(stat -c '%i %Y %s' "$T/inc.db.pkx")" "$before" "the index file was not rewritten for one work"
+"$PICKET" unregister --db "$T/inc.db" ca02 > /dev/null
+run scan --db "$T/inc.db" ca02.txt
+expect_eq "$rc" 1 "a removed work is not found"
+
 # Missing and damaged registries.
 run scan --db "$T/none/registry.db" ca01.txt
 expect_eq "$rc" 2 "scan without a registry fails"

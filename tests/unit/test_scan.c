@@ -4,6 +4,7 @@
 #include "test.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gen.h"
@@ -405,6 +406,110 @@ static void repeated_phrase_does_not_hide_others(void)
     remove(cdb);
 }
 
+/* Adding or removing a few works does not rewrite the index file: added
+ * works are compiled into an in-memory delta and found, removed ones are
+ * never reported; a large change rebuilds the file. */
+static void incremental_updates(void)
+{
+    char idb[512], ipath[600];
+    tmp_db(idb, sizeof idb, "incr");
+    snprintf(ipath, sizeof ipath, "%s.pkx", idb);
+    pk_registry *r = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_registry_open(&r, idb, PK_REG_CREATE, NULL, &e), 0);
+    pk_buf w[30];
+    uint64_t seed = 31337;
+    pk_register_opts o;
+    memset(&o, 0, sizeof o);
+    pk_register_result res;
+    char id[16];
+    for (int i = 0; i < 30; i++) {
+        pk_buf_init(&w[i], 0);
+        gen_words(&w[i], &seed, 800);
+    }
+    for (int i = 0; i < 8; i++) {
+        snprintf(id, sizeof id, "w%02d", i);
+        o.id = id;
+        CHECK_EQ_I(pk_registry_add(r, w[i].data, w[i].len, &o, &res, &e), 0);
+    }
+    pk_index *ix = NULL;
+    CHECK_EQ_I(pk_index_open(&ix, idb, &e), 0);
+    CHECK(ix && pk_index_delta(ix) == NULL);
+    pk_index_close(ix);
+    struct stat st0, st1;
+    CHECK_EQ_I(stat(ipath, &st0), 0);
+
+    /* One more work, one removed. */
+    o.id = "w08";
+    CHECK_EQ_I(pk_registry_add(r, w[8].data, w[8].len, &o, &res, &e), 0);
+    CHECK_EQ_I(pk_registry_remove(r, "w03", &e), 0);
+    CHECK_EQ_I(pk_index_open(&ix, idb, &e), 0);
+    CHECK(ix && pk_index_delta(ix) != NULL);
+    CHECK_EQ_I(stat(ipath, &st1), 0);
+    CHECK(st1.st_ino == st0.st_ino && st1.st_mtime == st0.st_mtime && st1.st_size == st0.st_size);
+    pk_scanner *s = NULL;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    pk_finding *f;
+    size_t nf;
+    pk_buf d;
+    pk_buf_init(&d, 0);
+    const int probe[3] = {8, 3, 5};
+    const size_t expect[3] = {1, 0, 1};
+    for (int t = 0; t < 3; t++) {
+        pk_buf_reset(&d);
+        gen_words(&d, &seed, 100);
+        pk_buf_append(&d, " zzfiller ", 10);
+        size_t a = word_start(w[probe[t]].data, w[probe[t]].len, 100), b = word_end(w[probe[t]].data, w[probe[t]].len, 159);
+        pk_buf_append(&d, w[probe[t]].data + a, b - a);
+        pk_buf_append(&d, " zzfiller ", 10);
+        CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+        CHECK_EQ_U(nf, expect[t]);
+        if (nf == 1) {
+            snprintf(id, sizeof id, "w%02d", probe[t]);
+            CHECK_STR(pk_index_work_id(ix, f[0].work), id);
+            CHECK_EQ_U(f[0].matched_words, 60);
+        }
+    }
+    pk_scanner_free(s);
+    pk_index_close(ix);
+
+    /* The newest work of the index file removed and a new one added: the
+     * new one is never mistaken for the old (rowids are not reused). */
+    CHECK_EQ_I(pk_registry_remove(r, "w07", &e), 0);
+    o.id = "w29";
+    CHECK_EQ_I(pk_registry_add(r, w[29].data, w[29].len, &o, &res, &e), 0);
+    CHECK_EQ_I(pk_index_open(&ix, idb, &e), 0);
+    CHECK(ix && pk_index_delta(ix) != NULL);
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    const int probe2[2] = {29, 7};
+    for (int t = 0; t < 2; t++) {
+        pk_buf_reset(&d);
+        size_t a = word_start(w[probe2[t]].data, w[probe2[t]].len, 300), b = word_end(w[probe2[t]].data, w[probe2[t]].len, 349);
+        pk_buf_append(&d, w[probe2[t]].data + a, b - a);
+        CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+        CHECK_EQ_U(nf, t == 0 ? 1 : 0);
+        if (nf == 1) CHECK_STR(pk_index_work_id(ix, f[0].work), "w29");
+    }
+    pk_scanner_free(s);
+    pk_index_close(ix);
+
+    /* Many more works: the index file is rebuilt, and has no delta. */
+    for (int i = 9; i < 29; i++) {
+        snprintf(id, sizeof id, "w%02d", i);
+        o.id = id;
+        CHECK_EQ_I(pk_registry_add(r, w[i].data, w[i].len, &o, &res, &e), 0);
+    }
+    CHECK_EQ_I(pk_index_open(&ix, idb, &e), 0);
+    CHECK(ix && pk_index_delta(ix) == NULL);
+    CHECK_EQ_U(ix ? pk_index_nworks(ix) : 0, 28);
+    pk_index_close(ix);
+    pk_registry_close(r);
+    for (int i = 0; i < 30; i++) pk_buf_free(&w[i]);
+    pk_buf_free(&d);
+    remove(idb);
+    remove(ipath);
+}
+
 static void cleanup(void)
 {
     char side[600];
@@ -418,4 +523,4 @@ static void cleanup(void)
 
 TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(short_passages_not_reported), TEST(reformatted_and_edited),
           TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text),
-          TEST(repeated_phrase_does_not_hide_others), TEST(cleanup))
+          TEST(repeated_phrase_does_not_hide_others), TEST(incremental_updates), TEST(cleanup))
