@@ -476,7 +476,6 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
     s->nspans = keep;
 
     size_t pass0 = s->npass;
-    uint32_t total = 0;
     s->nivals = 0;
     s->ndvals = 0;
     for (size_t i = 0; i < s->nspans; i++) {
@@ -492,7 +491,6 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
         p->work_start_line = pk_index_work_line(s->ix, w, sp->j0);
         p->work_end_line = pk_index_work_line(s->ix, w, sp->j1 + k - 1);
         p->words = sp->words;
-        total += sp->words;
         /* Runs of matched document tokens, as byte ranges (stored as
          * indexes into s->runs until the array stops moving). */
         p->nruns = 0;
@@ -526,7 +524,7 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
      * the union of matched document token intervals (passages that touch
      * are not counted twice). */
     uint64_t covered = union_length(s->ivals, s->nivals);
-    total = (uint32_t)union_length(s->dvals, s->ndvals);
+    uint32_t total = (uint32_t)union_length(s->dvals, s->ndvals);
     if (grow(&s->f, &s->fcap, s->nf + 1, sizeof *s->f)) return pk_fail(err, PK_ENOMEM, "out of memory");
     pk_finding *f = &s->f[s->nf++];
     uint32_t wt = pk_index_work_tokens(s->ix, w);
