@@ -599,13 +599,27 @@ static int open_delta(pk_registry *r, pk_index *ix, pk_error *err)
     size_t nrow = 0, cap = 0;
     int rc = 0;
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return 1;
+    /* "Added since" is "rowid above the file's largest" only if rowids are
+     * never reused: a works table made without AUTOINCREMENT (by an older
+     * picket) can reuse the largest one, so such a registry rebuilds. */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM sqlite_master WHERE type='table' AND name='works'"
+                           " AND sql LIKE '%AUTOINCREMENT%'",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rc = 1;
+        goto done;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
     /* Works of the base still registered, in rowid order. */
     if (sqlite3_prepare_v2(db, "SELECT rowid FROM works WHERE rowid <= ?1 ORDER BY rowid", -1, &st, NULL) != SQLITE_OK) {
         rc = 1;
         goto done;
     }
     sqlite3_bind_int64(st, 1, ix->max_rowid);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (nrow == cap) {
             size_t nc = cap ? 2 * cap : 1024;
             int64_t *nr = realloc(rowids, nc * sizeof *nr);
@@ -615,6 +629,7 @@ static int open_delta(pk_registry *r, pk_index *ix, pk_error *err)
         }
         rowids[nrow++] = sqlite3_column_int64(st, 0);
     }
+    if (step != SQLITE_DONE) { rc = 1; goto done; } /* a partial list would mark live works dead */
     sqlite3_finalize(st);
     st = NULL;
     uint32_t nb = (uint32_t)ix->h->nworks;

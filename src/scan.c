@@ -164,11 +164,24 @@ static int cmp_u32pair(const void *a, const void *b)
     return (x[0] > y[0]) - (x[0] < y[0]);
 }
 
-static int cmp_finding(const void *a, const void *b)
+/* Findings with more matched words first; ties by work id, so the order
+ * does not depend on whether a work sits in the index file or its delta.
+ * A document holds few findings: an insertion sort that can see the index
+ * (qsort's comparator could only through a global, shared by threads). */
+static int finding_before(const pk_index *ix, const pk_finding *x, const pk_finding *y)
 {
-    const pk_finding *x = a, *y = b;
-    if (x->matched_words != y->matched_words) return x->matched_words < y->matched_words ? 1 : -1;
-    return (x->work > y->work) - (x->work < y->work);
+    if (x->matched_words != y->matched_words) return x->matched_words > y->matched_words;
+    return strcmp(pk_index_work_id(ix, x->work), pk_index_work_id(ix, y->work)) < 0;
+}
+
+static void sort_findings(const pk_index *ix, pk_finding *f, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        pk_finding t = f[i];
+        size_t j = i;
+        for (; j > 0 && finding_before(ix, &t, &f[j - 1]); j--) f[j] = f[j - 1];
+        f[j] = t;
+    }
 }
 
 #define GAP_EXTRA 8
@@ -594,7 +607,7 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
     for (size_t i = 0; i < s->npass; i++) s->pass[i].runs = s->runs + 2 * (uintptr_t)s->pass[i].runs;
     if (s->utf16_u8 && s->npass && offsets_to_utf16(s)) return pk_fail(err, PK_ENOMEM, "out of memory");
     for (size_t i = 0; i < s->nf; i++) s->f[i].passages = s->pass + (uintptr_t)s->f[i].passages;
-    if (s->nf > 1) qsort(s->f, s->nf, sizeof *s->f, cmp_finding);
+    sort_findings(s->ix, s->f, s->nf);
     *out = s->f;
     *nout = s->nf;
     return 0;

@@ -3,6 +3,7 @@
 #include "pk.h"
 #include "test.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -510,6 +511,63 @@ static void incremental_updates(void)
     remove(ipath);
 }
 
+/* A registry whose works table reuses rowids (made without AUTOINCREMENT,
+ * as an older picket did): replacing its newest work must not leave the
+ * old text reported and the new one missed; the index is rebuilt. */
+static void reused_rowids_rebuild(void)
+{
+    char odb[512];
+    tmp_db(odb, sizeof odb, "oldschema");
+    sqlite3 *sdb = NULL;
+    CHECK_EQ_I(sqlite3_open(odb, &sdb), SQLITE_OK);
+    CHECK_EQ_I(sqlite3_exec(sdb,
+                            "CREATE TABLE works(rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT,"
+                            " author TEXT, source TEXT, sha256 TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL,"
+                            " tokens INTEGER NOT NULL, fingerprints INTEGER NOT NULL, added TEXT NOT NULL,"
+                            " sketch BLOB NOT NULL, lines BLOB NOT NULL, text BLOB);",
+                            NULL, NULL, NULL),
+               SQLITE_OK);
+    sqlite3_close(sdb);
+    pk_registry *r = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_registry_open(&r, odb, PK_REG_CREATE, NULL, &e), 0);
+    pk_buf w[4];
+    uint64_t seed = 4711;
+    pk_register_opts o;
+    memset(&o, 0, sizeof o);
+    pk_register_result res;
+    const char *ids[4] = {"a", "b", "c", "c"};
+    for (int i = 0; i < 4; i++) {
+        pk_buf_init(&w[i], 0);
+        gen_words(&w[i], &seed, 600);
+    }
+    for (int i = 0; i < 3; i++) {
+        o.id = ids[i];
+        CHECK_EQ_I(pk_registry_add(r, w[i].data, w[i].len, &o, &res, &e), 0);
+    }
+    pk_index *ix = NULL;
+    CHECK_EQ_I(pk_index_open(&ix, odb, &e), 0);
+    pk_index_close(ix);
+    CHECK_EQ_I(pk_registry_remove(r, "c", &e), 0);
+    o.id = "c";
+    CHECK_EQ_I(pk_registry_add(r, w[3].data, w[3].len, &o, &res, &e), 0); /* takes the old rowid */
+    CHECK_EQ_I(pk_index_open(&ix, odb, &e), 0);
+    CHECK(ix && pk_index_delta(ix) == NULL);
+    pk_scanner *s = NULL;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    pk_finding *f;
+    size_t nf;
+    CHECK_EQ_I(pk_scan_text(s, w[3].data, w[3].len, &f, &nf, &e), 0);
+    CHECK_EQ_U(nf, 1);
+    CHECK_EQ_I(pk_scan_text(s, w[2].data, w[2].len, &f, &nf, &e), 0);
+    CHECK_EQ_U(nf, 0);
+    pk_scanner_free(s);
+    pk_index_close(ix);
+    pk_registry_close(r);
+    for (int i = 0; i < 4; i++) pk_buf_free(&w[i]);
+    remove(odb);
+}
+
 static void cleanup(void)
 {
     char side[600];
@@ -523,4 +581,5 @@ static void cleanup(void)
 
 TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(short_passages_not_reported), TEST(reformatted_and_edited),
           TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text),
-          TEST(repeated_phrase_does_not_hide_others), TEST(incremental_updates), TEST(cleanup))
+          TEST(repeated_phrase_does_not_hide_others), TEST(incremental_updates),
+          TEST(reused_rowids_rebuild), TEST(cleanup))
