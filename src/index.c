@@ -612,6 +612,16 @@ static int open_delta(pk_registry *r, pk_index *ix, pk_error *err)
     }
     sqlite3_finalize(st);
     st = NULL;
+    /* A registry restored from a backup older than the index file would
+     * hand out rowids the file already uses: its sequence falls below the
+     * file's largest rowid.  Rebuild then. */
+    if (sqlite3_prepare_v2(db, "SELECT seq FROM sqlite_sequence WHERE name='works'", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) < ix->max_rowid) {
+        rc = 1;
+        goto done;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
     /* Works of the base still registered, in rowid order. */
     if (sqlite3_prepare_v2(db, "SELECT rowid FROM works WHERE rowid <= ?1 ORDER BY rowid", -1, &st, NULL) != SQLITE_OK) {
         rc = 1;
