@@ -161,6 +161,13 @@ uint64_t pk_word_hash(const char *s, size_t n);
 int pk_text_prepare(const char *s, size_t n, pk_buf *conv, const char **out,
                     size_t *outn, size_t *skip, pk_error *err);
 
+/* All tokens of a text: BOM skipped, UTF-16 converted into conv (*shown
+ * is the text the offsets then refer to), tokens appended to *tok, a
+ * caller-owned array of *cap grown as needed (reusable across calls).
+ * PK_ETOOBIG past 2^31 tokens. */
+int pk_tokenize_all(const char *text, size_t n, unsigned flags, pk_buf *conv, const char **shown, pk_tok **tok,
+                    size_t *cap, size_t *ntok, pk_error *err);
+
 /* ---- fingerprints (fp.c) ----------------------------------------------- */
 
 typedef struct pk_fp {

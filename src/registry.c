@@ -298,29 +298,10 @@ int pk_fingerprint_text(const char *text, size_t n, unsigned tok_flags, const pk
     memset(w, 0, sizeof *w);
     pk_buf conv;
     pk_buf_init(&conv, 0);
-    const char *s;
-    size_t sn, skip;
-    int rc = pk_text_prepare(text, n, &conv, &s, &sn, &skip, err);
+    const char *shown;
+    size_t cap = 0;
+    int rc = pk_tokenize_all(text, n, tok_flags, &conv, &shown, &w->tok, &cap, &w->ntok, err);
     if (rc) goto done;
-    pk_tokenizer t;
-    pk_tokenizer_init(&t, s, sn, tok_flags);
-    t.pos = skip;
-    size_t cap = 1024;
-    w->tok = malloc(cap * sizeof *w->tok);
-    if (!w->tok) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
-    for (;;) {
-        if (w->ntok == cap) {
-            if (cap > (size_t)UINT32_MAX / 2) { rc = pk_fail(err, PK_ETOOBIG, "more than 2^31 tokens"); goto done; }
-            pk_tok *nt = realloc(w->tok, 2 * cap * sizeof *nt);
-            if (!nt) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
-            w->tok = nt;
-            cap *= 2;
-        }
-        size_t got;
-        if ((rc = pk_tokenize(&t, w->tok + w->ntok, cap - w->ntok, &got, err))) goto done;
-        if (!got) break;
-        w->ntok += got;
-    }
     w->nkg = w->ntok >= p->k ? w->ntok - p->k + 1 : 0;
     size_t m = w->nkg ? w->nkg : 1;
     w->kg = malloc(m * sizeof *w->kg);

@@ -341,22 +341,10 @@ static int add_seeds(pk_scanner *s, const pk_index *dead_ix, const pk_ix_entry *
 static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *err)
 {
     const char *t;
-    size_t tn, skip;
-    int rc = pk_text_prepare(text, n, &s->conv, &t, &tn, &skip, err);
+    /* No line numbers: passages name lines of the work only. */
+    int rc = pk_tokenize_all(text, n, s->o.tok_flags | PK_TOK_NOLINES, &s->conv, &t, &s->tok, &s->tokcap, &s->ntok, err);
     if (rc) return rc;
     s->utf16_u8 = t != text ? t : NULL;
-    pk_tokenizer tz;
-    pk_tokenizer_init(&tz, t, tn, s->o.tok_flags | PK_TOK_NOLINES); /* passages name work lines only */
-    tz.pos = skip;
-    s->ntok = 0;
-    for (;;) {
-        if (grow(&s->tok, &s->tokcap, s->ntok + 4096, sizeof *s->tok)) return pk_fail(err, PK_ENOMEM, "out of memory");
-        size_t got;
-        if ((rc = pk_tokenize(&tz, s->tok + s->ntok, s->tokcap - s->ntok, &got, err))) return rc;
-        if (!got) break;
-        s->ntok += got;
-        if (s->ntok > UINT32_MAX / 2) return pk_fail(err, PK_ETOOBIG, "document over 2^31 words");
-    }
     const uint32_t k = s->p.k;
     s->ndk = s->ntok >= k ? s->ntok - k + 1 : 0;
     s->nseeds = 0;

@@ -24,6 +24,7 @@
 #include "pk.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -661,4 +662,34 @@ int pk_text_prepare(const char *s, size_t n, pk_buf *conv, const char **out,
     *out = conv->data ? conv->data : "";
     *outn = conv->len;
     return 0;
+}
+
+int pk_tokenize_all(const char *text, size_t n, unsigned flags, pk_buf *conv, const char **shown, pk_tok **tok,
+                    size_t *cap, size_t *ntok, pk_error *err)
+{
+    const char *t;
+    size_t tn, skip;
+    int rc = pk_text_prepare(text, n, conv, &t, &tn, &skip, err);
+    if (rc) return rc;
+    *shown = t;
+    pk_tokenizer tz;
+    pk_tokenizer_init(&tz, t, tn, flags);
+    tz.pos = skip;
+    *ntok = 0;
+    for (;;) {
+        if (*cap - *ntok < 4096) {
+            size_t nc = *cap ? *cap : 4096, bytes;
+            while (nc - *ntok < 4096) nc *= 2;
+            if (!pk_mul_ok(nc, sizeof **tok, &bytes)) return pk_fail(err, PK_ENOMEM, "out of memory");
+            pk_tok *nt = realloc(*tok, bytes);
+            if (!nt) return pk_fail(err, PK_ENOMEM, "out of memory");
+            *tok = nt;
+            *cap = nc;
+        }
+        size_t got;
+        if ((rc = pk_tokenize(&tz, *tok + *ntok, *cap - *ntok, &got, err))) return rc;
+        if (!got) return 0;
+        *ntok += got;
+        if (*ntok > UINT32_MAX / 2) return pk_fail(err, PK_ETOOBIG, "text over 2^31 words");
+    }
 }
