@@ -19,7 +19,7 @@ int cmd_compile(int argc, char **argv)
     pk_error e;
     memset(&e, 0, sizeof e);
     pk_registry *r = NULL;
-    if (pk_registry_open(&r, path, PK_REG_READONLY, NULL, &e)) return cli_perror(&e);
+    if (pk_registry_open(&r, path, 0, NULL, &e)) return cli_perror(&e); /* writable: upgrades an older registry */
     char ipath[4200];
     snprintf(ipath, sizeof ipath, "%s.pkx", path);
     double t0 = cli_now();

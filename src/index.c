@@ -7,19 +7,42 @@
  *
  *   header    magic, parameters, registry identity and generation,
  *             counts, offsets
- *   works     one ix_work per work, in work-id order
+ *   works     one ix_work per work, in work-id order: id, title, rowid,
+ *             token and k-gram counts, and kg_base, the work's first
+ *             k-gram in one position space shared by all works
  *   strings   NUL-terminated ids and titles
- *   sketch    16-bit hash per k-gram of every work (for alignment)
- *   lines     (token, line) u32 pairs per work
- *   entries   (hash, work, pos) sorted by hash, then work, then pos
- *   dir       2^dir_bits + 1 u32: first entry whose top bits are >= b
- *   bloom     split-block Bloom filter (256-bit blocks, 8 bits a key)
+ *   entries   7 bytes each, grouped into buckets by the top dir_bits of
+ *             the fingerprint's key (the hash remixed, see ix_key),
+ *             sorted inside a bucket
+ *   dir       2^dir_bits + 1 u32: the first entry of each bucket
+ *   bloom     split-block Bloom filter (256-bit blocks, 10 bits a key)
  *
- * A lookup tests the Bloom filter first (about 10 bits per distinct hash,
- * about 1% false positives), so most misses cost one cache line; a hit
- * reads one dir slot and a short run of entries.  Everything read from
- * the file is bounds-checked once in pk_index_open, so lookups need no
- * checks.  Nothing allocates after open except the caller's scanners. */
+ * An entry is one 56-bit integer, from the top bit down:
+ *   frag  the frag_bits key bits below the bucket bits (with the bucket,
+ *         dir_bits + frag_bits bits of the key are checked);
+ *   pos   the k-gram's global position (kg_base of its work plus its
+ *         k-gram index in the work), pos_bits wide;
+ *   nb    a neighbour check: 8 bits of the sketch of the k-gram k places
+ *         before, and 8 of the one k places after (0 when outside the work).
+ * Sorting entries as integers sorts by hash fragment, then position, so
+ * the postings of one hash are consecutive and in work order, and a work's
+ * postings are one run (bisected, not walked, when a phrase repeats).
+ *
+ * Size: about 0.104 fingerprints a registered word (winnowing keeps about
+ * 2 / (w + 1) of the k-grams), so entries take 0.73 bytes a word, the
+ * Bloom filter 0.13, the directory (8 to 16 entries a bucket) 0.03 to
+ * 0.05, the works table 0.02 for 2,000-word works: under one byte a
+ * registered word.  The 16-bit alignment sketch (2 bytes a
+ * word) and the line map stay in the registry; the scanner reads them for
+ * the few works a document has seeds in (scan.c), and the neighbour check
+ * keeps chance seeds from getting that far.
+ *
+ * A lookup tests the Bloom filter first (about 1% false positives), so
+ * most misses cost one cache line; a hit reads one dir slot and a bucket.
+ * Opening checks the header, the sections and every work (O(works), not
+ * O(entries), so a 2 GB index opens without reading it); lookups clamp
+ * every directory slot and position they read, so a damaged file can give
+ * wrong postings but never a read outside the mapping. */
 #include "pk.h"
 
 #include <errno.h>
@@ -32,25 +55,31 @@
 #include <unistd.h>
 
 #define IX_MAGIC "PKTIDX01"
-#define IX_VERSION 2u
+#define IX_VERSION 3u
 #define IX_ENDIAN 0x01020304u
+#define IX_ENTRY 7          /* bytes an entry */
+#define IX_VALUE_BITS 56
+#define IX_NB_BITS 16
+#define IX_MIN_FRAG 4       /* the fewest hash bits an entry keeps */
+#define IX_BUCKET 16        /* entries a directory slot, at most on average */
+#define IX_BLOOM_BITS 10    /* Bloom filter bits a key */
 
 typedef struct ix_header {
     char magic[8];
-    uint32_t version, endian, k, w, scheme, dir_bits;
+    uint32_t version, endian, k, w, scheme, dir_bits, pos_bits, frag_bits;
     int64_t generation;
     char uuid[32]; /* the registry's identity */
-    uint64_t nworks, nentries, nuniq, bloom_blocks;
-    uint64_t off_works, off_strings, off_sketch, off_lines, off_entries, off_dir, off_bloom;
-    uint64_t size_strings, size_sketch, size_lines;
+    uint64_t nworks, nentries, nkg, bloom_blocks;
+    uint64_t off_works, off_strings, off_entries, off_dir, off_bloom;
+    uint64_t size_strings;
     uint64_t file_size;
 } ix_header;
 
 typedef struct ix_work {
     uint64_t id_off, title_off; /* into strings */
-    uint64_t sketch_off;        /* in u16 units, into sketch */
-    uint64_t lines_off;         /* in u32 units, into lines */
-    uint32_t ntokens, nkg, nlines, rowid;
+    uint64_t kg_base;           /* first k-gram in the global position space */
+    int64_t rowid;
+    uint32_t ntokens, nkg;
 } ix_work;
 
 struct pk_index {
@@ -59,15 +88,17 @@ struct pk_index {
     const ix_header *h;
     const ix_work *works;
     const char *strings;
-    const uint16_t *sketch;
-    const uint32_t *lines;
-    const pk_ix_entry *entries;
+    const uint8_t *entries;
     const uint32_t *dir;
     const uint32_t *bloom;
-    uint32_t dir_shift;
-    uint64_t bloom_mask;
+    uint32_t dir_shift, frag_shift, pos_shift;
+    uint64_t frag_mask, pos_mask, bloom_blocks;
     int owned;               /* map is malloc'd (a delta), not mmap'd */
     int64_t max_rowid;       /* largest registry rowid among the works */
+    char *db_path;           /* the registry, for sketches and line maps */
+    uint32_t *wslot;         /* work_of's table, nwslot slots */
+    uint64_t nwslot;
+    uint32_t wshift;
     /* Incremental updates: works registered after this index was compiled
      * live in a small delta compiled in memory when the index is opened;
      * works removed since are marked dead.  Work numbers: this index's
@@ -84,56 +115,155 @@ static uint64_t align64(uint64_t x) { return (x + 63) & ~(uint64_t)63; }
 static const uint32_t bloom_salt[8] = {0x47b6137bu, 0x44974d91u, 0x8824ad5bu, 0xa2b7289du,
                                        0x705495c7u, 0x2df1424bu, 0x9efc4947u, 0x5c6bfb31u};
 
-static inline void bloom_add(uint32_t *bloom, uint64_t mask, uint64_t h)
+/* Block of hash h among n blocks: multiply-shift, so the filter is sized
+ * to the key count, not rounded up to a power of two (that cost up to
+ * 0.13 byte a registered word). */
+static inline uint64_t bloom_block(uint64_t n, uint64_t h) { return ((h >> 32) * n) >> 32; }
+
+static inline void bloom_add(uint32_t *bloom, uint64_t n, uint64_t h)
 {
-    uint32_t *blk = bloom + 8 * ((h >> 32) & mask);
+    uint32_t *blk = bloom + 8 * bloom_block(n, h);
     uint32_t x = (uint32_t)h;
     for (int i = 0; i < 8; i++) blk[i] |= 1u << ((x * bloom_salt[i]) >> 27);
 }
 
-static inline int bloom_test(const uint32_t *bloom, uint64_t mask, uint64_t h)
+static inline int bloom_test(const uint32_t *bloom, uint64_t n, uint64_t h)
 {
-    const uint32_t *blk = bloom + 8 * ((h >> 32) & mask);
+    const uint32_t *blk = bloom + 8 * bloom_block(n, h);
     uint32_t x = (uint32_t)h;
     uint32_t miss = 0;
     for (int i = 0; i < 8; i++) miss |= ~blk[i] & (1u << ((x * bloom_salt[i]) >> 27));
     return miss == 0;
 }
 
+/* ---- entries -------------------------------------------------------------- */
+
+/* The entry value at index i.  The entries section is followed by at least
+ * one byte of the directory, so the 8-byte load stays in the mapping. */
+static inline uint64_t entry_at(const pk_index *ix, size_t i)
+{
+    uint64_t v;
+    memcpy(&v, ix->entries + i * IX_ENTRY, 8);
+    return v & (((uint64_t)1 << IX_VALUE_BITS) - 1);
+}
+
+static inline uint64_t entry_frag(const pk_index *ix, uint64_t v) { return v >> ix->frag_shift; }
+static inline uint64_t entry_pos(const pk_index *ix, uint64_t v) { return (v >> IX_NB_BITS) & ix->pos_mask; }
+
+/* The work holding global position pos (< h->nkg): the last work whose
+ * kg_base is <= pos (works tile the position space in order).  A table
+ * of the work at every 2^wshift-th position narrows the bisection to a
+ * work or two (a plain bisection over 10,000 works was 5% of a scan). */
+static uint32_t work_bisect(const pk_index *ix, uint64_t pos, uint32_t lo, uint32_t hi)
+{
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ix->works[mid].kg_base <= pos) lo = mid; else hi = mid;
+    }
+    return lo;
+}
+
+static inline uint32_t work_of(const pk_index *ix, uint64_t pos)
+{
+    uint64_t slot = pos >> ix->wshift;
+    uint32_t lo = ix->wslot[slot];
+    uint32_t hi = slot + 1 < ix->nwslot ? ix->wslot[slot + 1] + 1 : (uint32_t)ix->h->nworks;
+    return work_bisect(ix, pos, lo, hi);
+}
+
 /* ---- lookups -------------------------------------------------------------- */
 
-size_t pk_index_lookup(const pk_index *ix, uint64_t h, const pk_ix_entry **first)
+/* Fingerprints are the minima of their windows, so their top bits are
+ * mostly zero (the minimum of 18 uniform values is below 1/16 of the range
+ * two times in three): bucketed or filtered by those bits, they piled into
+ * the first buckets and Bloom blocks (measured: 12% false positives at 10
+ * bits a key, buckets of hundreds).  Everything in the index is keyed by
+ * this bijective remix instead, whose bits are all uniform. */
+static inline uint64_t ix_key(uint64_t h)
 {
-    if (!bloom_test(ix->bloom, ix->bloom_mask, h)) return 0;
-    uint64_t b = ix->dir_shift >= 64 ? 0 : h >> ix->dir_shift;
-    uint32_t lo = ix->dir[b], hi = ix->dir[b + 1];
-    const pk_ix_entry *e = ix->entries;
-    /* Slots hold about two entries; a hash repeated thousands of times
-     * (a phrase repeated in a work) makes one long slot: bisect it. */
-    while (hi - lo > 16) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (e[mid].hash < h) lo = mid + 1; else hi = mid;
-    }
-    hi = ix->dir[b + 1];
-    while (lo < hi && e[lo].hash < h) lo++;
-    uint32_t s = lo;
-    if (hi - lo > 16) {
-        uint32_t l2 = lo, h2 = hi;
-        while (l2 < h2) {
-            uint32_t mid = l2 + (h2 - l2) / 2;
-            if (e[mid].hash <= h) l2 = mid + 1; else h2 = mid;
+    h *= 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 32);
+}
+
+size_t pk_index_lookup(const pk_index *ix, uint64_t h, size_t *first)
+{
+    *first = 0;
+    h = ix_key(h);
+    if (!bloom_test(ix->bloom, ix->bloom_blocks, h)) return 0;
+    const uint64_t b = ix->dir_shift >= 64 ? 0 : h >> ix->dir_shift;
+    const uint64_t want = (h >> (ix->dir_shift - ix->h->frag_bits)) & ix->frag_mask;
+    size_t lo = ix->dir[b], hi = ix->dir[b + 1];
+    if (hi > ix->h->nentries) hi = (size_t)ix->h->nentries; /* damaged: clamp */
+    if (lo >= hi) return 0;
+    /* Fragments are uniform inside a bucket: start where want would sit,
+     * then walk, so a lookup reads about one cache line of the bucket.  A
+     * hash repeated thousands of times (a phrase repeated in a work) makes
+     * a long run: after 16 steps, bisect. */
+    const uint32_t fb = ix->h->frag_bits;
+    const uint64_t t = fb > 20 ? want >> (fb - 20) : want << (20 - fb);
+    size_t g = lo + (size_t)((t * (uint64_t)(hi - lo)) >> 20);
+    if (g >= hi) g = hi - 1;
+    size_t s;
+    if (entry_frag(ix, entry_at(ix, g)) < want) {
+        size_t l = g + 1, r = hi;
+        for (int steps = 0; l < r && steps < 16 && entry_frag(ix, entry_at(ix, l)) < want; steps++) l++;
+        while (l < r && entry_frag(ix, entry_at(ix, l)) < want) {
+            size_t mid = l + (r - l) / 2;
+            if (entry_frag(ix, entry_at(ix, mid)) < want) l = mid + 1; else r = mid;
         }
-        lo = l2;
+        s = l;
     } else {
-        while (lo < hi && e[lo].hash == h) lo++;
+        size_t l = lo, r = g;
+        for (int steps = 0; r > l && steps < 16 && entry_frag(ix, entry_at(ix, r - 1)) >= want; steps++) r--;
+        while (r > l && entry_frag(ix, entry_at(ix, r - 1)) >= want) {
+            size_t mid = l + (r - l) / 2;
+            if (entry_frag(ix, entry_at(ix, mid)) < want) l = mid + 1; else r = mid;
+        }
+        s = r;
     }
-    *first = e + s;
-    return lo - s;
+    size_t e = s;
+    for (int steps = 0; e < hi && steps < 16 && entry_frag(ix, entry_at(ix, e)) == want; steps++) e++;
+    if (e < hi && entry_frag(ix, entry_at(ix, e)) == want) {
+        size_t l = e, r = hi;
+        while (l < r) {
+            size_t mid = l + (r - l) / 2;
+            if (entry_frag(ix, entry_at(ix, mid)) <= want) l = mid + 1; else r = mid;
+        }
+        e = l;
+    }
+    *first = s;
+    return e - s;
+}
+
+int pk_index_posting(const pk_index *ix, size_t i, pk_posting *out)
+{
+    uint64_t v = entry_at(ix, i), pos = entry_pos(ix, v);
+    if (pos >= ix->h->nkg) return -1; /* damaged */
+    uint32_t w = work_of(ix, pos);
+    out->work = w;
+    out->pos = (uint32_t)(pos - ix->works[w].kg_base);
+    out->nb = (uint16_t)v;
+    if (out->pos >= ix->works[w].nkg) return -1;
+    return 0;
+}
+
+size_t pk_index_work_run(const pk_index *ix, size_t x, size_t end)
+{
+    uint64_t pos = entry_pos(ix, entry_at(ix, x));
+    if (pos >= ix->h->nkg) return x + 1;
+    uint32_t w = work_of(ix, pos);
+    const uint64_t lim = ix->works[w].kg_base + ix->works[w].nkg;
+    size_t lo = x + 1, hi = end;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (entry_pos(ix, entry_at(ix, mid)) < lim) lo = mid + 1; else hi = mid;
+    }
+    return lo;
 }
 
 void pk_index_prefetch(const pk_index *ix, uint64_t h)
 {
-    __builtin_prefetch(ix->bloom + 8 * ((h >> 32) & ix->bloom_mask));
+    __builtin_prefetch(ix->bloom + 8 * bloom_block(ix->bloom_blocks, ix_key(h)));
 }
 
 uint32_t pk_index_nworks(const pk_index *ix)
@@ -144,6 +274,7 @@ uint32_t pk_index_nworks(const pk_index *ix)
 uint32_t pk_index_delta_base(const pk_index *ix) { return (uint32_t)ix->h->nworks; }
 const pk_index *pk_index_delta(const pk_index *ix) { return ix->delta; }
 int pk_index_work_dead(const pk_index *ix, uint32_t w) { return ix->dead && w < ix->h->nworks && ix->dead[w]; }
+const char *pk_index_db_path(const pk_index *ix) { return ix->db_path; }
 
 void pk_index_get_params(const pk_index *ix, pk_params *out)
 {
@@ -173,29 +304,19 @@ uint32_t pk_index_work_tokens(const pk_index *ix, uint32_t w)
     return p->works[w].ntokens;
 }
 
+uint32_t pk_index_work_kgrams(const pk_index *ix, uint32_t w)
+{
+    const pk_index *p = PART(ix, w);
+    return p->works[w].nkg;
+}
+
+int64_t pk_index_work_rowid(const pk_index *ix, uint32_t w)
+{
+    const pk_index *p = PART(ix, w);
+    return p->works[w].rowid;
+}
+
 uint64_t pk_index_size(const pk_index *ix) { return ix->size + (ix->delta ? ix->delta->size : 0); }
-
-const uint16_t *pk_index_work_sketch(const pk_index *ix, uint32_t w, uint32_t *nkg)
-{
-    const pk_index *p = PART(ix, w);
-    *nkg = p->works[w].nkg;
-    return p->sketch + p->works[w].sketch_off;
-}
-
-uint32_t pk_index_work_line(const pk_index *ix, uint32_t w, uint32_t token)
-{
-    const pk_index *p = PART(ix, w);
-    const ix_work *wk = &p->works[w];
-    const uint32_t *l = p->lines + wk->lines_off;
-    uint32_t lo = 0, hi = wk->nlines;
-    if (hi == 0) return 1;
-    /* Last pair whose token is <= token. */
-    while (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (l[2 * mid] <= token) lo = mid; else hi = mid;
-    }
-    return l[2 * lo + 1];
-}
 
 /* ---- open ----------------------------------------------------------------- */
 
@@ -204,6 +325,8 @@ void pk_index_close(pk_index *ix)
     if (!ix) return;
     pk_index_close(ix->delta);
     free(ix->dead);
+    free(ix->db_path);
+    free(ix->wslot);
     if (ix->map) {
         if (ix->owned) free(ix->map);
         else munmap(ix->map, ix->size);
@@ -216,8 +339,8 @@ static int in_file(uint64_t off, uint64_t len, uint64_t size)
     return off <= size && len <= size - off;
 }
 
-/* Check every count and offset of the index at ix->map (ix->size bytes)
- * and set the section pointers.  name is for messages. */
+/* Check the header, the sections and every work of the index at ix->map
+ * (ix->size bytes) and set the section pointers.  name is for messages. */
 static int attach(pk_index *ix, const char *name, pk_error *err)
 {
     int rc = 0;
@@ -231,47 +354,51 @@ static int attach(pk_index *ix, const char *name, pk_error *err)
     if (h->file_size != sz) BAD("%s: index truncated (%llu of %llu bytes)", path, (unsigned long long)sz, (unsigned long long)h->file_size);
     /* Counts are bounded by the file size before any is multiplied, so no
      * product below can wrap. */
-    if (h->nworks > UINT32_MAX || h->nentries > UINT32_MAX - 1 || h->dir_bits > 30 ||
-        h->bloom_blocks == 0 || (h->bloom_blocks & (h->bloom_blocks - 1)) || h->nworks > sz / sizeof(ix_work) ||
-        h->nentries > sz / sizeof(pk_ix_entry) || h->size_sketch > sz / 2 || h->size_lines > sz / 4 ||
-        h->bloom_blocks > sz / 32 || h->size_strings > sz)
+    if (h->nworks > UINT32_MAX || h->nentries > UINT32_MAX - 1 || h->dir_bits > 30 || h->dir_bits < 1 ||
+        h->pos_bits < 1 || h->frag_bits < IX_MIN_FRAG || h->pos_bits + h->frag_bits + IX_NB_BITS != IX_VALUE_BITS ||
+        h->dir_bits + h->frag_bits > 64 || (h->nkg >> h->pos_bits) != 0 ||
+        h->bloom_blocks == 0 || h->bloom_blocks > UINT32_MAX || h->nworks > sz / sizeof(ix_work) ||
+        h->nentries > sz / IX_ENTRY || h->bloom_blocks > sz / 32 || h->size_strings > sz)
         BAD("%s: index header damaged", path);
     if (!in_file(h->off_works, h->nworks * sizeof(ix_work), sz) ||
         !in_file(h->off_strings, h->size_strings, sz) || h->size_strings == 0 ||
-        !in_file(h->off_sketch, h->size_sketch * 2, sz) || !in_file(h->off_lines, h->size_lines * 4, sz) ||
-        !in_file(h->off_entries, h->nentries * sizeof(pk_ix_entry), sz) ||
+        !in_file(h->off_entries, h->nentries * IX_ENTRY, sz) ||
         !in_file(h->off_dir, (((uint64_t)1 << h->dir_bits) + 1) * 4, sz) ||
+        h->off_dir < h->off_entries + h->nentries * IX_ENTRY ||
         !in_file(h->off_bloom, h->bloom_blocks * 32, sz) ||
-        (h->off_works | h->off_sketch | h->off_lines | h->off_entries | h->off_dir | h->off_bloom) & 63)
+        (h->off_works | h->off_entries | h->off_dir | h->off_bloom) & 63)
         BAD("%s: index sections out of bounds", path);
-    ix->works = (const ix_work *)(ix->map + h->off_works);
+    ix->works = (const ix_work *)(const void *)(ix->map + h->off_works);
     ix->strings = (const char *)(ix->map + h->off_strings);
-    ix->sketch = (const uint16_t *)(ix->map + h->off_sketch);
-    ix->lines = (const uint32_t *)(ix->map + h->off_lines);
-    ix->entries = (const pk_ix_entry *)(ix->map + h->off_entries);
-    ix->dir = (const uint32_t *)(ix->map + h->off_dir);
-    ix->bloom = (const uint32_t *)(ix->map + h->off_bloom);
+    ix->entries = ix->map + h->off_entries;
+    ix->dir = (const uint32_t *)(const void *)(ix->map + h->off_dir);
+    ix->bloom = (const uint32_t *)(const void *)(ix->map + h->off_bloom);
     ix->dir_shift = 64 - h->dir_bits;
-    ix->bloom_mask = h->bloom_blocks - 1;
+    ix->frag_shift = IX_NB_BITS + h->pos_bits;
+    ix->frag_mask = ((uint64_t)1 << h->frag_bits) - 1;
+    ix->pos_mask = ((uint64_t)1 << h->pos_bits) - 1;
+    ix->bloom_blocks = h->bloom_blocks;
     if (ix->strings[h->size_strings - 1] != 0) BAD("%s: index strings damaged", path);
+    uint64_t base = 0;
     for (uint64_t i = 0; i < h->nworks; i++) {
         const ix_work *w = &ix->works[i];
-        if (w->id_off >= h->size_strings || w->title_off >= h->size_strings ||
-            w->sketch_off > h->size_sketch || w->nkg > h->size_sketch - w->sketch_off ||
-            w->lines_off > h->size_lines || (uint64_t)w->nlines * 2 > h->size_lines - w->lines_off ||
+        if (w->id_off >= h->size_strings || w->title_off >= h->size_strings || w->kg_base != base ||
             (w->ntokens && w->nkg > w->ntokens))
             BAD("%s: index work %llu damaged", path, (unsigned long long)i);
+        base += w->nkg;
     }
-    uint64_t nd = (uint64_t)1 << h->dir_bits;
-    for (uint64_t b = 0; b <= nd; b++)
-        if (ix->dir[b] > h->nentries || (b && ix->dir[b] < ix->dir[b - 1])) BAD("%s: index directory damaged", path);
-    if (ix->dir[nd] != h->nentries) BAD("%s: index directory damaged", path);
-    for (uint64_t i = 0; i < h->nentries; i++) {
-        const pk_ix_entry *e = &ix->entries[i];
-        if (e->work >= h->nworks || e->pos >= ix->works[e->work].nkg || (i && e->hash < ix->entries[i - 1].hash))
-            BAD("%s: index entry %llu damaged", path, (unsigned long long)i);
-    }
+    if (base != h->nkg) BAD("%s: index works damaged", path);
 #undef BAD
+    uint32_t sb = 0;
+    while (sb < 22 && ((uint64_t)1 << sb) < h->nworks) sb++;
+    ix->wshift = h->pos_bits > sb ? h->pos_bits - sb : 0;
+    ix->nwslot = (h->nkg >> ix->wshift) + 1;
+    if (!(ix->wslot = malloc(ix->nwslot * sizeof *ix->wslot))) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto fail; }
+    for (uint64_t i = 0, w = 0; i < ix->nwslot; i++) {
+        uint64_t pos = i << ix->wshift;
+        while (w + 1 < h->nworks && ix->works[w + 1].kg_base <= pos) w++;
+        ix->wslot[i] = (uint32_t)w;
+    }
     ix->max_rowid = 0;
     for (uint64_t i = 0; i < h->nworks; i++)
         if (ix->works[i].rowid > ix->max_rowid) ix->max_rowid = ix->works[i].rowid;
@@ -320,27 +447,12 @@ fail:
     return rc;
 }
 
-
 /* ---- compile -------------------------------------------------------------- */
 
-static int cmp_entry(const void *a, const void *b)
-{
-    const pk_ix_entry *x = a, *y = b;
-    if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
-    if (x->work != y->work) return x->work < y->work ? -1 : 1;
-    return (x->pos > y->pos) - (x->pos < y->pos);
-}
-
-typedef struct rowmap {
-    int64_t rowid;
-    uint32_t idx;
-} rowmap;
-
-static int cmp_rowmap(const void *a, const void *b)
-{
-    const rowmap *x = a, *y = b;
-    return (x->rowid > y->rowid) - (x->rowid < y->rowid);
-}
+typedef struct cwork {
+    ix_work w;
+    uint32_t nfp;
+} cwork;
 
 static int write_all(int fd, const void *p, size_t n)
 {
@@ -360,26 +472,74 @@ static int write_at(int fd, uint64_t off, const void *p, size_t n)
     return write_all(fd, p, n);
 }
 
+static uint64_t le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
 static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+
+static void sort_u64(uint64_t *a, size_t n)
+{
+    if (n > 32) {
+        /* A long bucket (a phrase repeated in a work): heap sort, in place
+         * and O(n log n) whatever the order. */
+        for (size_t i = n / 2; i-- > 0;) {
+            for (size_t r = i;;) {
+                size_t c = 2 * r + 1;
+                if (c >= n) break;
+                if (c + 1 < n && a[c + 1] > a[c]) c++;
+                if (a[r] >= a[c]) break;
+                uint64_t t = a[r]; a[r] = a[c]; a[c] = t;
+                r = c;
+            }
+        }
+        for (size_t end = n; end-- > 1;) {
+            uint64_t t = a[0]; a[0] = a[end]; a[end] = t;
+            for (size_t r = 0;;) {
+                size_t c = 2 * r + 1;
+                if (c >= end) break;
+                if (c + 1 < end && a[c + 1] > a[c]) c++;
+                if (a[r] >= a[c]) break;
+                uint64_t t2 = a[r]; a[r] = a[c]; a[c] = t2;
+                r = c;
+            }
+        }
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t t = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > t; j--) a[j] = a[j - 1];
+        a[j] = t;
+    }
+}
 
 /* Compile the works with rowid >= min_rowid (all: 0) into idx_path, or,
  * when idx_path is NULL, into a malloc'd buffer *mem of *memsize bytes.
- * Reads in one transaction of its own unless the caller holds one. */
+ * Reads in one transaction of its own unless the caller holds one.
+ *
+ * Two passes over the works' fingerprint blobs: the first counts the
+ * entries of each bucket (and fills the Bloom filter), the second drops
+ * each entry into its bucket's place; then every bucket (8 to 16
+ * entries) is sorted.  Memory: 8 bytes an entry plus the directory and
+ * the Bloom filter, about 1.2 times the index, whatever the registry's
+ * size; no sort of the whole table. */
 static int compile_index(pk_registry *r, int64_t min_rowid, const char *idx_path, uint8_t **mem, size_t *memsize,
                          pk_error *err)
 {
     int rc = 0, fd = -1, in_tx = 0;
     sqlite3 *db = pk_registry_db(r);
     sqlite3_stmt *st = NULL;
-    ix_work *works = NULL;
-    rowmap *rm = NULL;
-    pk_ix_entry *ent = NULL;
-    uint32_t *dir = NULL, *bloom = NULL;
-    pk_buf strings, sketch, lines;
+    cwork *works = NULL;
+    ix_work *iw = NULL;
+    uint64_t *vals = NULL;
+    uint32_t *dir = NULL, *cur = NULL, *bloom = NULL;
+    const uint8_t *packed = NULL;
+    pk_buf strings;
     char *tmp = NULL;
     pk_buf_init(&strings, 0);
-    pk_buf_init(&sketch, 0);
-    pk_buf_init(&lines, 0);
     ix_header h;
     memset(&h, 0, sizeof h);
     pk_params p;
@@ -404,23 +564,25 @@ static int compile_index(pk_registry *r, int64_t min_rowid, const char *idx_path
     nworks = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     st = NULL;
+    if ((uint64_t)nworks >= UINT32_MAX) { rc = pk_fail(err, PK_ETOOBIG, "more than 2^32 works"); goto done; }
     works = calloc((size_t)nworks + 1, sizeof *works);
-    rm = calloc((size_t)nworks + 1, sizeof *rm);
-    if (!works || !rm) NOMEM();
+    if (!works) NOMEM();
     if (pk_buf_putc(&strings, 0)) NOMEM(); /* offset 0: empty string */
 
-    if (sqlite3_prepare_v2(db, "SELECT rowid,id,title,tokens,sketch,lines FROM works WHERE rowid >= ?1 ORDER BY id", -1,
-                           &st, NULL) != SQLITE_OK)
+    /* The works, in id order, and their place in the position space. */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT rowid,id,title,tokens,length(sketch),length(fps) FROM works WHERE rowid >= ?1"
+                           " ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
         DBFAIL("reading works");
     sqlite3_bind_int64(st, 1, min_rowid);
     uint32_t nw = 0;
+    uint64_t nkg = 0, ne = 0;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         if (nw >= (uint64_t)nworks) break; /* cannot happen inside one transaction */
-        ix_work *w = &works[nw];
-        rm[nw].rowid = sqlite3_column_int64(st, 0);
-        rm[nw].idx = nw;
-        w->rowid = (uint32_t)rm[nw].rowid;
+        ix_work *w = &works[nw].w;
+        w->rowid = sqlite3_column_int64(st, 0);
         const char *id = (const char *)sqlite3_column_text(st, 1);
         const char *title = (const char *)sqlite3_column_text(st, 2);
         w->id_off = strings.len;
@@ -428,83 +590,91 @@ static int compile_index(pk_registry *r, int64_t min_rowid, const char *idx_path
         w->title_off = strings.len;
         if (pk_buf_append(&strings, title ? title : "", strlen(title ? title : "") + 1)) NOMEM();
         w->ntokens = (uint32_t)sqlite3_column_int64(st, 3);
-        const uint8_t *sk = sqlite3_column_blob(st, 4);
-        size_t skn = (size_t)sqlite3_column_bytes(st, 4);
-        w->sketch_off = sketch.len / 2;
-        w->nkg = (uint32_t)(skn / 2);
-        for (size_t i = 0; i + 1 < skn; i += 2) {
-            uint16_t v = (uint16_t)(sk[i] | sk[i + 1] << 8);
-            if (pk_buf_append(&sketch, &v, 2)) NOMEM();
-        }
-        const uint8_t *ln = sqlite3_column_blob(st, 5);
-        size_t lnn = (size_t)sqlite3_column_bytes(st, 5) / 8;
-        w->lines_off = lines.len / 4;
-        w->nlines = (uint32_t)lnn;
-        for (size_t i = 0; i < 2 * lnn; i++) {
-            uint32_t v = le32(ln + 4 * i);
-            if (pk_buf_append(&lines, &v, 4)) NOMEM();
-        }
+        w->nkg = (uint32_t)(sqlite3_column_int64(st, 4) / 2);
+        w->kg_base = nkg;
+        nkg += w->nkg;
+        works[nw].nfp = (uint32_t)(sqlite3_column_int64(st, 5) / 12);
+        ne += works[nw].nfp;
         nw++;
     }
     if (s != SQLITE_ROW && s != SQLITE_DONE) DBFAIL("reading works");
     sqlite3_finalize(st);
     st = NULL;
-    qsort(rm, nw, sizeof *rm, cmp_rowmap);
+    if (ne >= UINT32_MAX) { rc = pk_fail(err, PK_ETOOBIG, "more than 2^32 fingerprints"); goto done; }
 
-    sqlite3_int64 nfp = 0;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM fingerprints WHERE work >= ?1", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 1, min_rowid) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-        DBFAIL("counting fingerprints");
-    nfp = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    st = NULL;
-    if ((uint64_t)nfp >= UINT32_MAX) { rc = pk_fail(err, PK_ETOOBIG, "more than 2^32 fingerprints"); goto done; }
-    ent = malloc(((size_t)nfp + 1) * sizeof *ent);
-    if (!ent) NOMEM();
-    if (sqlite3_prepare_v2(db, "SELECT work,hash,pos FROM fingerprints WHERE work >= ?1", -1, &st, NULL) != SQLITE_OK)
-        DBFAIL("reading fingerprints");
-    sqlite3_bind_int64(st, 1, min_rowid);
-    size_t ne = 0;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW && ne < (size_t)nfp) {
-        rowmap key = {sqlite3_column_int64(st, 0), 0};
-        rowmap *m = bsearch(&key, rm, nw, sizeof *rm, cmp_rowmap);
-        if (!m) continue; /* orphan row: ignore */
-        uint32_t pos = (uint32_t)sqlite3_column_int64(st, 2);
-        if (pos >= works[m->idx].nkg) continue;
-        ent[ne].hash = (uint64_t)sqlite3_column_int64(st, 1);
-        ent[ne].work = m->idx;
-        ent[ne].pos = pos;
-        ne++;
+    uint32_t pos_bits = 1;
+    while (pos_bits < 63 && (nkg >> pos_bits) != 0) pos_bits++;
+    if (pos_bits + IX_NB_BITS + IX_MIN_FRAG > IX_VALUE_BITS) {
+        rc = pk_fail(err, PK_ETOOBIG, "registry too large for one index (%llu k-grams)", (unsigned long long)nkg);
+        goto done;
     }
-    if (s != SQLITE_ROW && s != SQLITE_DONE) DBFAIL("reading fingerprints");
+    const uint32_t frag_bits = IX_VALUE_BITS - IX_NB_BITS - pos_bits;
+    uint32_t bits = 8;
+    while (bits < 30 && ((uint64_t)1 << bits) * IX_BUCKET < ne) bits++;
+    const uint32_t dshift = 64 - bits, fshift = dshift - frag_bits;
+    const uint64_t fmask = ((uint64_t)1 << frag_bits) - 1;
+    const size_t nd = (size_t)1 << bits;
+    uint64_t blocks = (ne * IX_BLOOM_BITS + 255) / 256;
+    if (blocks == 0) blocks = 1;
+    dir = calloc(nd + 1, sizeof *dir);
+    cur = malloc((nd + 1) * sizeof *cur);
+    bloom = calloc(blocks * 8, sizeof *bloom);
+    vals = malloc((size_t)(ne ? ne : 1) * sizeof *vals);
+    if (!dir || !cur || !bloom || !vals) NOMEM();
+
+    /* Two passes over the same works in the same order, in the same
+     * transaction: count, then place. */
+    if (sqlite3_prepare_v2(db, "SELECT fps,sketch FROM works WHERE rowid >= ?1 ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+        DBFAIL("reading fingerprints");
+    for (int pass = 0; pass < 2; pass++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, min_rowid);
+        uint32_t wi = 0;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW && wi < nw) {
+            const cwork *cw = &works[wi++];
+            const uint8_t *fb = sqlite3_column_blob(st, 0);
+            size_t nf = (size_t)sqlite3_column_bytes(st, 0) / 12;
+            if (nf > cw->nfp) nf = cw->nfp;
+            if (pass == 0) {
+                for (size_t i = 0; i < nf; i++) {
+                    uint64_t hh = ix_key(le64(fb + 12 * i));
+                    if (le32(fb + 12 * i + 8) >= cw->w.nkg) continue;
+                    dir[(hh >> dshift) + 1]++;
+                    bloom_add(bloom, blocks, hh);
+                }
+                continue;
+            }
+            const uint8_t *sk = sqlite3_column_blob(st, 1);
+            size_t nsk = (size_t)sqlite3_column_bytes(st, 1) / 2;
+            const uint32_t k = p.k;
+            for (size_t i = 0; i < nf; i++) {
+                uint64_t hh = ix_key(le64(fb + 12 * i));
+                uint32_t pos = le32(fb + 12 * i + 8);
+                if (pos >= cw->w.nkg) continue;
+                uint64_t prev = pos >= k && pos - k < nsk ? sk[2 * (pos - k) + 1] : 0;
+                uint64_t next = (uint64_t)pos + k < nsk ? sk[2 * (pos + k) + 1] : 0;
+                uint64_t b = hh >> dshift;
+                uint64_t v = ((hh >> fshift) & fmask) << (IX_NB_BITS + pos_bits) |
+                             (cw->w.kg_base + pos) << IX_NB_BITS | prev | next << 8;
+                vals[cur[b]++] = v;
+            }
+        }
+        if (s != SQLITE_ROW && s != SQLITE_DONE) DBFAIL("reading fingerprints");
+        if (pass == 0) {
+            for (size_t b = 0; b < nd; b++) dir[b + 1] += dir[b];
+            memcpy(cur, dir, (nd + 1) * sizeof *cur);
+        }
+    }
     sqlite3_finalize(st);
     st = NULL;
     if (in_tx) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     in_tx = 0;
+    ne = dir[nd];
+    for (size_t b = 0; b < nd; b++) sort_u64(vals + dir[b], dir[b + 1] - dir[b]);
 
-    qsort(ent, ne, sizeof *ent, cmp_entry);
-    uint64_t nuniq = 0;
-    for (size_t i = 0; i < ne; i++) nuniq += (i == 0 || ent[i].hash != ent[i - 1].hash);
-
-    /* Directory: about two entries a slot. */
-    uint32_t bits = 8;
-    while (bits < 30 && ((uint64_t)1 << bits) < ne / 2) bits++;
-    size_t nd = (size_t)1 << bits;
-    dir = malloc((nd + 1) * sizeof *dir);
-    if (!dir) NOMEM();
-    size_t e = 0;
-    for (size_t b = 0; b < nd; b++) {
-        while (e < ne && (ent[e].hash >> (64 - bits)) < b) e++;
-        dir[b] = (uint32_t)e;
-    }
-    dir[nd] = (uint32_t)ne;
-
-    /* Bloom filter: about 10 bits a distinct hash, power-of-two blocks. */
-    uint64_t blocks = 1;
-    while (blocks * 256 < nuniq * 10) blocks *= 2;
-    bloom = calloc(blocks * 8, sizeof *bloom);
-    if (!bloom) NOMEM();
-    for (size_t i = 0; i < ne; i++) bloom_add(bloom, blocks - 1, ent[i].hash);
+    iw = malloc(((size_t)nw + 1) * sizeof *iw);
+    if (!iw) NOMEM();
+    for (uint32_t i = 0; i < nw; i++) iw[i] = works[i].w;
 
     memcpy(h.magic, IX_MAGIC, 8);
     h.version = IX_VERSION;
@@ -513,29 +683,39 @@ static int compile_index(pk_registry *r, int64_t min_rowid, const char *idx_path
     h.w = p.w;
     h.scheme = p.scheme;
     h.dir_bits = bits;
+    h.pos_bits = pos_bits;
+    h.frag_bits = frag_bits;
     h.nworks = nw;
     h.nentries = ne;
-    h.nuniq = nuniq;
+    h.nkg = nkg;
     h.bloom_blocks = blocks;
     uint64_t off = align64(sizeof h);
     h.off_works = off; off = align64(off + nw * sizeof(ix_work));
     h.off_strings = off; h.size_strings = strings.len; off = align64(off + strings.len);
-    h.off_sketch = off; h.size_sketch = sketch.len / 2; off = align64(off + sketch.len);
-    h.off_lines = off; h.size_lines = lines.len / 4; off = align64(off + lines.len);
-    h.off_entries = off; off = align64(off + ne * sizeof *ent);
+    h.off_entries = off; off = align64(off + ne * IX_ENTRY);
     h.off_dir = off; off = align64(off + (nd + 1) * 4);
     h.off_bloom = off; off += blocks * 32;
     h.file_size = off;
+
+    /* Entries, packed 7 bytes each (little-endian), in place: entry i is
+     * read before bytes [7i, 7i + 7) are written, and those end before
+     * entry i + 1 begins at byte 8i + 8. */
+    free(cur);
+    cur = NULL;
+    uint8_t *pk8 = (uint8_t *)vals;
+    packed = pk8;
+    for (size_t i = 0; i < ne; i++) {
+        const uint64_t v = vals[i];
+        for (int j = 0; j < IX_ENTRY; j++) pk8[i * IX_ENTRY + (size_t)j] = (uint8_t)(v >> (8 * j));
+    }
 
     if (!idx_path) {
         uint8_t *b = calloc(1, (size_t)h.file_size);
         if (!b) NOMEM();
         memcpy(b, &h, sizeof h);
-        memcpy(b + h.off_works, works, nw * sizeof(ix_work));
+        if (nw) memcpy(b + h.off_works, iw, nw * sizeof(ix_work));
         memcpy(b + h.off_strings, strings.data, strings.len);
-        if (sketch.len) memcpy(b + h.off_sketch, sketch.data, sketch.len);
-        if (lines.len) memcpy(b + h.off_lines, lines.data, lines.len);
-        if (ne) memcpy(b + h.off_entries, ent, ne * sizeof *ent);
+        if (ne) memcpy(b + h.off_entries, packed, ne * IX_ENTRY);
         memcpy(b + h.off_dir, dir, (nd + 1) * 4);
         memcpy(b + h.off_bloom, bloom, blocks * 32);
         *mem = b;
@@ -549,11 +729,9 @@ static int compile_index(pk_registry *r, int64_t min_rowid, const char *idx_path
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) { rc = pk_fail(err, PK_EIO, "%s: cannot write index: %s", tmp, strerror(errno)); goto done; }
     if (ftruncate(fd, (off_t)h.file_size) != 0 || write_at(fd, 0, &h, sizeof h) ||
-        write_at(fd, h.off_works, works, nw * sizeof(ix_work)) ||
+        (nw && write_at(fd, h.off_works, iw, nw * sizeof(ix_work))) ||
         write_at(fd, h.off_strings, strings.data, strings.len) ||
-        (sketch.len && write_at(fd, h.off_sketch, sketch.data, sketch.len)) ||
-        (lines.len && write_at(fd, h.off_lines, lines.data, lines.len)) ||
-        (ne && write_at(fd, h.off_entries, ent, ne * sizeof *ent)) ||
+        (ne && write_at(fd, h.off_entries, packed, ne * IX_ENTRY)) ||
         write_at(fd, h.off_dir, dir, (nd + 1) * 4) || write_at(fd, h.off_bloom, bloom, blocks * 32) ||
         fsync(fd) != 0) {
         rc = pk_fail(err, PK_EIO, "%s: writing index: %s", tmp, strerror(errno));
@@ -569,13 +747,12 @@ done:
     if (in_tx) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     free(tmp);
     free(works);
-    free(rm);
-    free(ent);
+    free(iw);
+    free(vals);
     free(dir);
+    free(cur);
     free(bloom);
     pk_buf_free(&strings);
-    pk_buf_free(&sketch);
-    pk_buf_free(&lines);
     return rc;
 #undef DBFAIL
 #undef NOMEM
@@ -656,7 +833,7 @@ static int open_delta(pk_registry *r, pk_index *ix, pk_error *err)
     }
     /* Fingerprints of the works added since. */
     int64_t added = 0;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM fingerprints WHERE work > ?1", -1, &st, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(length(fps)), 0) / 12 FROM works WHERE rowid > ?1", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_bind_int64(st, 1, ix->max_rowid) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
         rc = 1;
         goto done;
@@ -735,6 +912,7 @@ int pk_index_open(pk_index **out, const char *db_path, pk_error *err)
         /* Missing, stale or damaged: rebuild from the registry. */
         if ((rc = pk_index_compile(r, ipath, err)) == 0) rc = map_index(&ix, ipath, err);
     }
+    if (rc == 0 && !(ix->db_path = strdup(db_path))) rc = pk_fail(err, PK_ENOMEM, "out of memory");
 done:
     free(ipath);
     pk_registry_close(r);

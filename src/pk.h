@@ -219,17 +219,25 @@ const char *pk_registry_path(const pk_registry *r);
 
 /* ---- index internals (index.c) ----------------------------------------- */
 
-typedef struct pk_ix_entry {
-    uint64_t hash;
+/* One posting: the work (a number of this index part), the k-gram in the
+ * work, and the neighbour check (index.c, "entries"). */
+typedef struct pk_posting {
     uint32_t work;
-    uint32_t pos; /* k-gram index in the work */
-} pk_ix_entry;
+    uint32_t pos;
+    uint16_t nb;
+} pk_posting;
 
 /* Map and validate an index file as it is, without looking at a registry
  * (for tests and fuzzing; PK_ECORRUPT for anything malformed). */
 int pk_index_open_file(pk_index **out, const char *path, pk_error *err);
-/* Postings of one fingerprint hash: *first and the count (0 if absent). */
-size_t pk_index_lookup(const pk_index *ix, uint64_t h, const pk_ix_entry **first);
+/* The postings of fingerprint hash h: entries [*first, *first + n), n
+ * returned (0 if absent).  They are in work order. */
+size_t pk_index_lookup(const pk_index *ix, uint64_t h, size_t *first);
+/* Decode entry i; -1 when the entry is damaged (skip it). */
+int pk_index_posting(const pk_index *ix, size_t i, pk_posting *out);
+/* The end of the run of entries of the same work as entry x, among
+ * entries [x, end) of one lookup (bisected). */
+size_t pk_index_work_run(const pk_index *ix, size_t x, size_t end);
 /* Incremental updates: works added since the index file was compiled are
  * in a delta (NULL if none), numbered from pk_index_delta_base(ix) on;
  * look them up in the delta and add the base.  Works removed since are
@@ -239,8 +247,23 @@ uint32_t pk_index_delta_base(const pk_index *ix);
 int pk_index_work_dead(const pk_index *ix, uint32_t w);
 /* Prefetch what pk_index_lookup(h) will touch first. */
 void pk_index_prefetch(const pk_index *ix, uint64_t h);
-/* The 16-bit sketch of work w (nkg entries) and its line map. */
-const uint16_t *pk_index_work_sketch(const pk_index *ix, uint32_t w, uint32_t *nkg);
-uint32_t pk_index_work_line(const pk_index *ix, uint32_t w, uint32_t token);
+/* Work w's k-gram count and registry rowid; the registry the index was
+ * opened from (NULL for pk_index_open_file). */
+uint32_t pk_index_work_kgrams(const pk_index *ix, uint32_t w);
+int64_t pk_index_work_rowid(const pk_index *ix, uint32_t w);
+const char *pk_index_db_path(const pk_index *ix);
+
+/* (document, work) alignments the scanner has tried (tests). */
+uint64_t pk_scanner_alignments(const pk_scanner *s);
+
+/* The neighbour check of a k-gram at position i of nkg k-gram hashes kg:
+ * 8 bits of the sketch of the k-gram k places before and k places after,
+ * 0 outside.  Index entries carry it for the work side (index.c). */
+static inline uint16_t pk_neighbours(const uint64_t *kg, size_t nkg, size_t i, uint32_t k)
+{
+    uint16_t prev = i >= k ? (uint16_t)(pk_sketch16(kg[i - k]) >> 8) : 0;
+    uint16_t next = i + k < nkg ? (uint16_t)(pk_sketch16(kg[i + k]) >> 8) : 0;
+    return (uint16_t)(prev | next << 8);
+}
 
 #endif

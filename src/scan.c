@@ -24,6 +24,7 @@
  * tokens covered. */
 #include "pk.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,18 @@ typedef struct seed {
     uint32_t work;
     uint32_t d; /* document k-gram */
     uint32_t j; /* work k-gram */
+    uint32_t strong; /* the neighbour check agreed on a side */
 } seed;
+
+/* A work's sketch and line map, read from the registry. */
+typedef struct wcache {
+    uint32_t work; /* UINT32_MAX: empty */
+    uint32_t nkg, nlines;
+    uint16_t *sk;
+    uint32_t *lines;
+    size_t skcap, lncap;
+} wcache;
+#define WCACHE 64
 
 typedef struct match {
     uint32_t d, j;
@@ -78,6 +90,10 @@ struct pk_scanner {
     size_t ndvals, dvcap;
     uint64_t *runs; /* matched byte runs of all passages, pairs */
     size_t nruns, runcap;
+    struct sqlite3 *db;   /* the registry, opened on the first alignment */
+    struct sqlite3_blob *blob;
+    wcache wc[WCACHE];
+    uint64_t sketch_reads, alignments;
     const char *utf16_u8; /* the document was UTF-16: its UTF-8 conversion */
     uint64_t **offs;      /* offsets to translate back to UTF-16 bytes */
     size_t offcap;
@@ -99,9 +115,12 @@ int pk_scanner_new(pk_scanner **out, const pk_index *ix, const pk_scan_opts *o, 
     if (s->o.min_words == 0) s->o.min_words = 1;
     pk_index_get_params(ix, &s->p);
     pk_buf_init(&s->conv, 0);
+    for (int i = 0; i < WCACHE; i++) s->wc[i].work = UINT32_MAX;
     *out = s;
     return 0;
 }
+
+static int grow(void *pp, size_t *cap, size_t need, size_t sz);
 
 void pk_scanner_free(pk_scanner *s)
 {
@@ -122,7 +141,98 @@ void pk_scanner_free(pk_scanner *s)
     free(s->dvals);
     free(s->runs);
     free(s->offs);
+    for (int i = 0; i < WCACHE; i++) {
+        free(s->wc[i].sk);
+        free(s->wc[i].lines);
+    }
+    if (s->blob) sqlite3_blob_close(s->blob);
+    if (s->db) sqlite3_close(s->db);
     free(s);
+}
+
+/* Read column col of work w's registry row into *buf (grown as needed);
+ * *n: its size in bytes.  Returns 0, or PK_ENOTFOUND when the work is no
+ * longer registered, or another error. */
+static int read_blob(pk_scanner *s, uint32_t w, const char *col, void **buf, size_t *cap, size_t *n, pk_error *err)
+{
+    const char *path = pk_index_db_path(s->ix);
+    if (!path) return pk_fail(err, PK_EINVAL, "index opened without its registry: no sketches to align with");
+    if (!s->db) {
+        if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+            int rc = pk_fail(err, PK_EDB, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+            sqlite3_close(s->db);
+            s->db = NULL;
+            return rc;
+        }
+        sqlite3_busy_timeout(s->db, 60000);
+    }
+    if (s->blob) {
+        sqlite3_blob_close(s->blob);
+        s->blob = NULL;
+    }
+    int64_t rowid = pk_index_work_rowid(s->ix, w);
+    int r = sqlite3_blob_open(s->db, "main", "works", col, rowid, 0, &s->blob);
+    if (r != SQLITE_OK) {
+        s->blob = NULL;
+        if (r == SQLITE_ERROR) return PK_ENOTFOUND; /* the row is gone */
+        return pk_fail(err, PK_EDB, "%s: reading work %s: %s", path, pk_index_work_id(s->ix, w), sqlite3_errmsg(s->db));
+    }
+    size_t len = (size_t)sqlite3_blob_bytes(s->blob);
+    if (grow(buf, cap, len + 1, 1)) return pk_fail(err, PK_ENOMEM, "out of memory");
+    if (len && sqlite3_blob_read(s->blob, *buf, (int)len, 0) != SQLITE_OK)
+        return pk_fail(err, PK_EDB, "%s: reading work %s: %s", path, pk_index_work_id(s->ix, w), sqlite3_errmsg(s->db));
+    *n = len;
+    return 0;
+}
+
+/* Work w's sketch and line map, from the cache or the registry.  NULL
+ * with *err clear when the work is gone or changed since the index was
+ * built (it is then skipped), NULL with an error otherwise. */
+static const wcache *work_data(pk_scanner *s, uint32_t w, int *rc, pk_error *err)
+{
+    wcache *c = &s->wc[w % WCACHE];
+    *rc = 0;
+    if (c->work == w) return c;
+    c->work = UINT32_MAX;
+    size_t n = 0, cap = c->skcap * 2;
+    void *p = c->sk;
+    int r = read_blob(s, w, "sketch", &p, &cap, &n, err);
+    c->sk = p;
+    c->skcap = cap / 2;
+    if (r) { *rc = r == PK_ENOTFOUND ? 0 : r; return NULL; }
+    if (n / 2 != pk_index_work_kgrams(s->ix, w)) return NULL; /* not the work the index knows */
+    c->nkg = (uint32_t)(n / 2);
+    /* Little-endian u16s: already in host order on the machines picket
+     * builds for, but convert anyway so a big-endian host reads it too. */
+    const uint8_t *b = (const uint8_t *)c->sk;
+    for (uint32_t i = 0; i < c->nkg; i++) c->sk[i] = (uint16_t)(b[2 * i] | b[2 * i + 1] << 8);
+    p = c->lines;
+    cap = c->lncap * 4;
+    r = read_blob(s, w, "lines", &p, &cap, &n, err);
+    c->lines = p;
+    c->lncap = cap / 4;
+    if (r) { *rc = r == PK_ENOTFOUND ? 0 : r; return NULL; }
+    c->nlines = (uint32_t)(n / 8);
+    b = (const uint8_t *)c->lines;
+    for (uint32_t i = 0; i < 2 * c->nlines; i++)
+        c->lines[i] = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
+    c->work = w;
+    s->sketch_reads++;
+    return c;
+}
+
+uint64_t pk_scanner_alignments(const pk_scanner *s) { return s->alignments; }
+
+/* The line of the work's token t, from its line map. */
+static uint32_t work_line(const wcache *c, uint32_t t)
+{
+    uint32_t lo = 0, hi = c->nlines;
+    if (hi == 0) return 1;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->lines[2 * mid] <= t) lo = mid; else hi = mid;
+    }
+    return c->lines[2 * lo + 1];
 }
 
 /* Grow *p (of elements of size sz, capacity *cap) to hold need. */
@@ -286,53 +396,46 @@ static int extend(pk_scanner *s, const uint16_t *W, size_t nw, uint32_t d, uint3
     return 0;
 }
 
-/* Distinct works among postings e[0..n) (sorted by work), counting at
- * most `limit`: one bisection per work, so a phrase repeated thousands of
- * times inside one work costs log n, not n. */
-static size_t run_end(const pk_ix_entry *e, size_t x, size_t n)
-{
-    uint32_t w = e[x].work;
-    size_t lo = x + 1, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (e[mid].work == w) lo = mid + 1; else hi = mid;
-    }
-    return lo;
-}
-
-/* Distinct live works among postings e[0..n) (sorted by work), counting
- * at most `limit`: one bisection per work, so a phrase repeated thousands
- * of times inside one work costs log n, not n.  dead_ix: skip works
- * removed since the index was compiled (NULL for the delta). */
-static uint32_t count_works(const pk_index *dead_ix, const pk_ix_entry *e, size_t n, uint32_t limit)
+/* Distinct live works among postings [x, end) of index part ix (in work
+ * order), counting at most `limit`: one bisection per work, so a phrase
+ * repeated thousands of times inside one work costs log n, not n.
+ * dead_ix: skip works removed since the index was compiled (NULL for the
+ * delta). */
+static uint32_t count_works(const pk_index *ix, const pk_index *dead_ix, size_t x, size_t end, uint32_t limit)
 {
     uint32_t df = 0;
-    for (size_t x = 0; x < n && df < limit; x = run_end(e, x, n))
-        df += !(dead_ix && pk_index_work_dead(dead_ix, e[x].work));
+    pk_posting p;
+    for (size_t y = x; y < end && df < limit; y = pk_index_work_run(ix, y, end))
+        df += pk_index_posting(ix, y, &p) == 0 && !(dead_ix && pk_index_work_dead(dead_ix, p.work));
     return df;
 }
 
-/* Seeds from postings e[0..ne): every live work holding the fingerprint,
- * each with at most MAX_SEEDS_PER_WORK of its places (a phrase repeated
- * inside one work must not crowd out the others).  base is added to the
- * work numbers (the delta's works come after the index file's). */
-static int add_seeds(pk_scanner *s, const pk_index *dead_ix, const pk_ix_entry *e, size_t ne, uint32_t base,
-                     uint32_t d, pk_error *err)
+/* Seeds from postings [x, end) of index part ix: every live work holding
+ * the fingerprint, each with at most MAX_SEEDS_PER_WORK of its places (a
+ * phrase repeated inside one work must not crowd out the others).  base
+ * is added to the work numbers (the delta's works come after the index
+ * file's).  A seed is strong when the k-grams k places before or after
+ * agree on both sides (the neighbour check of the index entry). */
+static int add_seeds(pk_scanner *s, const pk_index *ix, const pk_index *dead_ix, size_t x, size_t end, uint32_t base,
+                     uint32_t d, uint16_t nb, pk_error *err)
 {
-    for (size_t x = 0; x < ne;) {
-        size_t end = run_end(e, x, ne);
-        uint32_t wk = e[x].work;
-        if (!(dead_ix && pk_index_work_dead(dead_ix, wk))) {
-            size_t take = PK_MIN(end - x, (size_t)MAX_SEEDS_PER_WORK);
+    while (x < end) {
+        size_t run = pk_index_work_run(ix, x, end);
+        pk_posting p;
+        if (pk_index_posting(ix, x, &p) == 0 && !(dead_ix && pk_index_work_dead(dead_ix, p.work))) {
+            size_t take = PK_MIN(run - x, (size_t)MAX_SEEDS_PER_WORK);
             if (grow(&s->seeds, &s->seedcap, s->nseeds + take, sizeof *s->seeds)) return pk_fail(err, PK_ENOMEM, "out of memory");
             for (size_t y = x; y < x + take; y++) {
-                s->seeds[s->nseeds].work = wk + base;
-                s->seeds[s->nseeds].d = d;
-                s->seeds[s->nseeds].j = e[y].pos;
-                s->nseeds++;
+                if (pk_index_posting(ix, y, &p)) continue;
+                seed *sd = &s->seeds[s->nseeds++];
+                sd->work = p.work + base;
+                sd->d = d;
+                sd->j = p.pos;
+                uint16_t agree = (uint16_t)~(p.nb ^ nb);
+                sd->strong = (agree & 0xff) == 0xff || (agree >> 8) == 0xff;
             }
         }
-        x = end;
+        x = run;
     }
     return 0;
 }
@@ -361,21 +464,39 @@ static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *er
     s->kgcap = cap;
     pk_kgrams(s->tok, s->ntok, k, s->kg);
     size_t nfp = s->nfp = pk_winnow(s->kg, s->ndk, s->p.w, s->fp);
+    const pk_index *delta = pk_index_delta(s->ix);
     for (size_t i = 0; i < nfp; i++) {
         if (i + 8 < nfp) pk_index_prefetch(s->ix, s->fp[i + 8].h);
-        const pk_ix_entry *e, *de = NULL;
+        size_t e, de = 0;
         size_t ne = pk_index_lookup(s->ix, s->fp[i].h, &e), nde = 0;
-        const pk_index *delta = pk_index_delta(s->ix);
         if (delta) nde = pk_index_lookup(delta, s->fp[i].h, &de);
         s->fpdf[i] = 0;
         if (!ne && !nde) continue;
-        uint32_t df = count_works(s->ix, e, ne, s->o.max_df + 1);
-        if (df <= s->o.max_df) df += count_works(NULL, de, nde, s->o.max_df + 1 - df);
+        uint32_t df = count_works(s->ix, s->ix, e, e + ne, s->o.max_df + 1);
+        if (df <= s->o.max_df && nde) df += count_works(delta, NULL, de, de + nde, s->o.max_df + 1 - df);
         s->fpdf[i] = df;
         if (df == 0 || df > s->o.max_df) continue;
-        int rc2 = add_seeds(s, s->ix, e, ne, 0, s->fp[i].pos, err);
-        if (!rc2 && nde) rc2 = add_seeds(s, NULL, de, nde, pk_index_delta_base(s->ix), s->fp[i].pos, err);
+        const uint32_t d = s->fp[i].pos;
+        const uint16_t nb = pk_neighbours(s->kg, s->ndk, d, k);
+        int rc2 = add_seeds(s, s->ix, s->ix, e, e + ne, 0, d, nb, err);
+        if (!rc2 && nde) rc2 = add_seeds(s, delta, NULL, de, de + nde, pk_index_delta_base(s->ix), d, nb, err);
         if (rc2) return rc2;
+    }
+    return 0;
+}
+
+/* Does work group [a, b) (seeds sorted by document k-gram) deserve an
+ * alignment?  Yes with a strong seed; and with two seeds at different
+ * document k-grams within reach of one passage, since edits can break
+ * both neighbours of a true seed but rarely leave it alone.  A lone weak
+ * seed is a chance 8-gram: most documents that share an 8-gram with a
+ * work share nothing more, and this keeps them from reading its sketch. */
+static int worth_aligning(const pk_scanner *s, size_t a, size_t b)
+{
+    const uint32_t reach = 4 * (s->o.min_words + s->p.k);
+    for (size_t i = a; i < b; i++) {
+        if (s->seeds[i].strong) return 1;
+        if (i > a && s->seeds[i].d != s->seeds[i - 1].d && s->seeds[i].d - s->seeds[i - 1].d <= reach) return 1;
     }
     return 0;
 }
@@ -421,8 +542,12 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
 {
     const uint32_t w = s->seeds[a].work;
     const uint32_t k = s->p.k;
-    uint32_t nw;
-    const uint16_t *W = pk_index_work_sketch(s->ix, w, &nw);
+    int rc = 0;
+    s->alignments++;
+    const wcache *wd = work_data(s, w, &rc, err);
+    if (!wd) return rc;
+    const uint32_t nw = wd->nkg;
+    const uint16_t *W = wd->sk;
     s->nm = 0;
     s->nspans = 0;
     int have_long = 0;
@@ -489,8 +614,8 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
         p->doc_end = t1->off + t1->len;
         p->work_start_word = sp->j0;
         p->work_end_word = sp->j1 + k;
-        p->work_start_line = pk_index_work_line(s->ix, w, sp->j0);
-        p->work_end_line = pk_index_work_line(s->ix, w, sp->j1 + k - 1);
+        p->work_start_line = work_line(wd, sp->j0);
+        p->work_end_line = work_line(wd, sp->j1 + k - 1);
         p->words = sp->words;
         /* Runs of matched document tokens, as byte ranges (stored as
          * indexes into s->runs until the array stops moving). */
@@ -589,7 +714,7 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
     for (size_t a = 0; a < s->nseeds;) {
         size_t b = a + 1;
         while (b < s->nseeds && s->seeds[b].work == s->seeds[a].work) b++;
-        if ((rc = align_work(s, a, b, err))) return rc;
+        if (worth_aligning(s, a, b) && (rc = align_work(s, a, b, err))) return rc;
         a = b;
     }
     for (size_t i = 0; i < s->npass; i++) s->pass[i].runs = s->runs + 2 * (uintptr_t)s->pass[i].runs;

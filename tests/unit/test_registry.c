@@ -187,4 +187,85 @@ static void not_a_registry(void)
     remove(path);
 }
 
-TEST_MAIN(TEST(params_stored_and_enforced), TEST(dedup_ids_and_removal), TEST(concurrent_writers), TEST(not_a_registry))
+/* A schema-1 registry (fingerprints in a table, a row each) is refused
+ * for reading with a hint, upgraded by the first writer, and then scans
+ * as before. */
+static void schema1_upgraded(void)
+{
+    char db[512];
+    tmp_db(db, sizeof db, "schema1");
+    pk_error e;
+    pk_registry *r = NULL;
+    CHECK_EQ_I(pk_registry_open(&r, db, PK_REG_CREATE, NULL, &e), 0);
+    pk_buf w;
+    pk_buf_init(&w, 0);
+    uint64_t seed = 99;
+    gen_words(&w, &seed, 800);
+    pk_register_opts o;
+    memset(&o, 0, sizeof o);
+    o.id = "old";
+    pk_register_result res;
+    CHECK_EQ_I(pk_registry_add(r, w.data, w.len, &o, &res, &e), 0);
+    pk_registry_close(r);
+    r = NULL;
+
+    /* Turn it into what picket wrote before: fingerprint rows, no blob. */
+    sqlite3 *sdb = NULL;
+    CHECK_EQ_I(sqlite3_open(db, &sdb), SQLITE_OK);
+    CHECK_EQ_I(sqlite3_exec(sdb,
+                            "CREATE TABLE fingerprints(work INTEGER NOT NULL, hash INTEGER NOT NULL, pos INTEGER NOT NULL,"
+                            " line INTEGER NOT NULL, PRIMARY KEY(work, pos)) WITHOUT ROWID",
+                            NULL, NULL, NULL),
+               SQLITE_OK);
+    sqlite3_stmt *rd = NULL, *ins = NULL;
+    CHECK_EQ_I(sqlite3_prepare_v2(sdb, "SELECT rowid, fps FROM works", -1, &rd, NULL), SQLITE_OK);
+    CHECK_EQ_I(sqlite3_prepare_v2(sdb, "INSERT INTO fingerprints VALUES(?,?,?,1)", -1, &ins, NULL), SQLITE_OK);
+    size_t nfp = 0;
+    while (sqlite3_step(rd) == SQLITE_ROW) {
+        const uint8_t *b = sqlite3_column_blob(rd, 1);
+        int n = sqlite3_column_bytes(rd, 1) / 12;
+        for (int i = 0; i < n; i++, nfp++) {
+            uint64_t h = 0;
+            uint32_t pos = 0;
+            for (int j = 7; j >= 0; j--) h = h << 8 | b[12 * i + j];
+            for (int j = 3; j >= 0; j--) pos = pos << 8 | b[12 * i + 8 + j];
+            sqlite3_bind_int64(ins, 1, sqlite3_column_int64(rd, 0));
+            sqlite3_bind_int64(ins, 2, (sqlite3_int64)h);
+            sqlite3_bind_int64(ins, 3, pos);
+            CHECK_EQ_I(sqlite3_step(ins), SQLITE_DONE);
+            sqlite3_reset(ins);
+        }
+    }
+    sqlite3_finalize(rd);
+    sqlite3_finalize(ins);
+    CHECK(nfp > 50);
+    CHECK_EQ_I(sqlite3_exec(sdb, "ALTER TABLE works DROP COLUMN fps; UPDATE meta SET value='1' WHERE key='schema'", NULL,
+                            NULL, NULL),
+               SQLITE_OK);
+    sqlite3_close(sdb);
+
+    pk_index *ix = NULL;
+    CHECK_EQ_I(pk_index_open(&ix, db, &e), PK_EPARAMS);
+    CHECK(strstr(e.msg, "picket compile") != NULL);
+    CHECK_EQ_I(pk_registry_open(&r, db, 0, NULL, &e), 0);
+    pk_registry_close(r);
+    CHECK_EQ_I(pk_index_open(&ix, db, &e), 0);
+    if (ix) {
+        pk_scanner *s = NULL;
+        CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+        pk_finding *f;
+        size_t nf;
+        CHECK_EQ_I(pk_scan_text(s, w.data, w.len, &f, &nf, &e), 0);
+        CHECK_EQ_U(nf, 1);
+        if (nf == 1) CHECK_EQ_U(f[0].matched_words, 800);
+        pk_scanner_free(s);
+        pk_index_close(ix);
+    }
+    pk_buf_free(&w);
+    char p2[600];
+    remove(db);
+    snprintf(p2, sizeof p2, "%s.pkx", db);
+    remove(p2);
+}
+
+TEST_MAIN(TEST(params_stored_and_enforced), TEST(schema1_upgraded), TEST(dedup_ids_and_removal), TEST(concurrent_writers), TEST(not_a_registry))

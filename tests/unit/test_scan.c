@@ -98,6 +98,77 @@ static void verbatim_passage_exact_offsets(void)
     pk_index_close(ix);
 }
 
+/* The index's neighbour check lets a lone seed through only when the
+ * k-gram k places before or after it matches too; any verbatim run of
+ * k + w - 1 = 25 words has such a seed wherever it starts in the work,
+ * the first words of the work included (no neighbour before them). */
+static void every_25_word_run_found(void)
+{
+    setup();
+    pk_index *ix = open_ix();
+    CHECK(ix != NULL);
+    if (!ix) return;
+    pk_scanner *s = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    pk_buf d;
+    pk_buf_init(&d, 0);
+    int missed = 0;
+    for (size_t w0 = 0; w0 < 300; w0++) {
+        for (int w = 1; w < NWORKS; w += 2) {
+            size_t ds, de;
+            size_t start = w0 < 150 ? w0 : 1500 - 25 - (w0 - 150); /* the first and the last 150 */
+            make_doc(&d, w, start, 25, &ds, &de, 7000 + w0);
+            pk_finding *f;
+            size_t nf;
+            CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+            if (nf != 1 || f[0].work != (uint32_t)w || f[0].passages[0].doc_start != ds || f[0].passages[0].doc_end != de) {
+                if (missed++ < 5) fprintf(stderr, "  25 words at %zu of work %d: %zu findings\n", start, w, nf);
+            }
+        }
+    }
+    CHECK_EQ_I(missed, 0);
+    pk_buf_free(&d);
+    pk_scanner_free(s);
+    pk_index_close(ix);
+}
+
+/* A document that is one registered 8-gram of a work and nothing more
+ * (so the 8-gram is the document's only fingerprint, and a seed) must
+ * not make the scanner align it with the work (reading the work's sketch
+ * from the registry): its neighbour check fails but by chance (8 bits a
+ * side). */
+static void lone_seed_reads_nothing(void)
+{
+    setup();
+    pk_index *ix = open_ix();
+    CHECK(ix != NULL);
+    if (!ix) return;
+    pk_scanner *s = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    pk_params p;
+    pk_params_default(&p);
+    pk_work_fp wf;
+    CHECK_EQ_I(pk_fingerprint_text(works[2].data, works[2].len, 0, &p, &wf, &e), 0);
+    size_t docs = 0;
+    for (size_t i = 0; i < wf.nfp; i++) {
+        uint32_t pos = wf.fp[i].pos;
+        size_t a = word_start(works[2].data, works[2].len, pos);
+        size_t b = word_end(works[2].data, works[2].len, pos + p.k - 1);
+        pk_finding *f;
+        size_t nf;
+        CHECK_EQ_I(pk_scan_text(s, works[2].data + a, b - a, &f, &nf, &e), 0);
+        CHECK_EQ_U(nf, 0);
+        docs++;
+    }
+    CHECK(docs > 100);
+    CHECK(pk_scanner_alignments(s) <= 6);
+    pk_work_fp_free(&wf);
+    pk_scanner_free(s);
+    pk_index_close(ix);
+}
+
 static void short_passages_not_reported(void)
 {
     setup();
@@ -532,7 +603,7 @@ static void reused_rowids_rebuild(void)
                             "CREATE TABLE works(rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT,"
                             " author TEXT, source TEXT, sha256 TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL,"
                             " tokens INTEGER NOT NULL, fingerprints INTEGER NOT NULL, added TEXT NOT NULL,"
-                            " sketch BLOB NOT NULL, lines BLOB NOT NULL, text BLOB);",
+                            " sketch BLOB NOT NULL, lines BLOB NOT NULL, text BLOB, fps BLOB NOT NULL DEFAULT x'');",
                             NULL, NULL, NULL),
                SQLITE_OK);
     sqlite3_close(sdb);
@@ -587,7 +658,8 @@ static void cleanup(void)
     CHECK(1);
 }
 
-TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(short_passages_not_reported), TEST(reformatted_and_edited),
+TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(every_25_word_run_found), TEST(lone_seed_reads_nothing),
+          TEST(short_passages_not_reported), TEST(reformatted_and_edited),
           TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text),
           TEST(repeated_phrase_does_not_hide_others), TEST(incremental_updates),
           TEST(reused_rowids_rebuild), TEST(cleanup))
