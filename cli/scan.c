@@ -16,6 +16,7 @@ int scanopts_parse(scanopts *so, int argc, char **argv, const char *cmd, const s
         {"id-field", required_argument, NULL, 'I'},   {"min-words", required_argument, NULL, 'm'},
         {"max-df", required_argument, NULL, 'D'},     {"lossy", no_argument, NULL, 'L'},
         {"quiet", no_argument, NULL, 'q'},            {"no-progress", no_argument, NULL, 'P'},
+        {"stats", no_argument, NULL, 'S'},
     };
     struct option all[32];
     size_t n = 0;
@@ -46,6 +47,7 @@ int scanopts_parse(scanopts *so, int argc, char **argv, const char *cmd, const s
         case 'L': so->co.scan.tok_flags |= PK_TOK_LOSSY; break;
         case 'q': so->quiet = 1; so->progress = 0; break;
         case 'P': so->progress = 0; break;
+        case 'S': so->stats = 1; break;
         case '?': cli_usage(cmd); return -1;
         default:
             if (!on_extra || on_extra(c, optarg, ud) != 0) { cli_usage(cmd); return -1; }
@@ -81,13 +83,35 @@ void scanopts_progress(scanopts *so, const pk_sink *s, int final)
 void scanopts_summary(scanopts *so, const pk_corpus_stats *st, const char *extra)
 {
     if (so->progress) scanopts_progress(so, &(pk_sink){0}, 1);
-    if (so->quiet) return;
+    if (so->quiet && !so->stats) return;
     double dt = cli_now() - so->t0;
     char b[32];
-    fprintf(stderr, "picket: %llu files, %llu documents, %s in %.2f s (%.1f MB/s); %llu findings in %llu documents; %llu skipped%s%s\n",
+    if (!so->quiet)
+        fprintf(stderr, "picket: %llu files, %llu documents, %s in %.2f s (%.1f MB/s); %llu findings in %llu documents; %llu skipped%s%s\n",
             (unsigned long long)st->files, (unsigned long long)st->docs, cli_bytes((double)st->bytes, b), dt,
             dt > 0 ? (double)st->bytes / dt / 1e6 : 0.0, (unsigned long long)st->findings,
             (unsigned long long)so->docs_found, (unsigned long long)st->errors, extra ? "; " : "", extra ? extra : "");
+    if (!so->stats) return;
+    /* Thread seconds per stage, and what each would allow alone: the
+     * reading thread must stay well under the workers' pace, or the input
+     * is the bottleneck. */
+    const double mb = (double)st->bytes / 1e6;
+    const struct { const char *name, *what; double s; } rows[] = {
+        {"read", "reading thread: read(2), gzip/zstd, cutting records", st->read_s},
+        {"wait", "reading thread: waiting for a free worker", st->wait_s},
+        {"json", "workers: decoding JSON strings", st->json_s},
+        {"fingerprint", "workers: tokenize, k-grams, winnow, index lookups", st->fingerprint_s},
+        {"align", "workers: aligning seeded documents with works", st->align_s},
+        {"output", "formatting and writing findings", st->output_s},
+    };
+    fprintf(stderr, "picket: stages (thread seconds; %d worker%s, wall %.2f s):\n", st->threads, st->threads == 1 ? "" : "s",
+            st->wall_s);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (rows[i].s > 0 && i != 1)
+            fprintf(stderr, "  %-12s %8.2f s %9.0f MB/s  %s\n", rows[i].name, rows[i].s, mb / rows[i].s, rows[i].what);
+        else
+            fprintf(stderr, "  %-12s %8.2f s %9s       %s\n", rows[i].name, rows[i].s, "", rows[i].what);
+    }
 }
 
 /* ---- scan ------------------------------------------------------------------- */

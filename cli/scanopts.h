@@ -10,7 +10,7 @@ typedef struct scanopts {
     pk_index *ix;
     char **paths;
     size_t npaths;
-    int quiet, progress;
+    int quiet, progress, stats;
     double t0, last;
     uint64_t docs, bytes, findings, docs_found;
 } scanopts;

@@ -244,6 +244,14 @@ typedef struct pk_corpus_opts {
 
 typedef struct pk_corpus_stats {
     uint64_t files, docs, bytes, findings, errors, blank_lines;
+    /* Where the time went, in seconds of thread time: the reading thread
+     * reading and decompressing input and cutting it into records
+     * (read_s) and waiting for a free worker (wait_s); the workers
+     * decoding JSON (json_s), tokenizing, fingerprinting and looking up
+     * (fingerprint_s), aligning (align_s); formatting and writing output
+     * (output_s).  wall_s: the whole run; threads: workers used. */
+    double wall_s, read_s, wait_s, json_s, fingerprint_s, align_s, output_s;
+    int threads;
 } pk_corpus_stats;
 
 void pk_corpus_opts_default(pk_corpus_opts *o);

@@ -106,17 +106,29 @@ static job *job_new(run *r, int kind, const char *path)
 
 /* ---- workers -------------------------------------------------------------- */
 
-static int emit(run *r, job *j, pk_record *rec)
+typedef struct worker {
+    run *r;
+    pk_scanner *sc;
+    pthread_t th;
+    double json_s, output_s; /* thread time decoding JSON and in callbacks */
+} worker;
+
+static int emit(run *r, job *j, pk_record *rec, worker *w)
 {
+    const double t0 = pk_now();
+    int rc;
     j->sink.docs++;
     j->sink.bytes += rec->text_len;
     if (rec->error) j->sink.errors++;
     j->sink.findings += rec->nfindings;
-    return r->o->record(rec, &j->sink, r->o->ud);
+    rc = r->o->record(rec, &j->sink, r->o->ud);
+    w->output_s += pk_now() - t0;
+    return rc;
 }
 
-static int do_text(run *r, job *j, pk_scanner *sc)
+static int do_text(run *r, job *j, worker *w)
 {
+    pk_scanner *sc = w->sc;
     pk_record rec;
     memset(&rec, 0, sizeof rec);
     rec.path = j->path;
@@ -137,11 +149,12 @@ static int do_text(run *r, job *j, pk_scanner *sc)
         rec.findings = f;
         rec.nfindings = nf;
     }
-    return emit(r, j, &rec);
+    return emit(r, j, &rec, w);
 }
 
-static int do_jsonl(run *r, job *j, pk_scanner *sc)
+static int do_jsonl(run *r, job *j, worker *w)
 {
+    pk_scanner *sc = w->sc;
     pk_buf text, id, idbuf;
     pk_buf_init(&text, 0);
     pk_buf_init(&id, 0);
@@ -170,9 +183,11 @@ static int do_jsonl(run *r, job *j, pk_scanner *sc)
         const char *why = NULL;
         /* A byte-order mark before the first record is not part of it. */
         size_t bom = (line == 1 && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
+        const double tj = pk_now();
         int x = len > MAX_LINE ? PK_ETOOBIG
                                : pk_jsonl_extract(p + bom, len - bom, r->o->text_field, r->o->id_field, &text, &id,
                                                   &has_id, &off, &why);
+        w->json_s += pk_now() - tj;
         off += bom;
         pk_buf_reset(&idbuf);
         if ((x == 0 || x == PK_ENOTFOUND) && has_id) {
@@ -217,7 +232,7 @@ static int do_jsonl(run *r, job *j, pk_scanner *sc)
                 rec.nfindings = nf;
             }
         }
-        if ((rc = emit(r, j, &rec))) break;
+        if ((rc = emit(r, j, &rec, w))) break;
         p = next;
     }
     pk_buf_free(&text);
@@ -239,20 +254,15 @@ static int do_error(run *r, job *j)
     return r->o->record(&rec, &j->sink, r->o->ud);
 }
 
-static int process(run *r, job *j, pk_scanner *sc)
+static int process(run *r, job *j, worker *w)
 {
     switch (j->kind) {
-    case JOB_TEXT: return do_text(r, j, sc);
-    case JOB_JSONL: return do_jsonl(r, j, sc);
+    case JOB_TEXT: return do_text(r, j, w);
+    case JOB_JSONL: return do_jsonl(r, j, w);
     default: return do_error(r, j);
     }
 }
 
-typedef struct worker {
-    run *r;
-    pk_scanner *sc;
-    pthread_t th;
-} worker;
 
 static void *worker_main(void *arg)
 {
@@ -267,7 +277,7 @@ static void *worker_main(void *arg)
         if (!r->queue_head) r->queue_tail = NULL;
         j->next = NULL;
         pthread_mutex_unlock(&r->mu);
-        int rc = process(r, j, w->sc);
+        int rc = process(r, j, w);
         pthread_mutex_lock(&r->mu);
         j->rc = rc;
         j->done = 1;
@@ -287,7 +297,10 @@ static int finish_job(run *r, job *j)
     r->stats->findings += j->sink.findings;
     r->stats->errors += j->sink.errors;
     r->stats->blank_lines += j->sink.blank;
-    return r->o->flush(&j->sink, r->o->ud);
+    const double t0 = pk_now();
+    int rc = r->o->flush(&j->sink, r->o->ud);
+    r->stats->output_s += pk_now() - t0;
+    return rc;
 }
 
 /* Flush finished jobs at the head of the FIFO.  Called with r->mu held. */
@@ -313,7 +326,7 @@ static int submit(run *r, job *j, worker *ws, int nthreads)
 {
     j->seq = r->seq++;
     if (nthreads <= 1) {
-        j->rc = process(r, j, ws[0].sc);
+        j->rc = process(r, j, &ws[0]);
         j->done = 1;
         int rc = j->rc ? j->rc : finish_job(r, j);
         job_free(j);
@@ -325,7 +338,9 @@ static int submit(run *r, job *j, worker *ws, int nthreads)
             flush_ready(r);
             continue;
         }
+        const double t0 = pk_now();
         pthread_cond_wait(&r->done_cv, &r->mu);
+        r->stats->wait_s += pk_now() - t0;
     }
     if (r->failed) {
         int rc = r->failed;
@@ -408,7 +423,10 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
             }
             int x = pk_buf_reserve(&j->data, PK_MIN(room, (size_t)1 << 20));
             if (x) { job_free(j); rc = x; goto done; } /* out of memory */
-            if ((rc = pk_source_read(src, j->data.data + j->data.len, j->data.cap - j->data.len - 1, &got, &e))) {
+            const double t0 = pk_now();
+            rc = pk_source_read(src, j->data.data + j->data.len, j->data.cap - j->data.len - 1, &got, &e);
+            r->stats->read_s += pk_now() - t0;
+            if (rc) {
                 job_free(j);
                 rc = 0;
                 goto error;
@@ -425,7 +443,10 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
         job *j = job_new(r, JOB_JSONL, path);
         if (!j) { rc = PK_ENOMEM; goto done; }
         uint64_t first = 0;
-        if ((rc = pk_lines_chunk(ln, &j->data, CHUNK_TARGET, &first, &e))) {
+        const double t0 = pk_now();
+        rc = pk_lines_chunk(ln, &j->data, CHUNK_TARGET, &first, &e);
+        r->stats->read_s += pk_now() - t0;
+        if (rc) {
             job_free(j);
             if (rc == PK_ENOMEM) goto done;
             rc = 0;
@@ -486,6 +507,7 @@ static int walk_fail(const char *path, int code, const char *why, void *ud)
 int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const pk_corpus_opts *o,
                    pk_corpus_stats *stats, pk_error *err)
 {
+    const double t_start = pk_now();
     run r;
     memset(&r, 0, sizeof r);
     memset(stats, 0, sizeof *stats);
@@ -539,7 +561,19 @@ done:
         if (!rc && r.failed) rc = r.failed;
     }
     if (ws)
-        for (int i = 0; i < nthreads; i++) pk_scanner_free(ws[i].sc);
+        for (int i = 0; i < nthreads; i++) {
+            if (ws[i].sc) {
+                double seed_s, align_s;
+                pk_scanner_times(ws[i].sc, &seed_s, &align_s);
+                stats->fingerprint_s += seed_s;
+                stats->align_s += align_s;
+            }
+            stats->json_s += ws[i].json_s;
+            stats->output_s += ws[i].output_s;
+            pk_scanner_free(ws[i].sc);
+        }
+    stats->threads = nthreads;
+    stats->wall_s = pk_now() - t_start;
     free(ws);
     for (size_t i = 0; i < r.npaths; i++) free(r.paths[i]);
     free(r.paths);

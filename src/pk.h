@@ -253,6 +253,11 @@ uint32_t pk_index_work_kgrams(const pk_index *ix, uint32_t w);
 int64_t pk_index_work_rowid(const pk_index *ix, uint32_t w);
 const char *pk_index_db_path(const pk_index *ix);
 
+/* Seconds this scanner has spent seeding (tokenize, k-grams, winnow,
+ * lookups) and aligning, over all documents. */
+void pk_scanner_times(const pk_scanner *s, double *seed_s, double *align_s);
+double pk_now(void); /* CLOCK_MONOTONIC seconds */
+
 /* (document, work) alignments the scanner has tried (tests). */
 uint64_t pk_scanner_alignments(const pk_scanner *s);
 

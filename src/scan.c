@@ -94,6 +94,7 @@ struct pk_scanner {
     struct sqlite3_blob *blob;
     wcache wc[WCACHE];
     uint64_t sketch_reads, alignments;
+    double seed_s, align_s;
     const char *utf16_u8; /* the document was UTF-16: its UTF-8 conversion */
     uint64_t **offs;      /* offsets to translate back to UTF-16 bytes */
     size_t offcap;
@@ -222,6 +223,12 @@ static const wcache *work_data(pk_scanner *s, uint32_t w, int *rc, pk_error *err
 }
 
 uint64_t pk_scanner_alignments(const pk_scanner *s) { return s->alignments; }
+
+void pk_scanner_times(const pk_scanner *s, double *seed_s, double *align_s)
+{
+    *seed_s = s->seed_s;
+    *align_s = s->align_s;
+}
 
 /* The line of the work's token t, from its line map. */
 static uint32_t work_line(const wcache *c, uint32_t t)
@@ -697,6 +704,8 @@ static int offsets_to_utf16(pk_scanner *s)
     return 0;
 }
 
+static int align_document(pk_scanner *s, pk_error *err);
+
 int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, size_t *nout,
                  pk_error *err)
 {
@@ -706,22 +715,42 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
     s->nf = 0;
     s->npass = 0;
     s->nruns = 0;
-    if ((rc = seed_document(s, text, n, err))) return rc;
+    const double t0 = pk_now();
+    rc = seed_document(s, text, n, err);
+    const double t1 = pk_now();
+    s->seed_s += t1 - t0;
+    if (rc) return rc;
     if (!s->nseeds) return 0;
-    /* Only documents with seeds need the sketch of their k-grams. */
-    for (size_t i = 0; i < s->ndk; i++) s->dsk[i] = pk_sketch16(s->kg[i]);
+    rc = align_document(s, err);
+    s->align_s += pk_now() - t1;
+    if (rc) return rc;
+    sort_findings(s->ix, s->f, s->nf);
+    *out = s->f;
+    *nout = s->nf;
+    return 0;
+}
+
+/* Align the seeded document with each work it has seeds in. */
+static int align_document(pk_scanner *s, pk_error *err)
+{
+    int rc, have_dsk = 0;
     qsort(s->seeds, s->nseeds, sizeof *s->seeds, cmp_seed);
     for (size_t a = 0; a < s->nseeds;) {
         size_t b = a + 1;
         while (b < s->nseeds && s->seeds[b].work == s->seeds[a].work) b++;
-        if (worth_aligning(s, a, b) && (rc = align_work(s, a, b, err))) return rc;
+        if (worth_aligning(s, a, b)) {
+            /* Only documents aligned with a work need the sketch of their
+             * k-grams. */
+            if (!have_dsk) {
+                for (size_t i = 0; i < s->ndk; i++) s->dsk[i] = pk_sketch16(s->kg[i]);
+                have_dsk = 1;
+            }
+            if ((rc = align_work(s, a, b, err))) return rc;
+        }
         a = b;
     }
     for (size_t i = 0; i < s->npass; i++) s->pass[i].runs = s->runs + 2 * (uintptr_t)s->pass[i].runs;
     if (s->utf16_u8 && s->npass && offsets_to_utf16(s)) return pk_fail(err, PK_ENOMEM, "out of memory");
     for (size_t i = 0; i < s->nf; i++) s->f[i].passages = s->pass + (uintptr_t)s->f[i].passages;
-    sort_findings(s->ix, s->f, s->nf);
-    *out = s->f;
-    *nout = s->nf;
     return 0;
 }

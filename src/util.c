@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int pk_fail(pk_error *err, int code, const char *fmt, ...)
 {
@@ -210,4 +211,11 @@ void pk_sha256_hex(const void *p, size_t n, char out[65])
         out[2 * i + 1] = hex[h[i] & 15];
     }
     out[64] = 0;
+}
+
+double pk_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
