@@ -261,9 +261,33 @@ size_t pk_index_work_run(const pk_index *ix, size_t x, size_t end)
     return lo;
 }
 
-void pk_index_prefetch(const pk_index *ix, uint64_t h)
+size_t pk_index_filter(const pk_index *ix, const pk_fp *fp, size_t n, uint32_t *pass)
 {
-    __builtin_prefetch(ix->bloom + 8 * bloom_block(ix->bloom_blocks, ix_key(h)));
+    /* Three sweeps, so that the cache misses of many lookups overlap
+     * instead of queueing one behind the other: prefetch every Bloom
+     * block; test them (in cache by now) and prefetch the directory slot
+     * of each that passes; prefetch the first entry each would read.  With
+     * a 100,000-work index (a 330 MB filter, 2 GB of entries) nearly every
+     * one of these is a miss to memory. */
+    for (size_t i = 0; i < n; i++) __builtin_prefetch(ix->bloom + 8 * bloom_block(ix->bloom_blocks, ix_key(fp[i].h)));
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t key = ix_key(fp[i].h);
+        if (!bloom_test(ix->bloom, ix->bloom_blocks, key)) continue;
+        pass[m++] = (uint32_t)i;
+        __builtin_prefetch(ix->dir + (key >> ix->dir_shift));
+    }
+    const uint32_t fb = ix->h->frag_bits;
+    for (size_t x = 0; x < m; x++) {
+        const uint64_t key = ix_key(fp[pass[x]].h), b = key >> ix->dir_shift;
+        const uint64_t want = (key >> (ix->dir_shift - fb)) & ix->frag_mask;
+        size_t lo = ix->dir[b], hi = ix->dir[b + 1];
+        if (hi > ix->h->nentries) hi = (size_t)ix->h->nentries;
+        if (lo >= hi) continue;
+        const uint64_t t = fb > 20 ? want >> (fb - 20) : want << (20 - fb);
+        __builtin_prefetch(ix->entries + (lo + (size_t)((t * (uint64_t)(hi - lo)) >> 20)) * IX_ENTRY);
+    }
+    return m;
 }
 
 uint32_t pk_index_nworks(const pk_index *ix)

@@ -245,8 +245,10 @@ size_t pk_index_work_run(const pk_index *ix, size_t x, size_t end);
 const pk_index *pk_index_delta(const pk_index *ix);
 uint32_t pk_index_delta_base(const pk_index *ix);
 int pk_index_work_dead(const pk_index *ix, uint32_t w);
-/* Prefetch what pk_index_lookup(h) will touch first. */
-void pk_index_prefetch(const pk_index *ix, uint64_t h);
+/* The fingerprints among fp[0..n) that pass the index's Bloom filter:
+ * their indexes in pass (room for n), the count returned.  Everything the
+ * lookups of those will read first is prefetched. */
+size_t pk_index_filter(const pk_index *ix, const pk_fp *fp, size_t n, uint32_t *pass);
 /* Work w's k-gram count and registry rowid; the registry the index was
  * opened from (NULL for pk_index_open_file). */
 uint32_t pk_index_work_kgrams(const pk_index *ix, uint32_t w);

@@ -70,6 +70,8 @@ struct pk_scanner {
     uint16_t *dsk;
     pk_fp *fp;
     uint32_t *fpdf; /* per selected fingerprint: works it is in (0: absent) */
+    uint32_t *pass_ix; /* fingerprints that passed the Bloom filters */
+    size_t passcap2;
     size_t nfp;
     size_t kgcap;
     seed *seeds;
@@ -132,6 +134,7 @@ void pk_scanner_free(pk_scanner *s)
     free(s->dsk);
     free(s->fp);
     free(s->fpdf);
+    free(s->pass_ix);
     free(s->seeds);
     free(s->m);
     free(s->left);
@@ -447,6 +450,25 @@ static int add_seeds(pk_scanner *s, const pk_index *ix, const pk_index *dead_ix,
     return 0;
 }
 
+/* p[0..a) and p[a..a+b) are increasing fingerprint indexes: merge them
+ * in place into one increasing list without duplicates; returns its size. */
+static size_t merge_pass(uint32_t *p, size_t a, size_t b)
+{
+    /* Both lists are short (fingerprints that passed a filter): an
+     * insertion merge is fine. */
+    size_t n = a;
+    for (size_t y = a; y < a + b; y++) {
+        uint32_t v = p[y];
+        size_t j = n;
+        while (j > 0 && p[j - 1] > v) j--;
+        if (j > 0 && p[j - 1] == v) continue;
+        memmove(p + j + 1, p + j, (n - j) * sizeof *p);
+        p[j] = v;
+        n++;
+    }
+    return n;
+}
+
 /* Tokenize, hash and winnow the document; collect seeds. */
 static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *err)
 {
@@ -469,15 +491,26 @@ static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *er
     cap = s->kgcap;
     if (grow(&s->fpdf, &cap, s->ndk, sizeof *s->fpdf)) return pk_fail(err, PK_ENOMEM, "out of memory");
     s->kgcap = cap;
+    if (grow(&s->pass_ix, &s->passcap2, 2 * s->ndk, sizeof *s->pass_ix)) return pk_fail(err, PK_ENOMEM, "out of memory");
     pk_kgrams(s->tok, s->ntok, k, s->kg);
     size_t nfp = s->nfp = pk_winnow(s->kg, s->ndk, s->p.w, s->fp);
     const pk_index *delta = pk_index_delta(s->ix);
-    for (size_t i = 0; i < nfp; i++) {
-        if (i + 8 < nfp) pk_index_prefetch(s->ix, s->fp[i + 8].h);
+    memset(s->fpdf, 0, nfp * sizeof *s->fpdf);
+    /* Only fingerprints that pass a Bloom filter are looked up: those of
+     * the index file, then (rarely present) those of the delta. */
+    size_t npass = pk_index_filter(s->ix, s->fp, nfp, s->pass_ix);
+    if (delta) {
+        size_t nd = pk_index_filter(delta, s->fp, nfp, s->pass_ix + npass);
+        if (nd) {
+            /* Merge the two lists in order, without duplicates. */
+            npass = merge_pass(s->pass_ix, npass, nd);
+        }
+    }
+    for (size_t x = 0; x < npass; x++) {
+        const size_t i = s->pass_ix[x];
         size_t e, de = 0;
         size_t ne = pk_index_lookup(s->ix, s->fp[i].h, &e), nde = 0;
         if (delta) nde = pk_index_lookup(delta, s->fp[i].h, &de);
-        s->fpdf[i] = 0;
         if (!ne && !nde) continue;
         uint32_t df = count_works(s->ix, s->ix, e, e + ne, s->o.max_df + 1);
         if (df <= s->o.max_df && nde) df += count_works(delta, NULL, de, de + nde, s->o.max_df + 1 - df);
