@@ -133,6 +133,7 @@ typedef struct pk_tok {
 #define PK_TOK_MAXLEN 255 /* a longer run of word characters is split */
 #define PK_TOK_SCALAR 0x100u /* tests: take the scalar path everywhere */
 #define PK_TOK_NOLINES 0x200u /* line numbers not needed: tok.line is not kept */
+#define PK_TOK_PREPARED 0x400u /* pk_tokenize_all: the text is already UTF-8 from pk_text_prepare (no BOM, no UTF-16) */
 
 typedef struct pk_tokenizer {
     const uint8_t *s;
@@ -260,6 +261,9 @@ const char *pk_index_db_path(const pk_index *ix);
 void pk_scanner_times(const pk_scanner *s, double *seed_s, double *align_s);
 double pk_now(void); /* CLOCK_MONOTONIC seconds */
 
+/* Scan documents over window bytes in windows with reach bytes of
+ * context (defaults PK_SCAN_WINDOW, PK_SCAN_REACH in scan.c; tests). */
+void pk_scanner_set_window(pk_scanner *s, uint64_t window, uint64_t reach);
 /* (document, work) alignments the scanner has tried (tests). */
 uint64_t pk_scanner_alignments(const pk_scanner *s);
 

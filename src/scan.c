@@ -30,6 +30,17 @@
 
 #define MAX_SEEDS_PER_WORK 8
 
+/* Documents larger than this are scanned in windows of it, each with
+ * SCAN_REACH bytes of context on both sides, so memory stays bounded
+ * (about 50 bytes a word of the window, not of the document).  A passage
+ * is reported by the window it starts in, which sees it whole when it is
+ * shorter than SCAN_REACH (about 170,000 words); longer ones are cut
+ * there into passages that touch. */
+#ifndef PK_SCAN_WINDOW
+#define PK_SCAN_WINDOW ((uint64_t)16 << 20)
+#define PK_SCAN_REACH ((uint64_t)1 << 20)
+#endif
+
 typedef struct seed {
     uint32_t work;
     uint32_t d; /* document k-gram */
@@ -98,6 +109,20 @@ struct pk_scanner {
     uint64_t sketch_reads, alignments;
     double seed_s, align_s;
     const char *utf16_u8; /* the document was UTF-16: its UTF-8 conversion */
+    /* The window being scanned (scan_window): its place in the prepared
+     * text, the absolute number of its first token, and the local byte
+     * range whose passages it reports (passages starting elsewhere belong
+     * to a neighbouring window). */
+    uint64_t win_off, own_a, own_b;
+    uint32_t tok_base;
+    uint64_t window, reach; /* PK_SCAN_WINDOW, PK_SCAN_REACH; tests change them */
+    /* Per finding, its work intervals and absolute document token
+     * intervals (pairs in fiv / fdv), so that findings of one work from
+     * several windows merge exactly. */
+    size_t *fmeta; /* 4 per finding: iv0, iv1, dv0, dv1 (pair indexes) */
+    size_t fmetacap;
+    uint32_t *fiv, *fdv;
+    size_t nfiv, fivcap, nfdv, fdvcap;
     uint64_t **offs;      /* offsets to translate back to UTF-16 bytes */
     size_t offcap;
 };
@@ -119,6 +144,8 @@ int pk_scanner_new(pk_scanner **out, const pk_index *ix, const pk_scan_opts *o, 
     pk_index_get_params(ix, &s->p);
     pk_buf_init(&s->conv, 0);
     for (int i = 0; i < WCACHE; i++) s->wc[i].work = UINT32_MAX;
+    s->window = PK_SCAN_WINDOW;
+    s->reach = PK_SCAN_REACH;
     *out = s;
     return 0;
 }
@@ -145,6 +172,9 @@ void pk_scanner_free(pk_scanner *s)
     free(s->dvals);
     free(s->runs);
     free(s->offs);
+    free(s->fmeta);
+    free(s->fiv);
+    free(s->fdv);
     for (int i = 0; i < WCACHE; i++) {
         free(s->wc[i].sk);
         free(s->wc[i].lines);
@@ -226,6 +256,12 @@ static const wcache *work_data(pk_scanner *s, uint32_t w, int *rc, pk_error *err
 }
 
 uint64_t pk_scanner_alignments(const pk_scanner *s) { return s->alignments; }
+
+void pk_scanner_set_window(pk_scanner *s, uint64_t window, uint64_t reach)
+{
+    s->window = window;
+    s->reach = reach;
+}
 
 void pk_scanner_times(const pk_scanner *s, double *seed_s, double *align_s)
 {
@@ -473,10 +509,11 @@ static size_t merge_pass(uint32_t *p, size_t a, size_t b)
 static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *err)
 {
     const char *t;
-    /* No line numbers: passages name lines of the work only. */
-    int rc = pk_tokenize_all(text, n, s->o.tok_flags | PK_TOK_NOLINES, &s->conv, &t, &s->tok, &s->tokcap, &s->ntok, err);
+    /* No line numbers: passages name lines of the work only.  The text is
+     * a window of text already prepared (pk_scan_text). */
+    int rc = pk_tokenize_all(text, n, s->o.tok_flags | PK_TOK_NOLINES | PK_TOK_PREPARED, NULL, &t, &s->tok, &s->tokcap,
+                             &s->ntok, err);
     if (rc) return rc;
-    s->utf16_u8 = t != text ? t : NULL;
     const uint32_t k = s->p.k;
     s->ndk = s->ntok >= k ? s->ntok - k + 1 : 0;
     s->nseeds = 0;
@@ -647,11 +684,12 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
     for (size_t i = 0; i < s->nspans; i++) {
         span *sp = &s->spans[i];
         if (sp->words < s->o.min_words || is_stock(s, sp)) continue;
+        const pk_tok *t0 = &s->tok[sp->d0], *t1 = &s->tok[sp->d1 + k - 1];
+        if (t0->off < s->own_a || t0->off >= s->own_b) continue; /* another window's */
         if (grow(&s->pass, &s->passcap, s->npass + 1, sizeof *s->pass)) return pk_fail(err, PK_ENOMEM, "out of memory");
         pk_passage *p = &s->pass[s->npass++];
-        const pk_tok *t0 = &s->tok[sp->d0], *t1 = &s->tok[sp->d1 + k - 1];
-        p->doc_start = t0->off;
-        p->doc_end = t1->off + t1->len;
+        p->doc_start = s->win_off + t0->off;
+        p->doc_end = s->win_off + t1->off + t1->len;
         p->work_start_word = sp->j0;
         p->work_end_word = sp->j1 + k;
         p->work_start_line = work_line(wd, sp->j0);
@@ -668,8 +706,8 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
                 continue;
             }
             if (grow(&s->runs, &s->runcap, 2 * (s->nruns + 1), sizeof *s->runs)) return pk_fail(err, PK_ENOMEM, "out of memory");
-            s->runs[2 * s->nruns] = s->tok[rs].off;
-            s->runs[2 * s->nruns + 1] = s->tok[re - 1].off + s->tok[re - 1].len;
+            s->runs[2 * s->nruns] = s->win_off + s->tok[rs].off;
+            s->runs[2 * s->nruns + 1] = s->win_off + s->tok[re - 1].off + s->tok[re - 1].len;
             s->nruns++;
             p->nruns++;
             if (x < sp->m1) { rs = s->m[x].d; re = rs + k; }
@@ -691,7 +729,19 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
      * are not counted twice). */
     uint64_t covered = union_length(s->ivals, s->nivals);
     uint32_t total = (uint32_t)union_length(s->dvals, s->ndvals);
-    if (grow(&s->f, &s->fcap, s->nf + 1, sizeof *s->f)) return pk_fail(err, PK_ENOMEM, "out of memory");
+    if (grow(&s->f, &s->fcap, s->nf + 1, sizeof *s->f) || grow(&s->fmeta, &s->fmetacap, 4 * (s->nf + 1), sizeof *s->fmeta) ||
+        grow(&s->fiv, &s->fivcap, 2 * (s->nfiv + s->nivals), sizeof *s->fiv) ||
+        grow(&s->fdv, &s->fdvcap, 2 * (s->nfdv + s->ndvals), sizeof *s->fdv))
+        return pk_fail(err, PK_ENOMEM, "out of memory");
+    size_t *fm = &s->fmeta[4 * s->nf];
+    fm[0] = s->nfiv;
+    memcpy(s->fiv + 2 * s->nfiv, s->ivals, 2 * s->nivals * sizeof *s->fiv);
+    s->nfiv += s->nivals;
+    fm[1] = s->nfiv;
+    fm[2] = s->nfdv;
+    for (size_t i = 0; i < 2 * s->ndvals; i++) s->fdv[2 * s->nfdv + i] = s->tok_base + s->dvals[i];
+    s->nfdv += s->ndvals;
+    fm[3] = s->nfdv;
     pk_finding *f = &s->f[s->nf++];
     uint32_t wt = pk_index_work_tokens(s->ix, w);
     f->work = w;
@@ -739,6 +789,116 @@ static int offsets_to_utf16(pk_scanner *s)
 
 static int align_document(pk_scanner *s, pk_error *err);
 
+/* Scan t[a, b) of the prepared text, reporting passages that start in
+ * [own_a, own_b). */
+static int scan_window(pk_scanner *s, const char *t, uint64_t a, uint64_t b, uint64_t own_a, uint64_t own_b,
+                       pk_error *err)
+{
+    s->win_off = a;
+    s->own_a = own_a - a;
+    s->own_b = own_b - a;
+    const double t0 = pk_now();
+    int rc = seed_document(s, t + a, (size_t)(b - a), err);
+    const double t1 = pk_now();
+    s->seed_s += t1 - t0;
+    if (rc || !s->nseeds) return rc;
+    rc = align_document(s, err);
+    s->align_s += pk_now() - t1;
+    return rc;
+}
+
+/* A place to cut the text near p (p <= n): the first byte at or after p
+ * that follows white space and starts a word that no hyphen at a line end
+ * joins to the one before, so every window tokenizes its words as the
+ * whole document does.  A text with no such place within a mebibyte is cut
+ * at a character boundary. */
+static uint64_t cut_at(const char *t, uint64_t n, uint64_t p)
+{
+    const uint64_t limit = PK_MIN(n, p + ((uint64_t)1 << 20));
+    for (uint64_t q = p; q < limit; q++) {
+        if (q == 0) continue;
+        char c = t[q - 1];
+        if (c != ' ' && c != '\n' && c != '\t' && c != '\r') continue;
+        if (t[q] == ' ' || t[q] == '\n' || t[q] == '\t' || t[q] == '\r') continue;
+        uint64_t r = q - 1;
+        while (r > 0 && (t[r] == ' ' || t[r] == '\n' || t[r] == '\t' || t[r] == '\r')) r--;
+        if (t[r] == '-') continue;
+        return q;
+    }
+    uint64_t q = limit;
+    while (q < n && ((unsigned char)t[q] & 0xC0) == 0x80) q++;
+    return q;
+}
+
+static int cmp_fidx(const void *a, const void *b)
+{
+    const uint32_t *x = a, *y = b;
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* Findings of one work from several windows become one: passages in
+ * document order, matched words and coverage from the union of all their
+ * intervals. */
+static int merge_windows(pk_scanner *s)
+{
+    int rc = PK_ENOMEM;
+    uint32_t *order = malloc((s->nf + 1) * 2 * sizeof *order);
+    pk_finding *nf = malloc((s->nf + 1) * sizeof *nf);
+    pk_passage *np = malloc((s->npass + 1) * sizeof *np);
+    uint32_t *iv = NULL, *dv = NULL;
+    size_t ivcap = 0, dvcap = 0;
+    if (!order || !nf || !np) goto done;
+    for (size_t i = 0; i < s->nf; i++) {
+        order[2 * i] = s->f[i].work;
+        order[2 * i + 1] = (uint32_t)i;
+    }
+    qsort(order, s->nf, 2 * sizeof *order, cmp_fidx);
+    size_t nout = 0, npout = 0;
+    for (size_t a = 0; a < s->nf;) {
+        size_t b = a + 1;
+        while (b < s->nf && order[2 * b] == order[2 * a]) b++;
+        size_t niv = 0, ndv = 0;
+        pk_finding *o = &nf[nout++];
+        *o = s->f[order[2 * a + 1]];
+        o->passages = (pk_passage *)(uintptr_t)npout;
+        o->npassages = 0;
+        for (size_t x = a; x < b; x++) {
+            const size_t fi = order[2 * x + 1];
+            const pk_finding *f = &s->f[fi];
+            memcpy(np + npout, s->pass + (uintptr_t)f->passages, f->npassages * sizeof *np);
+            npout += f->npassages;
+            o->npassages += f->npassages;
+            const size_t *fm = &s->fmeta[4 * fi];
+            if (grow(&iv, &ivcap, 2 * (niv + fm[1] - fm[0]) + 2, sizeof *iv) ||
+                grow(&dv, &dvcap, 2 * (ndv + fm[3] - fm[2]) + 2, sizeof *dv))
+                goto done;
+            memcpy(iv + 2 * niv, s->fiv + 2 * fm[0], 2 * (fm[1] - fm[0]) * sizeof *iv);
+            niv += fm[1] - fm[0];
+            memcpy(dv + 2 * ndv, s->fdv + 2 * fm[2], 2 * (fm[3] - fm[2]) * sizeof *dv);
+            ndv += fm[3] - fm[2];
+        }
+        uint32_t wt = pk_index_work_tokens(s->ix, o->work);
+        o->matched_words = (uint32_t)union_length(dv, ndv);
+        o->coverage = wt ? (double)union_length(iv, niv) / wt : 0.0;
+        if (o->coverage > 1.0) o->coverage = 1.0;
+        a = b;
+    }
+    memcpy(s->f, nf, nout * sizeof *nf);
+    memcpy(s->pass, np, npout * sizeof *np);
+    s->nf = nout;
+    s->npass = npout;
+    rc = 0;
+done:
+    free(order);
+    free(nf);
+    free(np);
+    free(iv);
+    free(dv);
+    return rc;
+}
+
+
 int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, size_t *nout,
                  pk_error *err)
 {
@@ -748,15 +908,45 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
     s->nf = 0;
     s->npass = 0;
     s->nruns = 0;
-    const double t0 = pk_now();
-    rc = seed_document(s, text, n, err);
-    const double t1 = pk_now();
-    s->seed_s += t1 - t0;
+    s->nfiv = 0;
+    s->nfdv = 0;
+    const char *t;
+    size_t tn, skip;
+    if ((rc = pk_text_prepare(text, n, &s->conv, &t, &tn, &skip, err))) return rc;
+    s->utf16_u8 = t != text ? t : NULL;
+    size_t windows = 0;
+    if (tn - skip <= s->window + 2 * s->reach) {
+        s->tok_base = 0;
+        rc = scan_window(s, t, skip, tn, skip, tn, err);
+        windows = 1;
+    } else {
+        uint64_t own_a = skip, base = 0;
+        while (own_a < tn && !rc) {
+            uint64_t own_b = own_a + s->window + s->reach >= tn ? tn : cut_at(t, tn, own_a + s->window);
+            uint64_t a = own_a - skip > s->reach ? cut_at(t, tn, own_a - s->reach) : skip;
+            if (a > own_a) a = own_a;
+            uint64_t b = own_b >= tn ? tn : cut_at(t, tn, own_b + s->reach);
+            s->tok_base = (uint32_t)base;
+            rc = scan_window(s, t, a, b, own_a, own_b, err);
+            windows++;
+            /* The next window starts at its own context: count the tokens
+             * of this window before it. */
+            uint64_t next_a = own_b - skip > s->reach ? cut_at(t, tn, own_b - s->reach) : skip;
+            if (next_a > own_b) next_a = own_b;
+            size_t lo = 0, hi = s->ntok;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (a + s->tok[mid].off < next_a) lo = mid + 1; else hi = mid;
+            }
+            base += lo;
+            own_a = own_b;
+        }
+    }
     if (rc) return rc;
-    if (!s->nseeds) return 0;
-    rc = align_document(s, err);
-    s->align_s += pk_now() - t1;
-    if (rc) return rc;
+    if (windows > 1 && s->nf > 1 && merge_windows(s)) return pk_fail(err, PK_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->npass; i++) s->pass[i].runs = s->runs + 2 * (uintptr_t)s->pass[i].runs;
+    if (s->utf16_u8 && s->npass && offsets_to_utf16(s)) return pk_fail(err, PK_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->nf; i++) s->f[i].passages = s->pass + (uintptr_t)s->f[i].passages;
     sort_findings(s->ix, s->f, s->nf);
     *out = s->f;
     *nout = s->nf;
@@ -782,8 +972,5 @@ static int align_document(pk_scanner *s, pk_error *err)
         }
         a = b;
     }
-    for (size_t i = 0; i < s->npass; i++) s->pass[i].runs = s->runs + 2 * (uintptr_t)s->pass[i].runs;
-    if (s->utf16_u8 && s->npass && offsets_to_utf16(s)) return pk_fail(err, PK_ENOMEM, "out of memory");
-    for (size_t i = 0; i < s->nf; i++) s->f[i].passages = s->pass + (uintptr_t)s->f[i].passages;
     return 0;
 }

@@ -667,9 +667,9 @@ int pk_text_prepare(const char *s, size_t n, pk_buf *conv, const char **out,
 int pk_tokenize_all(const char *text, size_t n, unsigned flags, pk_buf *conv, const char **shown, pk_tok **tok,
                     size_t *cap, size_t *ntok, pk_error *err)
 {
-    const char *t;
-    size_t tn, skip;
-    int rc = pk_text_prepare(text, n, conv, &t, &tn, &skip, err);
+    const char *t = text;
+    size_t tn = n, skip = 0;
+    int rc = (flags & PK_TOK_PREPARED) ? 0 : pk_text_prepare(text, n, conv, &t, &tn, &skip, err);
     if (rc) return rc;
     *shown = t;
     pk_tokenizer tz;

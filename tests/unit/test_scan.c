@@ -169,6 +169,67 @@ static void lone_seed_reads_nothing(void)
     pk_index_close(ix);
 }
 
+/* A document larger than the scan window is scanned in windows with
+ * context on both sides; what is found must not depend on where the
+ * windows fall.  Small windows here (32 kB, 8 kB of context) so that a
+ * 600 kB document has about twenty and many passages straddle their
+ * edges. */
+static void windows_find_what_whole_scan_finds(void)
+{
+    setup();
+    pk_index *ix = open_ix();
+    CHECK(ix != NULL);
+    if (!ix) return;
+    pk_scanner *whole = NULL, *win = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_scanner_new(&whole, ix, NULL, &e), 0);
+    CHECK_EQ_I(pk_scanner_new(&win, ix, NULL, &e), 0);
+    pk_scanner_set_window(win, 32 << 10, 8 << 10);
+    pk_buf d;
+    pk_buf_init(&d, 0);
+    uint64_t seed = 4242;
+    /* Passages of 25 to 900 words (under 8 kB) from every work, two of
+     * them from the same place of work 0, and one of 1,400 words (over 8
+     * kB: cut into touching passages, counted the same). */
+    for (int i = 0; i < 60; i++) {
+        gen_words(&d, &seed, 300 + (size_t)(seed % 1700));
+        pk_buf_putc(&d, '\n');
+        int w = i % NWORKS;
+        size_t len = i == 30 ? 1400 : 25 + (size_t)((seed >> 8) % 876);
+        size_t w0 = i == 7 || i == 13 ? 100 : (size_t)((seed >> 20) % (1500 - len));
+        if (i == 30) w0 = 50;
+        size_t a = word_start(works[w].data, works[w].len, w0);
+        size_t b = word_end(works[w].data, works[w].len, w0 + len - 1);
+        pk_buf_append(&d, works[w].data + a, b - a);
+        pk_buf_putc(&d, '\n');
+    }
+    CHECK(d.len > 400000);
+    pk_finding *fa, *fb;
+    size_t na, nb;
+    CHECK_EQ_I(pk_scan_text(whole, d.data, d.len, &fa, &na, &e), 0);
+    CHECK_EQ_I(pk_scan_text(win, d.data, d.len, &fb, &nb, &e), 0);
+    CHECK_EQ_U(na, NWORKS);
+    CHECK_EQ_U(nb, na);
+    for (size_t i = 0; i < na && i < nb; i++) {
+        CHECK_EQ_U(fb[i].work, fa[i].work);
+        CHECK_EQ_U(fb[i].matched_words, fa[i].matched_words);
+        CHECK(fb[i].coverage > fa[i].coverage - 1e-12 && fb[i].coverage < fa[i].coverage + 1e-12);
+        if (fa[i].work == 0) continue; /* work 0 has the long passage */
+        CHECK_EQ_U(fb[i].npassages, fa[i].npassages);
+        for (size_t p = 0; p < fa[i].npassages && p < fb[i].npassages; p++) {
+            CHECK_EQ_U(fb[i].passages[p].doc_start, fa[i].passages[p].doc_start);
+            CHECK_EQ_U(fb[i].passages[p].doc_end, fa[i].passages[p].doc_end);
+            CHECK_EQ_U(fb[i].passages[p].work_start_word, fa[i].passages[p].work_start_word);
+            CHECK_EQ_U(fb[i].passages[p].words, fa[i].passages[p].words);
+            CHECK_EQ_U(fb[i].passages[p].work_start_line, fa[i].passages[p].work_start_line);
+        }
+    }
+    pk_buf_free(&d);
+    pk_scanner_free(whole);
+    pk_scanner_free(win);
+    pk_index_close(ix);
+}
+
 static void short_passages_not_reported(void)
 {
     setup();
@@ -659,6 +720,7 @@ static void cleanup(void)
 }
 
 TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(every_25_word_run_found), TEST(lone_seed_reads_nothing),
+          TEST(windows_find_what_whole_scan_finds),
           TEST(short_passages_not_reported), TEST(reformatted_and_edited),
           TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text),
           TEST(repeated_phrase_does_not_hide_others), TEST(incremental_updates),
