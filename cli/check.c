@@ -116,8 +116,18 @@ int cmd_check(int argc, char **argv)
                f[i].matched_words, 100.0 * f[i].coverage, f[i].npassages, f[i].npassages == 1 ? "" : "s");
         for (size_t j = 0; j < f[i].npassages; j++) {
             const pk_passage *p = &f[i].passages[j];
-            printf("  bytes %llu-%llu = work lines %u-%u, words %u-%u (%u words)\n", (unsigned long long)p->doc_start,
-                   (unsigned long long)p->doc_end, p->work_start_line, p->work_end_line, p->work_start_word,
+            char where[96] = "";
+            if (p->work_start_scene && p->work_start_scene == p->work_end_scene)
+                snprintf(where, sizeof where, "scene %u, ", p->work_start_scene);
+            else if (p->work_start_scene || p->work_end_scene)
+                snprintf(where, sizeof where, "scenes %u-%u, ", p->work_start_scene, p->work_end_scene);
+            size_t wl = strlen(where);
+            if (p->work_start_page && p->work_start_page == p->work_end_page)
+                snprintf(where + wl, sizeof where - wl, "page %u, ", p->work_start_page);
+            else if (p->work_start_page)
+                snprintf(where + wl, sizeof where - wl, "pages %u-%u, ", p->work_start_page, p->work_end_page);
+            printf("  bytes %llu-%llu = work %slines %u-%u, words %u-%u (%u words)\n", (unsigned long long)p->doc_start,
+                   (unsigned long long)p->doc_end, where, p->work_start_line, p->work_end_line, p->work_start_word,
                    p->work_end_word, p->words);
             show_passage(text.data, text.len, p, color);
         }

@@ -105,9 +105,16 @@ int cli_finding_json(pk_buf *b, const pk_index *ix, const pk_record *rec, const 
         const pk_passage *p = &f->passages[i];
         rc |= pk_buf_printf(b,
                             "%s{\"doc_start\":%llu,\"doc_end\":%llu,\"work_start_word\":%u,\"work_end_word\":%u,"
-                            "\"work_start_line\":%u,\"work_end_line\":%u,\"words\":%u}",
+                            "\"work_start_line\":%u,\"work_end_line\":%u,",
                             i ? "," : "", (unsigned long long)p->doc_start, (unsigned long long)p->doc_end,
-                            p->work_start_word, p->work_end_word, p->work_start_line, p->work_end_line, p->words);
+                            p->work_start_word, p->work_end_word, p->work_start_line, p->work_end_line);
+        /* Pages and scenes only for works that have them (screenplays). */
+        if (p->work_start_page)
+            rc |= pk_buf_printf(b, "\"work_start_page\":%u,\"work_end_page\":%u,", p->work_start_page, p->work_end_page);
+        if (p->work_start_scene || p->work_end_scene)
+            rc |= pk_buf_printf(b, "\"work_start_scene\":%u,\"work_end_scene\":%u,", p->work_start_scene,
+                                p->work_end_scene);
+        rc |= pk_buf_printf(b, "\"words\":%u}", p->words);
     }
     rc |= pk_buf_append(b, "]}\n", 3);
     return rc ? PK_ENOMEM : 0;

@@ -105,6 +105,8 @@ int cmd_demo(int argc, char **argv)
     if (pk_registry_open(&r, db, PK_REG_CREATE, NULL, &e)) { cli_perror(&e); goto done; }
     pk_buf text;
     pk_buf_init(&text, 0);
+    pk_doc doc;
+    pk_doc_init(&doc);
     for (size_t i = 0; i < n; i++) {
         char p[4400];
         snprintf(p, sizeof p, "%s/%s", works, names[i]);
@@ -113,15 +115,20 @@ int cmd_demo(int argc, char **argv)
         memset(&ro, 0, sizeof ro);
         ro.source = names[i];
         pk_register_result res;
-        if (pk_source_slurp(p, &text, (size_t)1 << 30, &e) || pk_registry_add(r, text.data ? text.data : "", text.len, &ro, &res, &e)) {
+        const char *raw;
+        if (pk_source_slurp(p, &text, (size_t)1 << 30, &e) ||
+            pk_doc_read(&doc, names[i], (raw = text.data ? text.data : ""), text.len, PK_WORK_AUTO, 0, &e) ||
+            pk_registry_add_doc(r, &doc, raw, text.len, &ro, &res, &e)) {
             pk_buf_free(&text);
+            pk_doc_free(&doc);
             cli_perror(&e);
             goto done;
         }
-        printf("  %-22s %6llu words  %5llu fingerprints  sha256 %.16s...\n", res.id, (unsigned long long)res.tokens,
-               (unsigned long long)res.fingerprints, res.sha256);
+        printf("  %-22s %-8s %6llu words  %5llu fingerprints  sha256 %.16s...\n", res.id, pk_work_format_name(doc.format),
+               (unsigned long long)res.tokens, (unsigned long long)res.fingerprints, res.sha256);
     }
     pk_buf_free(&text);
+    pk_doc_free(&doc);
     pk_registry_close(r);
     r = NULL;
 

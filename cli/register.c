@@ -14,8 +14,9 @@ static int is_dir(const char *p)
 typedef struct reg_ctx {
     pk_registry *r;
     pk_register_opts *ro;
-    int json, status;
+    int json, status, format;
     pk_buf text, out;
+    pk_doc doc;
 } reg_ctx;
 
 static int register_fail(const char *path, int code, const char *why, void *ud)
@@ -38,7 +39,9 @@ static int register_one(const char *file, void *ud)
     }
     c->ro->source = file;
     pk_register_result res;
-    if (pk_registry_add(c->r, c->text.data ? c->text.data : "", c->text.len, c->ro, &res, &e)) {
+    const char *raw = c->text.data ? c->text.data : "";
+    if (pk_doc_read(&c->doc, file, raw, c->text.len, c->format, c->ro->tok_flags, &e) ||
+        pk_registry_add_doc(c->r, &c->doc, raw, c->text.len, c->ro, &res, &e)) {
         if (strncmp(e.msg, file, strlen(file)) != 0) pk_error_prefix(&e, "%s", file);
         c->status = cli_perror(&e);
         return e.code == PK_ENOMEM ? PK_ENOMEM : 0;
@@ -55,15 +58,15 @@ static int register_one(const char *file, void *ud)
         pk_buf_json_str(o, file, strlen(file));
         pk_buf_append(o, ",\"id\":", 6);
         pk_buf_json_str(o, res.id, strlen(res.id));
-        pk_buf_printf(o, ",\"sha256\":\"%s\",\"words\":%llu,\"fingerprints\":%llu,\"status\":\"%s\"}\n", res.sha256,
-                      (unsigned long long)res.tokens, (unsigned long long)res.fingerprints,
-                      res.existed ? "unchanged" : "registered");
+        pk_buf_printf(o, ",\"format\":\"%s\",\"sha256\":\"%s\",\"words\":%llu,\"fingerprints\":%llu,\"status\":\"%s\"}\n",
+                      pk_work_format_name(c->doc.format), res.sha256, (unsigned long long)res.tokens,
+                      (unsigned long long)res.fingerprints, res.existed ? "unchanged" : "registered");
         fwrite(o->data, 1, o->len, stdout);
     } else if (res.existed) {
         printf("unchanged  %s  (%s: same content already registered)\n", res.id, file);
     } else {
-        printf("registered %s  (%s: %llu words, %llu fingerprints)\n", res.id, file, (unsigned long long)res.tokens,
-               (unsigned long long)res.fingerprints);
+        printf("registered %s  (%s: %s, %llu words, %llu fingerprints)\n", res.id, file,
+               pk_work_format_name(c->doc.format), (unsigned long long)res.tokens, (unsigned long long)res.fingerprints);
     }
     return 0;
 }
@@ -75,14 +78,15 @@ int cmd_register(int argc, char **argv)
         {"author", required_argument, NULL, 'a'}, {"id", required_argument, NULL, 'i'},
         {"keep-text", no_argument, NULL, 'K'},    {"lossy", no_argument, NULL, 'L'},
         {"k", required_argument, NULL, 'k'},      {"w", required_argument, NULL, 'w'},
-        {"json", no_argument, NULL, 'j'},         {NULL, 0, NULL, 0},
+        {"json", no_argument, NULL, 'j'},         {"format", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
     };
     const char *db = NULL;
     pk_register_opts ro;
     memset(&ro, 0, sizeof ro);
     pk_params params;
     pk_params_default(&params);
-    int set_params = 0, json = 0, c;
+    int set_params = 0, json = 0, format = PK_WORK_AUTO, c;
     long v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -96,6 +100,10 @@ int cmd_register(int argc, char **argv)
         case 'k': if ((v = cli_num("--k", optarg, 1, 32)) < 0) return EXIT_ERR; params.k = (uint32_t)v; set_params = 1; break;
         case 'w': if ((v = cli_num("--w", optarg, 1, 1024)) < 0) return EXIT_ERR; params.w = (uint32_t)v; set_params = 1; break;
         case 'j': json = 1; break;
+        case 'f':
+            if ((format = pk_work_format_parse(optarg)) < 0)
+                return cli_error("--format: expected auto, text or fountain, got '%s'", optarg);
+            break;
         default: return cli_usage("register");
         }
     }
@@ -110,15 +118,22 @@ int cmd_register(int argc, char **argv)
     memset(&e, 0, sizeof e);
     pk_registry *r = NULL;
     if (pk_registry_open(&r, path, PK_REG_CREATE, set_params ? &params : NULL, &e)) return cli_perror(&e);
-    reg_ctx ctx = {r, &ro, json, 0, {0}, {0}};
+    reg_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.r = r;
+    ctx.ro = &ro;
+    ctx.json = json;
+    ctx.format = format;
     pk_buf_init(&ctx.text, 0);
     pk_buf_init(&ctx.out, 0);
+    pk_doc_init(&ctx.doc);
     const pk_walk_fns fns = {register_one, register_fail};
     for (int i = optind; i < argc; i++)
         if (pk_walk(argv[i], &fns, &ctx) == PK_ENOMEM) { ctx.status = cli_error("out of memory"); break; }
     int status = ctx.status;
     pk_buf_free(&ctx.text);
     pk_buf_free(&ctx.out);
+    pk_doc_free(&ctx.doc);
     pk_registry_close(r);
     if (fflush(stdout) != 0) return cli_error("stdout: write failed");
     return status;

@@ -15,7 +15,8 @@ static int print_json(const pk_work_info *w, void *ud)
     if (w->author) pk_buf_json_str(b, w->author, strlen(w->author)); else pk_buf_append(b, "null", 4);
     pk_buf_append(b, ",\"source\":", 10);
     if (w->source) pk_buf_json_str(b, w->source, strlen(w->source)); else pk_buf_append(b, "null", 4);
-    pk_buf_printf(b, ",\"sha256\":\"%s\",\"bytes\":%llu,\"words\":%llu,\"fingerprints\":%llu,\"added\":\"%s\"}\n", w->sha256,
+    pk_buf_printf(b, ",\"format\":\"%s\",\"sha256\":\"%s\",\"bytes\":%llu,\"words\":%llu,\"fingerprints\":%llu,\"added\":\"%s\"}\n",
+                  w->format, w->sha256,
                   (unsigned long long)w->bytes, (unsigned long long)w->tokens, (unsigned long long)w->fingerprints,
                   w->added);
     fwrite(b->data, 1, b->len, stdout);
@@ -25,9 +26,9 @@ static int print_json(const pk_work_info *w, void *ud)
 static int print_row(const pk_work_info *w, void *ud)
 {
     int *n = ud;
-    if ((*n)++ == 0) printf("%-24s %8s %6s  %s\n", "ID", "WORDS", "FPS", "TITLE");
-    printf("%-24s %8llu %6llu  %s%s%s\n", w->id, (unsigned long long)w->tokens, (unsigned long long)w->fingerprints,
-           w->title ? w->title : "", w->author ? " -- " : "", w->author ? w->author : "");
+    if ((*n)++ == 0) printf("%-24s %-8s %8s %6s  %s\n", "ID", "FORMAT", "WORDS", "FPS", "TITLE");
+    printf("%-24s %-8s %8llu %6llu  %s%s%s\n", w->id, w->format, (unsigned long long)w->tokens,
+           (unsigned long long)w->fingerprints, w->title ? w->title : "", w->author ? " -- " : "", w->author ? w->author : "");
     return 0;
 }
 

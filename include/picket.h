@@ -132,11 +132,48 @@ typedef struct pk_register_result {
 
 int pk_registry_add(pk_registry *r, const char *text, size_t n, const pk_register_opts *o,
                     pk_register_result *res, pk_error *err);
+
+/* ---- works in the formats writers use ---------------------------------- */
+
+enum {
+    PK_WORK_AUTO = 0, /* by extension, then by content */
+    PK_WORK_TEXT,
+    PK_WORK_FOUNTAIN,
+    PK_WORK_NFORMATS
+};
+const char *pk_work_format_name(int format);
+/* The format named `name` ("text", "fountain", ...), or -1. */
+int pk_work_format_parse(const char *name);
+
+/* A work as a reader rendered it: the UTF-8 text that is fingerprinted
+ * (lines separated by '\n') and, for each rendered line i, the source
+ * line it came from (1-based), its estimated page and its scene (1-based;
+ * 0 when the format has none). */
+typedef struct pk_doc {
+    pk_buf text;
+    uint32_t *line, *page, *scene;
+    size_t nlines, cap;
+    int format;        /* what the reader took it for */
+    char title[256];   /* from the work's own title page, "" if none */
+    char author[256];
+} pk_doc;
+
+void pk_doc_init(pk_doc *d);
+void pk_doc_free(pk_doc *d);
+/* Render the n bytes of a work; name (may be NULL) is its file name, for
+ * the format by extension. */
+int pk_doc_read(pk_doc *d, const char *name, const char *data, size_t n, int format, unsigned tok_flags,
+                pk_error *err);
+/* Register a rendered work.  raw/rawn: the bytes as the writer has them
+ * (their SHA-256 identifies the work; kept with keep_text). */
+int pk_registry_add_doc(pk_registry *r, const pk_doc *d, const char *raw, size_t rawn, const pk_register_opts *o,
+                        pk_register_result *res, pk_error *err);
 int pk_registry_remove(pk_registry *r, const char *id, pk_error *err);
 
 typedef struct pk_work_info {
     int64_t rowid;
     const char *id, *title, *author, *source, *sha256, *added;
+    const char *format; /* "text", "fountain", ... */
     uint64_t bytes, tokens, fingerprints;
 } pk_work_info;
 
@@ -175,6 +212,8 @@ typedef struct pk_passage {
                                           (UTF-16 input included) */
     uint32_t work_start_word, work_end_word; /* token indexes, end exclusive */
     uint32_t work_start_line, work_end_line;
+    uint32_t work_start_page, work_end_page;   /* 0: the work has no pages */
+    uint32_t work_start_scene, work_end_scene; /* 0: no scenes (or before the first) */
     uint32_t words;                    /* matched words in the passage */
     uint32_t nruns;                    /* runs of matched words inside it: */
     const uint64_t *runs;              /* nruns (start, end) byte offset pairs */

@@ -48,7 +48,8 @@ static const char *schema_sql =
     "  bytes INTEGER NOT NULL, tokens INTEGER NOT NULL, fingerprints INTEGER NOT NULL,"
     "  added TEXT NOT NULL,"
     "  sketch BLOB NOT NULL, lines BLOB NOT NULL, text BLOB,"
-    "  fps BLOB NOT NULL DEFAULT x'');";
+    "  fps BLOB NOT NULL DEFAULT x'', format TEXT NOT NULL DEFAULT 'text',"
+    "  pages BLOB NOT NULL DEFAULT x'', scenes BLOB NOT NULL DEFAULT x'');";
 
 void pk_params_default(pk_params *p)
 {
@@ -167,7 +168,13 @@ static int upgrade_from_1(pk_registry *r, pk_error *err)
     sqlite3_stmt *rd = NULL, *up = NULL;
     pk_buf b;
     pk_buf_init(&b, 0);
-    if ((rc = exec(r, "ALTER TABLE works ADD COLUMN fps BLOB NOT NULL DEFAULT x''", err))) goto done;
+    if ((rc = exec(r,
+                   "ALTER TABLE works ADD COLUMN fps BLOB NOT NULL DEFAULT x'';"
+                   "ALTER TABLE works ADD COLUMN format TEXT NOT NULL DEFAULT 'text';"
+                   "ALTER TABLE works ADD COLUMN pages BLOB NOT NULL DEFAULT x'';"
+                   "ALTER TABLE works ADD COLUMN scenes BLOB NOT NULL DEFAULT x''",
+                   err)))
+        goto done;
     if (sqlite3_prepare_v2(r->db, "SELECT work,hash,pos FROM fingerprints ORDER BY work,pos", -1, &rd, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(r->db, "UPDATE works SET fps=?2 WHERE rowid=?1", -1, &up, NULL) != SQLITE_OK) {
         rc = db_fail(r, err, "upgrading registry");
@@ -408,27 +415,68 @@ static void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (
 int pk_registry_add(pk_registry *r, const char *text, size_t n, const pk_register_opts *o,
                     pk_register_result *res, pk_error *err)
 {
+    /* Plain text: rendered as itself, line i is line i. */
+    pk_doc d;
+    pk_doc_init(&d);
+    d.format = PK_WORK_TEXT;
+    d.text.data = (char *)(uintptr_t)text; /* read only, never freed or grown here */
+    d.text.len = n;
+    return pk_registry_add_doc(r, &d, text, n, o, res, err);
+}
+
+/* A map from token to place: (token, value) u32 pairs, little-endian,
+ * where the value changes.  value(t) is the place of token t; it yields 0
+ * when the place is unknown, and those stretches are stored too. */
+static int place_map(const pk_work_fp *w, const pk_doc *d, int kind, pk_buf *out)
+{
+    uint32_t last = UINT32_MAX;
+    for (size_t i = 0; i < w->ntok; i++) {
+        uint32_t l = w->tok[i].line, v;
+        if (!d->line) v = kind == 0 ? l : 0; /* plain text */
+        else if (l == 0 || l > d->nlines) v = 0;
+        else v = kind == 0 ? d->line[l - 1] : kind == 1 ? d->page[l - 1] : d->scene[l - 1];
+        if (v == last) continue;
+        if ((kind != 0 || d->line) && i == 0 && v == 0) { last = 0; continue; } /* 0 before anything: implied */
+        uint8_t e[8];
+        put32(e, (uint32_t)i);
+        put32(e + 4, v);
+        if (pk_buf_append(out, e, 8)) return PK_ENOMEM;
+        last = v;
+    }
+    return 0;
+}
+
+int pk_registry_add_doc(pk_registry *r, const pk_doc *d, const char *raw, size_t rawn, const pk_register_opts *o,
+                        pk_register_result *res, pk_error *err)
+{
     int rc = 0;
     pk_work_fp w;
-    uint8_t *sk = NULL, *ln = NULL, *fb = NULL;
+    uint8_t *sk = NULL, *fb = NULL;
+    pk_buf lnb, pgb, scb;
+    pk_buf_init(&lnb, 0);
+    pk_buf_init(&pgb, 0);
+    pk_buf_init(&scb, 0);
     sqlite3_stmt *st = NULL;
     int in_tx = 0;
     memset(res, 0, sizeof *res);
-    pk_sha256_hex(text, n, res->sha256);
+    pk_sha256_hex(raw, rawn, res->sha256);
+    const char *text = d->text.data ? d->text.data : "";
+    const size_t n = d->text.len;
 
     if ((rc = pk_fingerprint_text(text, n, o->tok_flags, &r->params, &w, err))) return rc;
     res->tokens = w.ntok;
     res->fingerprints = w.nfp;
     sk = malloc(w.nkg * 2 + 1);
-    ln = malloc(w.nlines * 8 + 1);
     fb = malloc(w.nfp * 12 + 1);
-    if (!sk || !ln || !fb) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
+    if (!sk || !fb || place_map(&w, d, 0, &lnb) || place_map(&w, d, 1, &pgb) || place_map(&w, d, 2, &scb)) {
+        rc = pk_fail(err, PK_ENOMEM, "out of memory");
+        goto done;
+    }
     for (size_t i = 0; i < w.nkg; i++) put16(sk + 2 * i, w.sketch[i]);
     for (size_t i = 0; i < w.nfp; i++) {
         put64(fb + 12 * i, w.fp[i].h);
         put32(fb + 12 * i + 8, w.fp[i].pos);
     }
-    for (size_t i = 0; i < 2 * w.nlines; i++) put32(ln + 4 * i, w.lines[i]);
 
     if ((rc = exec(r, "BEGIN IMMEDIATE", err))) goto done;
     in_tx = 1;
@@ -471,27 +519,33 @@ int pk_registry_add(pk_registry *r, const char *text, size_t n, const pk_registe
     now_utc(added);
     const char *base = o->source ? strrchr(o->source, '/') : NULL;
     base = base ? base + 1 : o->source;
-    const char *title = o->title ? o->title : (base && *base && strcmp(base, "-") ? base : res->id);
+    const char *title = o->title ? o->title
+                        : d->title[0]   ? d->title
+                        : (base && *base && strcmp(base, "-") ? base : res->id);
+    const char *author = o->author ? o->author : d->author[0] ? d->author : NULL;
     if (sqlite3_prepare_v2(r->db,
-                           "INSERT INTO works(id,title,author,source,sha256,bytes,tokens,fingerprints,added,sketch,lines,text,fps)"
-                           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           "INSERT INTO works(id,title,author,source,sha256,bytes,tokens,fingerprints,added,sketch,lines,text,fps,"
+                           "format,pages,scenes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(r, err, "adding work");
         goto done;
     }
     sqlite3_bind_text(st, 1, res->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
-    if (o->author) sqlite3_bind_text(st, 3, o->author, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 3);
+    if (author) sqlite3_bind_text(st, 3, author, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 3);
     if (o->source) sqlite3_bind_text(st, 4, o->source, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 4);
     sqlite3_bind_text(st, 5, res->sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)n);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)rawn);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)w.ntok);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)w.nfp);
     sqlite3_bind_text(st, 9, added, -1, SQLITE_STATIC);
     sqlite3_bind_blob64(st, 10, sk, w.nkg * 2, SQLITE_STATIC);
-    sqlite3_bind_blob64(st, 11, ln, w.nlines * 8, SQLITE_STATIC);
-    if (o->keep_text) sqlite3_bind_blob64(st, 12, text, n, SQLITE_STATIC); else sqlite3_bind_null(st, 12);
+    sqlite3_bind_blob64(st, 11, lnb.data ? lnb.data : "", lnb.len, SQLITE_STATIC);
+    if (o->keep_text) sqlite3_bind_blob64(st, 12, raw, rawn, SQLITE_STATIC); else sqlite3_bind_null(st, 12);
     sqlite3_bind_blob64(st, 13, fb, w.nfp * 12, SQLITE_STATIC);
+    sqlite3_bind_text(st, 14, pk_work_format_name(d->format ? d->format : PK_WORK_TEXT), -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 15, pgb.data ? pgb.data : "", pgb.len, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 16, scb.data ? scb.data : "", scb.len, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) { rc = db_fail(r, err, "adding work"); goto done; }
     sqlite3_finalize(st);
     st = NULL;
@@ -503,8 +557,10 @@ done:
     sqlite3_finalize(st);
     if (in_tx) sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
     free(sk);
-    free(ln);
     free(fb);
+    pk_buf_free(&lnb);
+    pk_buf_free(&pgb);
+    pk_buf_free(&scb);
     pk_work_fp_free(&w);
     return rc;
 }
@@ -553,7 +609,7 @@ int pk_registry_each(pk_registry *r, int (*cb)(const pk_work_info *w, void *ud),
     sqlite3_stmt *st = NULL;
     int rc = 0;
     if (sqlite3_prepare_v2(r->db,
-                           "SELECT rowid,id,title,author,source,sha256,added,bytes,tokens,fingerprints"
+                           "SELECT rowid,id,title,author,source,sha256,added,bytes,tokens,fingerprints,format"
                            " FROM works ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
         return db_fail(r, err, "listing works");
@@ -570,6 +626,8 @@ int pk_registry_each(pk_registry *r, int (*cb)(const pk_work_info *w, void *ud),
         w.bytes = (uint64_t)sqlite3_column_int64(st, 7);
         w.tokens = (uint64_t)sqlite3_column_int64(st, 8);
         w.fingerprints = (uint64_t)sqlite3_column_int64(st, 9);
+        w.format = col(st, 10);
+        if (!w.format) w.format = "text";
         if ((rc = cb(&w, ud)) != 0) break;
     }
     if (rc == 0 && s != SQLITE_DONE) rc = db_fail(r, err, "listing works");

@@ -48,13 +48,19 @@ typedef struct seed {
     uint32_t strong; /* the neighbour check agreed on a side */
 } seed;
 
-/* A work's sketch and line map, read from the registry. */
+/* A work's sketch, and its place maps (lines, pages, scenes: (token,
+ * value) pairs), read from the registry; the maps only once a passage of
+ * the work is reported. */
+enum { MAP_LINES, MAP_PAGES, MAP_SCENES, NMAPS };
 typedef struct wcache {
     uint32_t work; /* UINT32_MAX: empty */
-    uint32_t nkg, nlines;
+    uint32_t nkg;
+    int have_maps;
     uint16_t *sk;
-    uint32_t *lines;
-    size_t skcap, lncap;
+    size_t skcap;
+    uint32_t *map[NMAPS];
+    uint32_t nmap[NMAPS];
+    size_t mapcap[NMAPS];
 } wcache;
 #define WCACHE 64
 
@@ -177,7 +183,7 @@ void pk_scanner_free(pk_scanner *s)
     free(s->fdv);
     for (int i = 0; i < WCACHE; i++) {
         free(s->wc[i].sk);
-        free(s->wc[i].lines);
+        for (int m = 0; m < NMAPS; m++) free(s->wc[i].map[m]);
     }
     if (s->blob) sqlite3_blob_close(s->blob);
     if (s->db) sqlite3_close(s->db);
@@ -219,15 +225,16 @@ static int read_blob(pk_scanner *s, uint32_t w, const char *col, void **buf, siz
     return 0;
 }
 
-/* Work w's sketch and line map, from the cache or the registry.  NULL
- * with *err clear when the work is gone or changed since the index was
- * built (it is then skipped), NULL with an error otherwise. */
-static const wcache *work_data(pk_scanner *s, uint32_t w, int *rc, pk_error *err)
+/* Work w's sketch, from the cache or the registry.  NULL with *rc 0 when
+ * the work is gone or changed since the index was built (it is then
+ * skipped), NULL with *rc set on an error. */
+static wcache *work_data(pk_scanner *s, uint32_t w, int *rc, pk_error *err)
 {
     wcache *c = &s->wc[w % WCACHE];
     *rc = 0;
     if (c->work == w) return c;
     c->work = UINT32_MAX;
+    c->have_maps = 0;
     size_t n = 0, cap = c->skcap * 2;
     void *p = c->sk;
     int r = read_blob(s, w, "sketch", &p, &cap, &n, err);
@@ -240,19 +247,32 @@ static const wcache *work_data(pk_scanner *s, uint32_t w, int *rc, pk_error *err
      * builds for, but convert anyway so a big-endian host reads it too. */
     const uint8_t *b = (const uint8_t *)c->sk;
     for (uint32_t i = 0; i < c->nkg; i++) c->sk[i] = (uint16_t)(b[2 * i] | b[2 * i + 1] << 8);
-    p = c->lines;
-    cap = c->lncap * 4;
-    r = read_blob(s, w, "lines", &p, &cap, &n, err);
-    c->lines = p;
-    c->lncap = cap / 4;
-    if (r) { *rc = r == PK_ENOTFOUND ? 0 : r; return NULL; }
-    c->nlines = (uint32_t)(n / 8);
-    b = (const uint8_t *)c->lines;
-    for (uint32_t i = 0; i < 2 * c->nlines; i++)
-        c->lines[i] = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
     c->work = w;
     s->sketch_reads++;
     return c;
+}
+
+/* The place maps of the cached work c. */
+static int work_maps(pk_scanner *s, wcache *c, pk_error *err)
+{
+    static const char *const cols[NMAPS] = {"lines", "pages", "scenes"};
+    if (c->have_maps) return 0;
+    for (int m = 0; m < NMAPS; m++) {
+        size_t n = 0, cap = c->mapcap[m] * 4;
+        void *p = c->map[m];
+        int r = read_blob(s, c->work, cols[m], &p, &cap, &n, err);
+        c->map[m] = p;
+        c->mapcap[m] = cap / 4;
+        if (r == PK_ENOTFOUND) n = 0; /* removed meanwhile: no places */
+        else if (r) return r;
+        c->nmap[m] = (uint32_t)(n / 8);
+        const uint8_t *b = (const uint8_t *)c->map[m];
+        for (uint32_t i = 0; i < 2 * c->nmap[m]; i++)
+            c->map[m][i] = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 |
+                           (uint32_t)b[4 * i + 3] << 24;
+    }
+    c->have_maps = 1;
+    return 0;
 }
 
 uint64_t pk_scanner_alignments(const pk_scanner *s) { return s->alignments; }
@@ -269,16 +289,18 @@ void pk_scanner_times(const pk_scanner *s, double *seed_s, double *align_s)
     *align_s = s->align_s;
 }
 
-/* The line of the work's token t, from its line map. */
-static uint32_t work_line(const wcache *c, uint32_t t)
+/* The place of the work's token t in map m: the value of the last pair
+ * at or before t; 0 before the first (for lines, 1). */
+static uint32_t work_place(const wcache *c, int m, uint32_t t)
 {
-    uint32_t lo = 0, hi = c->nlines;
-    if (hi == 0) return 1;
+    const uint32_t *l = c->map[m];
+    uint32_t lo = 0, hi = c->nmap[m];
+    if (hi == 0 || l[0] > t) return m == MAP_LINES ? 1 : 0;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (c->lines[2 * mid] <= t) lo = mid; else hi = mid;
+        if (l[2 * mid] <= t) lo = mid; else hi = mid;
     }
-    return c->lines[2 * lo + 1];
+    return l[2 * lo + 1];
 }
 
 /* Grow *p (of elements of size sz, capacity *cap) to hold need. */
@@ -621,7 +643,7 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
     const uint32_t k = s->p.k;
     int rc = 0;
     s->alignments++;
-    const wcache *wd = work_data(s, w, &rc, err);
+    wcache *wd = work_data(s, w, &rc, err);
     if (!wd) return rc;
     const uint32_t nw = wd->nkg;
     const uint16_t *W = wd->sk;
@@ -692,8 +714,14 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
         p->doc_end = s->win_off + t1->off + t1->len;
         p->work_start_word = sp->j0;
         p->work_end_word = sp->j1 + k;
-        p->work_start_line = work_line(wd, sp->j0);
-        p->work_end_line = work_line(wd, sp->j1 + k - 1);
+        if ((rc = work_maps(s, wd, err))) return rc;
+        const uint32_t t0w = sp->j0, t1w = sp->j1 + k - 1;
+        p->work_start_line = work_place(wd, MAP_LINES, t0w);
+        p->work_end_line = work_place(wd, MAP_LINES, t1w);
+        p->work_start_page = work_place(wd, MAP_PAGES, t0w);
+        p->work_end_page = work_place(wd, MAP_PAGES, t1w);
+        p->work_start_scene = work_place(wd, MAP_SCENES, t0w);
+        p->work_end_scene = work_place(wd, MAP_SCENES, t1w);
         p->words = sp->words;
         /* Runs of matched document tokens, as byte ranges (stored as
          * indexes into s->runs until the array stops moving). */

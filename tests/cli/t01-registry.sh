@@ -8,7 +8,7 @@ for id in ca01 ca02 ca03 ca04 ca05 ca06 ca07 ca08 ca09 ca10; do brown $id > $id.
 run register --author "Brown corpus" ca0*.txt ca10.txt
 expect_eq "$rc" 0 "register exits 0"
 expect_eq "$(grep -c '^registered ' "$T/out")" 10 "ten works registered"
-expect_match "$out" 'registered ca01  \(ca01.txt: [0-9]+ words, [0-9]+ fingerprints\)' "register reports words and fingerprints"
+expect_match "$out" 'registered ca01  \(ca01.txt: text, [0-9]+ words, [0-9]+ fingerprints\)' "register reports format, words and fingerprints"
 
 run register ca01.txt ca02.txt
 expect_eq "$(grep -c '^unchanged ' "$T/out")" 2 "same content is not registered twice"

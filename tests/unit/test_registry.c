@@ -239,7 +239,9 @@ static void schema1_upgraded(void)
     sqlite3_finalize(rd);
     sqlite3_finalize(ins);
     CHECK(nfp > 50);
-    CHECK_EQ_I(sqlite3_exec(sdb, "ALTER TABLE works DROP COLUMN fps; UPDATE meta SET value='1' WHERE key='schema'", NULL,
+    CHECK_EQ_I(sqlite3_exec(sdb, "ALTER TABLE works DROP COLUMN fps; ALTER TABLE works DROP COLUMN format;"
+                            " ALTER TABLE works DROP COLUMN pages; ALTER TABLE works DROP COLUMN scenes;"
+                            " UPDATE meta SET value='1' WHERE key='schema'", NULL,
                             NULL, NULL),
                SQLITE_OK);
     sqlite3_close(sdb);

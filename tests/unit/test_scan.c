@@ -664,7 +664,9 @@ static void reused_rowids_rebuild(void)
                             "CREATE TABLE works(rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT,"
                             " author TEXT, source TEXT, sha256 TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL,"
                             " tokens INTEGER NOT NULL, fingerprints INTEGER NOT NULL, added TEXT NOT NULL,"
-                            " sketch BLOB NOT NULL, lines BLOB NOT NULL, text BLOB, fps BLOB NOT NULL DEFAULT x'');",
+                            " sketch BLOB NOT NULL, lines BLOB NOT NULL, text BLOB, fps BLOB NOT NULL DEFAULT x'',"
+                            " format TEXT NOT NULL DEFAULT 'text', pages BLOB NOT NULL DEFAULT x'',"
+                            " scenes BLOB NOT NULL DEFAULT x'');",
                             NULL, NULL, NULL),
                SQLITE_OK);
     sqlite3_close(sdb);

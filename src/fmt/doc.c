@@ -1,0 +1,133 @@
+/* doc.c -- a work as a reader rendered it, and the choice of reader.
+ *
+ * Readers turn the bytes a writer has (a Fountain screenplay, later Final
+ * Draft, PDF, HTML ...) into the text picket fingerprints plus, for each
+ * rendered line, where it came from: the source line, the page, the
+ * scene.  The registry keeps those as maps from token to place, so a
+ * finding can say "scene 12, page 31, lines 840-852" of the file the
+ * writer registered.
+ *
+ * Plain text is rendered as itself (no copy of the mapping: line i of the
+ * text is line i of the file), so registering a .txt gives exactly what
+ * it gave before readers existed.
+ *
+ * The format: --format when given; else by extension (.fountain,
+ * .spmd); else by content: a Fountain title page ("Title:" on the first
+ * line) or a scene heading at the start of a line, with character cues,
+ * is taken for Fountain; anything else is text. */
+#include "fmt/fmt.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const names[PK_WORK_NFORMATS] = {"auto", "text", "fountain"};
+
+const char *pk_work_format_name(int format)
+{
+    return format >= 0 && format < PK_WORK_NFORMATS ? names[format] : "unknown";
+}
+
+int pk_work_format_parse(const char *name)
+{
+    for (int i = 0; i < PK_WORK_NFORMATS; i++)
+        if (strcmp(name, names[i]) == 0) return i;
+    return -1;
+}
+
+void pk_doc_init(pk_doc *d)
+{
+    memset(d, 0, sizeof *d);
+    pk_buf_init(&d->text, 0);
+}
+
+void pk_doc_free(pk_doc *d)
+{
+    pk_buf_free(&d->text);
+    free(d->line);
+    free(d->page);
+    free(d->scene);
+    memset(d, 0, sizeof *d);
+}
+
+int pk_doc_line(pk_doc *d, const char *s, size_t len, uint32_t line, uint32_t page, uint32_t scene)
+{
+    if (d->nlines == d->cap) {
+        size_t nc = d->cap ? 2 * d->cap : 256, bytes;
+        if (!pk_mul_ok(nc, sizeof(uint32_t), &bytes)) return PK_ENOMEM;
+        uint32_t *a = realloc(d->line, bytes);
+        if (!a) return PK_ENOMEM;
+        d->line = a;
+        uint32_t *b = realloc(d->page, bytes);
+        if (!b) return PK_ENOMEM;
+        d->page = b;
+        uint32_t *c = realloc(d->scene, bytes);
+        if (!c) return PK_ENOMEM;
+        d->scene = c;
+        d->cap = nc;
+    }
+    if (pk_buf_append(&d->text, s, len) || pk_buf_putc(&d->text, '\n')) return PK_ENOMEM;
+    d->line[d->nlines] = line;
+    d->page[d->nlines] = page;
+    d->scene[d->nlines] = scene;
+    d->nlines++;
+    return 0;
+}
+
+static int has_ext(const char *name, const char *ext)
+{
+    if (!name) return 0;
+    size_t n = strlen(name), e = strlen(ext);
+    return n > e && strcasecmp(name + n - e, ext) == 0;
+}
+
+/* Does a line starting at p look like a Fountain scene heading? */
+static int heading_at(const char *p, const char *end)
+{
+    static const char *const pre[] = {"INT.", "EXT.", "INT ", "EXT ", "EST.", "EST ", "INT/EXT", "I/E"};
+    for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++) {
+        size_t l = strlen(pre[i]);
+        if ((size_t)(end - p) >= l && strncasecmp(p, pre[i], l) == 0) return 1;
+    }
+    return 0;
+}
+
+/* Content sniffing: a title page, or at least two scene headings in the
+ * first 64 KiB. */
+static int looks_like_fountain(const char *s, size_t n)
+{
+    size_t lim = n < 65536 ? n : 65536;
+    const char *p = s, *end = s + lim;
+    if (lim >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+    if ((size_t)(end - p) >= 6 && strncasecmp(p, "Title:", 6) == 0) return 1;
+    int headings = 0;
+    for (const char *q = p; q < end;) {
+        const char *nl = memchr(q, '\n', (size_t)(end - q));
+        if (heading_at(q, nl ? nl : end)) headings++;
+        if (!nl) break;
+        q = nl + 1;
+    }
+    return headings >= 2;
+}
+
+int pk_doc_read(pk_doc *d, const char *name, const char *data, size_t n, int format, unsigned tok_flags,
+                pk_error *err)
+{
+    PK_UNUSED(tok_flags);
+    pk_doc_free(d);
+    pk_doc_init(d);
+    if (format == PK_WORK_AUTO) {
+        if (has_ext(name, ".fountain") || has_ext(name, ".spmd")) format = PK_WORK_FOUNTAIN;
+        else if (has_ext(name, ".txt") || has_ext(name, ".text")) format = PK_WORK_TEXT;
+        else format = looks_like_fountain(data, n) ? PK_WORK_FOUNTAIN : PK_WORK_TEXT;
+    }
+    d->format = format;
+    switch (format) {
+    case PK_WORK_FOUNTAIN: return pk_fountain_render(d, data, n, err);
+    case PK_WORK_TEXT:
+        /* Itself: no line arrays, line i is line i. */
+        if (pk_buf_append(&d->text, data, n)) return pk_fail(err, PK_ENOMEM, "out of memory");
+        return 0;
+    default: return pk_fail(err, PK_EINVAL, "unknown work format %d", format);
+    }
+}
