@@ -235,7 +235,7 @@ else
     log "shard $k: works $a..$((b - 1)) ($(awk -v b="$bytes" 'BEGIN { printf "%.0f MB", b / 1e6 }') generated in ${gwall}s): register"
     measure "register.$k" "$PICKET" register --json --db reg.db shard > register.part 2> register.err
     [ "$LAST_RC" = 0 ] || { cat register.err >&2; die "register failed on shard $k (exit $LAST_RC)"; }
-    words=$(awk -F'"words":' '{ split($2, a, ","); s += a[1] } END { printf "%d", s }' register.part)
+    words=$(awk -F'"words":' '{ split($2, a, ","); s += a[1] } END { printf "%.0f", s }' register.part)
     cat register.part >> register.jsonl
     rm -f register.part
     rm -rf shard
@@ -251,9 +251,9 @@ else
   echo "$STAMP" > reg.stamp
 fi
 put registered "$(wc -l < register.jsonl)"
-put picket_words "$(awk -F'"words":' '{ split($2, a, ","); s += a[1] } END { printf "%d", s }' register.jsonl)"
-put picket_words_small "$(head -n "$SMALL" register.jsonl | awk -F'"words":' '{ split($2, a, ","); s += a[1] } END { printf "%d", s }')"
-put works_bytes "$(awk -F'\t' 'NR > 1 { s += $6 } END { printf "%d", s }' shards.tsv)"
+put picket_words "$(awk -F'"words":' '{ split($2, a, ","); s += a[1] } END { printf "%.0f", s }' register.jsonl)"
+put picket_words_small "$(head -n "$SMALL" register.jsonl | awk -F'"words":' '{ split($2, a, ","); s += a[1] } END { printf "%.0f", s }')"
+put works_bytes "$(awk -F'\t' 'NR > 1 { s += $6 } END { printf "%.0f", s }' shards.tsv)"
 
 # ---------------------------------------------------------------- compile
 for r in small big; do
