@@ -14,8 +14,10 @@ pkgs=(
   zlib1g-dev libzstd-dev                      # compressed corpora
   libsodium-dev                               # SHA-256, signatures
   libjansson-dev                              # JSON (reference parser in tests)
+  libxml2-dev                                 # Final Draft (.fdx) works
   clang libclang-rt-14-dev                    # fuzzers (libFuzzer)
   python3 ripgrep time gzip zstd # tests and benchmarks
+  nginx wget                                  # WARC test: a real crawl over loopback
 )
 missing=()
 for p in "${pkgs[@]}"; do

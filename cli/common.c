@@ -95,6 +95,14 @@ int cli_finding_json(pk_buf *b, const pk_index *ix, const pk_record *rec, const 
     rc |= pk_buf_append(b, ",\"source\":", 10);
     rc |= pk_buf_json_str(b, rec->path, strlen(rec->path));
     if (rec->line) rc |= pk_buf_printf(b, ",\"line\":%llu", (unsigned long long)rec->line);
+    if (rec->url) {
+        rc |= pk_buf_append(b, ",\"url\":", 7);
+        rc |= pk_buf_json_str(b, rec->url, rec->url_len);
+    }
+    if (rec->date) {
+        rc |= pk_buf_append(b, ",\"date\":", 8);
+        rc |= pk_buf_json_str(b, rec->date, rec->date_len);
+    }
     rc |= pk_buf_append(b, ",\"work\":", 8);
     rc |= pk_buf_json_str(b, wid, strlen(wid));
     rc |= pk_buf_append(b, ",\"title\":", 9);

@@ -1,7 +1,12 @@
 /* filter.c -- `picket filter`: the do-not-train filter.
  *
  * Every record read lands in exactly one output: kept records byte for
- * byte, dropped ones as a JSON line with the reason.  Outputs go to
+ * byte, dropped ones as a JSON line with the reason.  WARC records are
+ * kept whole (header, block, separator), so the kept output of a WARC
+ * input is itself a WARC file, uncompressed whatever the input was;
+ * records that are not documents (requests, images, warcinfo ...) are
+ * kept.  A dropped WARC record is described by its WARC header (as
+ * "warc_header"), not copied: the block may be megabytes of anything.  Outputs go to
  * temporary files next to their targets and are renamed into place only
  * when the whole run succeeded, so a crash or an error leaves no
  * half-written output. */
@@ -56,7 +61,9 @@ static int filter_record(const pk_record *rec, pk_sink *sink, void *ud)
         if (rec->findings[i].coverage >= f->min_cov) drop = 1;
     if (!rec->error && !drop) {
         sink->n[0]++;
-        if (rec->raw) {
+        if (rec->format == PK_FMT_WARC) {
+            rc |= pk_buf_append(keep, rec->raw, rec->raw_len);
+        } else if (rec->raw) {
             rc |= pk_buf_append(keep, rec->raw, rec->raw_len);
             rc |= pk_buf_putc(keep, '\n');
         } else {
@@ -68,8 +75,17 @@ static int filter_record(const pk_record *rec, pk_sink *sink, void *ud)
     rc |= pk_buf_append(rem, "{\"source\":", 10);
     rc |= pk_buf_json_str(rem, rec->path, strlen(rec->path));
     if (rec->line) rc |= pk_buf_printf(rem, ",\"line\":%llu", (unsigned long long)rec->line);
+    if (rec->record) rc |= pk_buf_printf(rem, ",\"record_number\":%llu", (unsigned long long)rec->record);
     rc |= pk_buf_append(rem, ",\"doc\":", 7);
     rc |= pk_buf_json_str(rem, rec->id, rec->id_len);
+    if (rec->url) {
+        rc |= pk_buf_append(rem, ",\"url\":", 7);
+        rc |= pk_buf_json_str(rem, rec->url, rec->url_len);
+    }
+    if (rec->date) {
+        rc |= pk_buf_append(rem, ",\"date\":", 8);
+        rc |= pk_buf_json_str(rem, rec->date, rec->date_len);
+    }
     if (rec->error) {
         sink->n[2]++;
         rc |= pk_buf_append(rem, ",\"reason\":\"malformed\",\"error\":", 30);
@@ -89,7 +105,10 @@ static int filter_record(const pk_record *rec, pk_sink *sink, void *ud)
         }
         rc |= pk_buf_putc(rem, ']');
     }
-    if (rec->raw) {
+    if (rec->format == PK_FMT_WARC) {
+        rc |= pk_buf_append(rem, ",\"warc_header\":", 15);
+        rc |= pk_buf_json_str(rem, rec->raw, rec->raw_head_len);
+    } else if (rec->raw) {
         rc |= pk_buf_append(rem, ",\"record\":", 10);
         rc |= pk_buf_json_str(rem, rec->raw, rec->raw_len);
     }

@@ -38,7 +38,8 @@ int scanopts_parse(scanopts *so, int argc, char **argv, const char *cmd, const s
             if (strcmp(optarg, "auto") == 0) so->co.format = PK_FMT_AUTO;
             else if (strcmp(optarg, "text") == 0) so->co.format = PK_FMT_TEXT;
             else if (strcmp(optarg, "jsonl") == 0) so->co.format = PK_FMT_JSONL;
-            else { cli_error("--format: expected auto, text or jsonl, got '%s'", optarg); return -1; }
+            else if (strcmp(optarg, "warc") == 0) so->co.format = PK_FMT_WARC;
+            else { cli_error("--format: expected auto, text, jsonl or warc, got '%s'", optarg); return -1; }
             break;
         case 'x': so->co.text_field = optarg; break;
         case 'I': so->co.id_field = optarg; break;
@@ -86,11 +87,17 @@ void scanopts_summary(scanopts *so, const pk_corpus_stats *st, const char *extra
     if (so->quiet && !so->stats) return;
     double dt = cli_now() - so->t0;
     char b[32];
+    /* WARC records that are not documents (requests, images ...) are
+     * counted apart from the skipped-as-malformed, and only when there
+     * were some. */
+    char nontext[64] = "";
+    if (st->skipped_records)
+        snprintf(nontext, sizeof nontext, "; %llu non-text records passed over", (unsigned long long)st->skipped_records);
     if (!so->quiet)
-        fprintf(stderr, "picket: %llu files, %llu documents, %s in %.2f s (%.1f MB/s); %llu findings in %llu documents; %llu skipped%s%s\n",
+        fprintf(stderr, "picket: %llu files, %llu documents, %s in %.2f s (%.1f MB/s); %llu findings in %llu documents; %llu skipped%s%s%s\n",
             (unsigned long long)st->files, (unsigned long long)st->docs, cli_bytes((double)st->bytes, b), dt,
             dt > 0 ? (double)st->bytes / dt / 1e6 : 0.0, (unsigned long long)st->findings,
-            (unsigned long long)so->docs_found, (unsigned long long)st->errors, extra ? "; " : "", extra ? extra : "");
+            (unsigned long long)so->docs_found, (unsigned long long)st->errors, nontext, extra ? "; " : "", extra ? extra : "");
     if (!so->stats) return;
     /* Thread seconds per stage, and what each would allow alone: the
      * reading thread must stay well under the workers' pace, or the input

@@ -139,10 +139,11 @@ enum {
     PK_WORK_AUTO = 0, /* by extension, then by content */
     PK_WORK_TEXT,
     PK_WORK_FOUNTAIN,
+    PK_WORK_FDX, /* Final Draft */
     PK_WORK_NFORMATS
 };
 const char *pk_work_format_name(int format);
-/* The format named `name` ("text", "fountain", ...), or -1. */
+/* The format named `name` ("text", "fountain", "fdx", ...), or -1. */
 int pk_work_format_parse(const char *name);
 
 /* A work as a reader rendered it: the UTF-8 text that is fingerprinted
@@ -173,7 +174,7 @@ int pk_registry_remove(pk_registry *r, const char *id, pk_error *err);
 typedef struct pk_work_info {
     int64_t rowid;
     const char *id, *title, *author, *source, *sha256, *added;
-    const char *format; /* "text", "fountain", ... */
+    const char *format; /* "text", "fountain", "fdx", ... */
     uint64_t bytes, tokens, fingerprints;
 } pk_work_info;
 
@@ -238,9 +239,11 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
 /* ---- corpora -------------------------------------------------------------
  * Scans many documents: files and directories (walked recursively, in
  * name order), "-" for stdin, plain or gzip or zstd, as plain text (one
- * document a file) or JSONL (one document a line), on N threads.  Results
- * come back in input order whatever the number of threads. */
-enum { PK_FMT_AUTO = 0, PK_FMT_TEXT = 1, PK_FMT_JSONL = 2 };
+ * document a file), JSONL (one document a line) or WARC/WET (one document
+ * a response, resource or conversion record holding text or HTML), on N
+ * threads.  Results come back in input order whatever the number of
+ * threads. */
+enum { PK_FMT_AUTO = 0, PK_FMT_TEXT = 1, PK_FMT_JSONL = 2, PK_FMT_WARC = 3 };
 
 typedef struct pk_record {
     const char *path;      /* the input file, "-" for stdin */
@@ -248,10 +251,27 @@ typedef struct pk_record {
     const char *id;        /* document id: the id field, else path:line or path */
     size_t id_len;
     int id_is_string;      /* the id field was a JSON string */
-    const char *raw;       /* JSONL: the line as read, without its newline */
+    const char *raw;       /* JSONL: the line as read, without its newline;
+                              WARC: the whole record as read (header, block
+                              and the CRLF CRLF after it) */
     size_t raw_len;
-    const char *text;      /* the decoded text that was scanned */
+    const char *text;      /* the decoded text that was scanned (WARC: the
+                              page rendered to text for HTML; passage
+                              offsets are into this text) */
     size_t text_len;
+    int format;            /* PK_FMT_TEXT, PK_FMT_JSONL or PK_FMT_WARC */
+    /* WARC only (NULL, 0 elsewhere or when absent).  id is the
+     * WARC-Record-ID without its angle brackets. */
+    const char *url;       /* WARC-Target-URI */
+    size_t url_len;
+    const char *date;      /* WARC-Date */
+    size_t date_len;
+    size_t raw_head_len;   /* raw[0..raw_head_len) is the WARC header */
+    uint64_t record;       /* 1-based record number in the file */
+    /* Not a document (a WARC request, an image, a warcinfo record ...):
+     * not scanned, error 0, no findings; a short reason.  Such records
+     * still come to the callback, so that a filter can keep them. */
+    const char *skipped;
     int error;             /* 0, or the PK_E* code why this record was skipped */
     const char *errmsg;    /* one line, naming file and line or offset */
     const pk_finding *findings;
@@ -263,6 +283,7 @@ typedef struct pk_record {
 typedef struct pk_sink {
     pk_buf out[3];
     uint64_t docs, bytes, findings, errors, blank;
+    uint64_t skipped; /* records that are not documents (rec->skipped) */
     uint64_t n[4]; /* free for the callbacks (kept, removed, ...) */
 } pk_sink;
 
@@ -272,6 +293,8 @@ typedef struct pk_corpus_opts {
     const char *text_field; /* default "text" */
     const char *id_field;   /* default "id" */
     size_t max_doc;         /* largest document read (default 1 GiB) */
+    size_t max_record;      /* largest WARC record block read (default
+                               256 MiB); a larger record is an error */
     pk_scan_opts scan;
     /* Called on a worker thread for every record (and for every file-level
      * error, with line 0 and error set).  Must only touch the sink. */
@@ -283,6 +306,9 @@ typedef struct pk_corpus_opts {
 
 typedef struct pk_corpus_stats {
     uint64_t files, docs, bytes, findings, errors, blank_lines;
+    uint64_t skipped_records; /* WARC records not scanned: not text (images,
+                                 scripts, ...), or not documents (request,
+                                 warcinfo, metadata, revisit ...) */
     /* Where the time went, in seconds of thread time: the reading thread
      * reading and decompressing input and cutting it into records
      * (read_s) and waiting for a free worker (wait_s); the workers

@@ -15,12 +15,31 @@
  * early, is reported the same way with line 0, after the records that
  * were read from it.
  *
+ * WARC and WET files (by name, or by a first line "WARC/") are cut into
+ * chunks of whole records (io/warc.c).  A worker turns each record into a
+ * document, or passes it over (rec->skipped, counted apart from errors):
+ *   - response records holding an HTTP response: the body, de-chunked and
+ *     un-gzipped as the server sent it, when its Content-Type (else
+ *     WARC-Identified-Payload-Type, else a sniffed "<html") is text/html,
+ *     application/xhtml+xml or text/plain;
+ *   - resource and conversion (WET) records of those types, the block;
+ *   - anything else (request, warcinfo, metadata, revisit, continuation,
+ *     images, scripts, style sheets, JSON ...) is passed over.
+ * HTML is rendered to text (fmt/html.c) and that text is what is scanned
+ * and what passage offsets refer to.  text/plain in a charset other than
+ * UTF-8 is converted with iconv(3); one iconv does not know is read as
+ * UTF-8.  The document id is the WARC-Record-ID; WARC-Target-URI and
+ * WARC-Date come along in the record.
+ *
  * Files are read with read(2), not mapped: a file truncated while it is
  * scanned (log rotation, a writer starting over) would kill a process that
  * maps it with SIGBUS, and a filter run must never die half-way. */
 #include "pk.h"
+#include "fmt/fmt.h"
 
 #include <errno.h>
+#include <iconv.h>
+#include <strings.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +48,16 @@
 
 #define CHUNK_TARGET ((size_t)1 << 20)
 #define MAX_LINE ((size_t)256 << 20)
+#define MAX_RECORD ((size_t)256 << 20)
 
-enum { JOB_TEXT, JOB_JSONL, JOB_ERROR };
+enum { JOB_TEXT, JOB_JSONL, JOB_WARC, JOB_ERROR };
 
 typedef struct job {
     uint64_t seq;
     int kind;
     const char *path;
-    uint64_t first_line;
+    uint64_t first_line; /* JSONL: first line; WARC: first record number */
+    bool oversize;       /* WARC: data is the header of a record over max_record */
     pk_buf data;
     int errcode;
     char errmsg[1024];
@@ -71,6 +92,7 @@ void pk_corpus_opts_default(pk_corpus_opts *o)
     o->text_field = "text";
     o->id_field = "id";
     o->max_doc = (size_t)1 << 30;
+    o->max_record = MAX_RECORD;
     pk_scan_opts_default(&o->scan);
 }
 
@@ -117,7 +139,8 @@ static int emit(run *r, job *j, pk_record *rec, worker *w)
 {
     const double t0 = pk_now();
     int rc;
-    j->sink.docs++;
+    if (rec->skipped) j->sink.skipped++;
+    else j->sink.docs++;
     j->sink.bytes += rec->text_len;
     if (rec->error) j->sink.errors++;
     j->sink.findings += rec->nfindings;
@@ -132,6 +155,7 @@ static int do_text(run *r, job *j, worker *w)
     pk_record rec;
     memset(&rec, 0, sizeof rec);
     rec.path = j->path;
+    rec.format = PK_FMT_TEXT;
     rec.id = j->path;
     rec.id_len = strlen(j->path);
     rec.text = j->data.data ? j->data.data : "";
@@ -175,6 +199,7 @@ static int do_jsonl(run *r, job *j, worker *w)
         memset(&rec, 0, sizeof rec);
         pk_error e;
         rec.path = j->path;
+        rec.format = PK_FMT_JSONL;
         rec.line = line;
         rec.raw = p;
         rec.raw_len = len;
@@ -241,6 +266,251 @@ static int do_jsonl(run *r, job *j, worker *w)
     return rc;
 }
 
+/* ---- WARC records ------------------------------------------------------------ */
+
+/* Buffers a worker reuses across the records of a job. */
+typedef struct warc_bufs {
+    pk_buf a, b, id, conv;
+    pk_doc doc;
+    char enc[64];
+} warc_bufs;
+
+/* Is v[0..n) (up to ';' and blanks) the media type want? */
+static bool media_is(const char *v, size_t n, const char *want)
+{
+    size_t w = strlen(want), i = 0;
+    while (i < n && (v[i] == ' ' || v[i] == '\t')) i++;
+    if (n - i < w || strncasecmp(v + i, want, w) != 0) return false;
+    i += w;
+    while (i < n && (v[i] == ' ' || v[i] == '\t')) i++;
+    return i == n || v[i] == ';';
+}
+
+/* The charset parameter of a Content-Type, into out ("" if none). */
+static void charset_of(const char *v, size_t n, char *out, size_t cap)
+{
+    out[0] = 0;
+    for (size_t i = 0; i + 8 <= n; i++) {
+        if (strncasecmp(v + i, "charset=", 8) != 0 || (i > 0 && v[i - 1] != ';' && v[i - 1] != ' ' && v[i - 1] != '\t'))
+            continue;
+        size_t s = i + 8, e;
+        if (s < n && (v[s] == '"' || v[s] == '\'')) s++;
+        for (e = s; e < n && v[e] != ';' && v[e] != '"' && v[e] != '\'' && v[e] != ' ' && v[e] != '\t'; e++) {}
+        size_t k = PK_MIN(e - s, cap - 1);
+        memcpy(out, v + s, k);
+        out[k] = 0;
+        return;
+    }
+}
+
+enum { M_SKIP, M_HTML, M_TEXT };
+
+static int media_kind(const char *v, size_t n)
+{
+    if (media_is(v, n, "text/html") || media_is(v, n, "application/xhtml+xml")) return M_HTML;
+    if (media_is(v, n, "text/plain")) return M_TEXT;
+    return M_SKIP;
+}
+
+/* A page with no Content-Type that looks like HTML. */
+static bool sniff_html(const char *p, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) i = 3;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+    if (i >= n || p[i] != '<') return false;
+    n = PK_MIN(n, i + 1024);
+    for (; i + 5 <= n; i++)
+        if (strncasecmp(p + i, "<html", 5) == 0 || (i + 9 <= n && strncasecmp(p + i, "<!doctype", 9) == 0)) return true;
+    return false;
+}
+
+/* Convert text/plain in charset enc to UTF-8 into out.  Returns 1 when
+ * converted, 0 when left as it is (UTF-8 already, or a charset iconv does
+ * not know), or a PK_E* code. */
+static int to_utf8(const char *enc, const char *p, size_t n, pk_buf *out)
+{
+    if (!enc[0] || strcasecmp(enc, "utf-8") == 0 || strcasecmp(enc, "utf8") == 0 || strcasecmp(enc, "us-ascii") == 0)
+        return 0;
+    iconv_t cd = iconv_open("UTF-8", enc);
+    if (cd == (iconv_t)-1) return 0;
+    pk_buf_reset(out);
+    char *in = (char *)(uintptr_t)p;
+    size_t left = n;
+    int rc = 0;
+    while (left > 0) {
+        if ((rc = pk_buf_reserve(out, PK_MAX(left * 2, (size_t)64)))) break;
+        char *o = out->data + out->len;
+        size_t room = out->cap - out->len - 1, room0 = room;
+        size_t r = iconv(cd, &in, &left, &o, &room);
+        out->len += room0 - room;
+        if (r == (size_t)-1 && errno != E2BIG) {
+            /* a byte the charset does not have: U+FFFD, go on */
+            if ((rc = pk_buf_append(out, "\xEF\xBF\xBD", 3))) break;
+            in++;
+            left--;
+        }
+    }
+    iconv_close(cd);
+    if (out->data) out->data[out->len] = 0;
+    return rc ? rc : 1;
+}
+
+/* Make rec a document from one parsed record, or mark it skipped.
+ * Returns 0, or a PK_E* code with *why for a record that cannot be read
+ * (an error record), or PK_ENOMEM. */
+static int warc_doc(run *r, const pk_warc_rec *w, pk_record *rec, warc_bufs *wb, const char **why, pk_error *e)
+{
+    const char *body = w->block, *ct = w->ctype;
+    size_t blen = w->block_len, ctn = w->ctype_len;
+    const char *type = w->type;
+    size_t tn = w->type_len;
+    wb->enc[0] = 0;
+#define IS(t) (tn == sizeof t - 1 && strncasecmp(type, t, tn) == 0)
+    if (!type) { rec->skipped = "no WARC-Type"; return 0; }
+    if (IS("response")) {
+        if (!ct || !media_is(ct, ctn, "application/http")) { rec->skipped = "response not over HTTP"; return 0; }
+        pk_http_msg m;
+        int x = pk_http_parse(body, blen, &m, why);
+        if (x) return x;
+        body = m.body;
+        blen = m.body_len;
+        ct = m.ctype;
+        ctn = m.ctype_len;
+        if (!ct && w->ptype) { ct = w->ptype; ctn = w->ptype_len; }
+        if (m.tenc && media_is(m.tenc, m.tenc_len, "chunked")) {
+            if ((x = pk_http_dechunk(body, blen, &wb->a, why))) return x;
+            body = wb->a.data ? wb->a.data : "";
+            blen = wb->a.len;
+        }
+        if (m.cenc && !media_is(m.cenc, m.cenc_len, "identity")) {
+            if (media_is(m.cenc, m.cenc_len, "gzip") || media_is(m.cenc, m.cenc_len, "x-gzip") ||
+                media_is(m.cenc, m.cenc_len, "deflate")) {
+                if ((x = pk_http_inflate(body, blen, &wb->b, why))) return x;
+                body = wb->b.data ? wb->b.data : "";
+                blen = wb->b.len;
+            } else {
+                /* cannot be decoded here: passed over, not scanned */
+                rec->skipped = "content coding not supported";
+                return 0;
+            }
+        }
+    } else if (IS("resource") || IS("conversion")) {
+        /* the block is the document */
+    } else {
+        rec->skipped = IS("request") ? "request record" : IS("warcinfo") ? "warcinfo record" :
+                       IS("metadata") ? "metadata record" : IS("revisit") ? "revisit record" :
+                       IS("continuation") ? "continuation record" : "unknown record type";
+        return 0;
+    }
+#undef IS
+    int kind = ct ? media_kind(ct, ctn) : sniff_html(body, blen) ? M_HTML : M_SKIP;
+    if (kind == M_SKIP) { rec->skipped = ct ? "not text" : "no Content-Type"; return 0; }
+    if (ct) charset_of(ct, ctn, wb->enc, sizeof wb->enc);
+    if (kind == M_HTML) {
+        pk_doc_free(&wb->doc);
+        pk_doc_init(&wb->doc);
+        int x = pk_html_render_enc(&wb->doc, body, blen, wb->enc, e);
+        if (x) {
+            *why = e->msg;
+            return x;
+        }
+        rec->text = wb->doc.text.data ? wb->doc.text.data : "";
+        rec->text_len = wb->doc.text.len;
+        return 0;
+    }
+    int x = to_utf8(wb->enc, body, blen, &wb->conv);
+    if (x < 0) { *why = pk_strerror(x); return x; }
+    if (x == 1) { body = wb->conv.data ? wb->conv.data : ""; blen = wb->conv.len; }
+    rec->text = body;
+    rec->text_len = blen;
+    return 0;
+}
+
+static int do_warc(run *r, job *j, worker *w)
+{
+    warc_bufs wb;
+    memset(&wb, 0, sizeof wb);
+    pk_buf_init(&wb.a, r->o->max_doc);
+    pk_buf_init(&wb.b, r->o->max_doc);
+    pk_buf_init(&wb.conv, r->o->max_doc);
+    pk_buf_init(&wb.id, 0);
+    pk_doc_init(&wb.doc);
+    int rc = 0;
+    const char *p = j->data.data, *end = j->data.data + j->data.len;
+    for (uint64_t recno = j->first_line; p && p < end && !rc; recno++) {
+        pk_warc_rec wr;
+        const char *why = NULL;
+        pk_error e;
+        memset(&e, 0, sizeof e);
+        int x = pk_warc_parse(p, (size_t)(end - p), &wr, &why);
+        pk_record rec;
+        memset(&rec, 0, sizeof rec);
+        rec.path = j->path;
+        rec.format = PK_FMT_WARC;
+        rec.record = recno;
+        rec.raw = p;
+        rec.raw_len = x == 0 || j->oversize ? wr.total : (size_t)(end - p);
+        rec.raw_head_len = wr.head_len ? wr.head_len : rec.raw_len;
+        rec.url = wr.uri;
+        rec.url_len = wr.uri_len;
+        rec.date = wr.date;
+        rec.date_len = wr.date_len;
+        pk_buf_reset(&wb.id);
+        if (wr.id) {
+            rec.id = wr.id;
+            rec.id_len = wr.id_len;
+            rec.id_is_string = 1;
+        } else {
+            if (pk_buf_printf(&wb.id, "%s:%llu", j->path, (unsigned long long)recno)) { rc = PK_ENOMEM; break; }
+            rec.id = wb.id.data;
+            rec.id_len = wb.id.len;
+        }
+        if (j->oversize) {
+            x = PK_ETOOBIG;
+            rec.raw_len = rec.raw_head_len;
+            pk_fail(&e, x, "%s: record %llu (%.*s): block larger than %zu bytes", j->path, (unsigned long long)recno,
+                    (int)PK_MIN(rec.id_len, (size_t)200), rec.id, r->o->max_record);
+        } else if (x) {
+            /* the reader checked every record it handed out: not expected */
+            pk_fail(&e, x, "%s: record %llu: %s", j->path, (unsigned long long)recno, why);
+        } else {
+            const double tj = pk_now();
+            x = warc_doc(r, &wr, &rec, &wb, &why, &e);
+            w->json_s += pk_now() - tj;
+            if (x == PK_ENOMEM) { rc = x; break; }
+            if (x) pk_fail(&e, x, "%s: record %llu (%.*s): %s", j->path, (unsigned long long)recno,
+                           (int)PK_MIN(rec.id_len, (size_t)200), rec.id, why ? why : pk_strerror(x));
+        }
+        if (x) {
+            rec.error = x;
+            rec.errmsg = e.msg;
+        } else if (!rec.skipped) {
+            pk_finding *f = NULL;
+            size_t nf = 0;
+            int s = pk_scan_text(w->sc, rec.text, rec.text_len, &f, &nf, &e);
+            if (s == PK_ENOMEM) { rc = s; break; }
+            if (s) {
+                pk_error_prefix(&e, "%s: record %llu (%.*s)", j->path, (unsigned long long)recno,
+                                (int)PK_MIN(rec.id_len, (size_t)200), rec.id);
+                rec.error = s;
+                rec.errmsg = e.msg;
+            } else {
+                rec.findings = f;
+                rec.nfindings = nf;
+            }
+        }
+        rc = emit(r, j, &rec, w);
+        p += rec.raw_len ? rec.raw_len : (size_t)(end - p);
+    }
+    pk_buf_free(&wb.a);
+    pk_buf_free(&wb.b);
+    pk_buf_free(&wb.conv);
+    pk_buf_free(&wb.id);
+    pk_doc_free(&wb.doc);
+    return rc;
+}
+
 static int do_error(run *r, job *j)
 {
     pk_record rec;
@@ -259,6 +529,7 @@ static int process(run *r, job *j, worker *w)
     switch (j->kind) {
     case JOB_TEXT: return do_text(r, j, w);
     case JOB_JSONL: return do_jsonl(r, j, w);
+    case JOB_WARC: return do_warc(r, j, w);
     default: return do_error(r, j);
     }
 }
@@ -297,6 +568,7 @@ static int finish_job(run *r, job *j)
     r->stats->findings += j->sink.findings;
     r->stats->errors += j->sink.errors;
     r->stats->blank_lines += j->sink.blank;
+    r->stats->skipped_records += j->sink.skipped;
     const double t0 = pk_now();
     int rc = r->o->flush(&j->sink, r->o->ud);
     r->stats->output_s += pk_now() - t0;
@@ -383,6 +655,7 @@ static int format_by_name(const char *path)
     const char *z[] = {".gz", ".zst", ".zstd"};
     for (int i = 0; i < 3; i++)
         if (has_suffix(tmp, z[i])) { tmp[strlen(tmp) - strlen(z[i])] = 0; break; }
+    if (has_suffix(tmp, ".warc") || has_suffix(tmp, ".wet")) return PK_FMT_WARC;
     if (has_suffix(tmp, ".jsonl") || has_suffix(tmp, ".ndjson") || has_suffix(tmp, ".json")) return PK_FMT_JSONL;
     if (has_suffix(tmp, ".txt") || has_suffix(tmp, ".text") || has_suffix(tmp, ".md")) return PK_FMT_TEXT;
     return 0;
@@ -406,7 +679,8 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
         size_t i = 0;
         if (n >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) i = 3;
         while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
-        fmt = (i < n && p[i] == '{') ? PK_FMT_JSONL : PK_FMT_TEXT;
+        if (n - i >= 5 && memcmp(p + i, "WARC/", 5) == 0) fmt = PK_FMT_WARC;
+        else fmt = (i < n && p[i] == '{') ? PK_FMT_JSONL : PK_FMT_TEXT;
     }
     if (fmt == PK_FMT_TEXT) {
         job *j = job_new(r, JOB_TEXT, path);
@@ -436,6 +710,30 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
             j->data.data[j->data.len] = 0;
         }
         rc = submit(r, j, ws, nthreads);
+        goto done;
+    }
+    if (fmt == PK_FMT_WARC) {
+        pk_warc_reader *wr = NULL;
+        if ((rc = pk_warc_reader_open(&wr, src, path, r->o->max_record, &e))) goto done;
+        for (;;) {
+            job *j = job_new(r, JOB_WARC, path);
+            if (!j) { rc = PK_ENOMEM; break; }
+            uint64_t first = 0;
+            const double t0 = pk_now();
+            rc = pk_warc_chunk(wr, &j->data, CHUNK_TARGET, &first, &j->oversize, &e);
+            r->stats->read_s += pk_now() - t0;
+            if (rc) {
+                job_free(j);
+                if (rc == PK_ENOMEM) break;
+                pk_warc_reader_close(wr);
+                rc = 0;
+                goto error;
+            }
+            if (!j->data.len) { job_free(j); break; }
+            j->first_line = first;
+            if ((rc = submit(r, j, ws, nthreads))) break;
+        }
+        pk_warc_reader_close(wr);
         goto done;
     }
     if ((rc = pk_lines_open(&ln, src, MAX_LINE, &e))) goto done;

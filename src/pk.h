@@ -80,6 +80,72 @@ int pk_lines_open(pk_lines **out, pk_source *src, size_t max_line, pk_error *err
 int pk_lines_chunk(pk_lines *l, pk_buf *out, size_t target, uint64_t *first_line, pk_error *err);
 void pk_lines_close(pk_lines *l); /* does not close the source */
 
+/* ---- WARC records (io/warc.c) -------------------------------------------- */
+
+#define PK_WARC_MORE 1                       /* pk_warc_head: need more bytes */
+#define PK_WARC_MAX_HEADER ((size_t)1 << 20) /* a longer WARC header is an error */
+
+/* Measure the record that starts at p[0..n): its header (the version line
+ * through the blank line, LF-only lines tolerated) is *head_len bytes and
+ * its block *block_len (Content-Length).  Returns 0, PK_WARC_MORE when
+ * the header is not complete in n bytes, PK_EFORMAT (no "WARC/", no or a
+ * bad Content-Length) or PK_ETOOBIG (header over PK_WARC_MAX_HEADER) with
+ * a static *why. */
+int pk_warc_head(const char *p, size_t n, size_t *head_len, uint64_t *block_len, const char **why);
+/* The record separator at p[0..n): the CR and LF bytes there, at most 4. */
+size_t pk_warc_sep(const char *p, size_t n);
+
+/* One record, pointing into the caller's bytes.  Values are trimmed; the
+ * angle brackets round WARC-Record-ID (and WARC/1.0's round the target
+ * URI) are dropped.  Absent fields are NULL, 0. */
+typedef struct pk_warc_rec {
+    const char *type, *id, *uri, *date, *ctype, *ptype, *truncated;
+    size_t type_len, id_len, uri_len, date_len, ctype_len, ptype_len, truncated_len;
+    size_t head_len;         /* header bytes, blank line included */
+    const char *block;       /* Content-Length bytes */
+    size_t block_len;
+    size_t total;            /* header + block + separator (<= n) */
+} pk_warc_rec;
+/* Parse the record at p[0..n), which must hold all of it.  PK_EFORMAT or
+ * PK_ETOOBIG with a static *why.  When only the block is cut short
+ * (Content-Length past n), the fields are still filled in, with the block
+ * as far as it goes, and PK_EFORMAT returned. */
+int pk_warc_parse(const char *p, size_t n, pk_warc_rec *r, const char **why);
+
+/* The HTTP response in a response record's block: status, the fields
+ * picket needs, and the body as recorded (still chunked or compressed as
+ * the server sent it).  Lines may end in LF alone; a header with no blank
+ * line gives an empty body.  PK_EFORMAT when it is not "HTTP/...". */
+typedef struct pk_http_msg {
+    int status;
+    const char *ctype, *cenc, *tenc;
+    size_t ctype_len, cenc_len, tenc_len;
+    const char *body;
+    size_t body_len;
+} pk_http_msg;
+int pk_http_parse(const char *p, size_t n, pk_http_msg *m, const char **why);
+/* Undo chunked transfer coding into out (reset first); a body cut short
+ * gives what is there. */
+int pk_http_dechunk(const char *p, size_t n, pk_buf *out, const char **why);
+/* Undo gzip or deflate (zlib or raw) content coding into out (reset
+ * first, capped by out->max: PK_ETOOBIG); a stream cut short gives what
+ * was decoded. */
+int pk_http_inflate(const char *p, size_t n, pk_buf *out, const char **why);
+
+/* Reads a source in chunks of whole WARC records (see warc.c).  Each call
+ * fills out (reset first) with whole records, about target bytes (at least
+ * one record).  *first_rec is the 1-based number of the first.  A record
+ * whose block is over max_record comes alone, header only, with *oversize
+ * set; its block is skipped.  Returns 0 with out->len == 0 at the end; an
+ * error (malformed or cut-short record, a source error) after the good
+ * records before it. */
+typedef struct pk_warc_reader pk_warc_reader;
+int pk_warc_reader_open(pk_warc_reader **out, pk_source *src, const char *name, size_t max_record,
+                        pk_error *err);
+int pk_warc_chunk(pk_warc_reader *r, pk_buf *out, size_t target, uint64_t *first_rec, bool *oversize,
+                  pk_error *err);
+void pk_warc_reader_close(pk_warc_reader *r); /* does not close the source */
+
 /* ---- walking paths (walk.c) --------------------------------------------- */
 
 /* Visit the files under path (see walk.c for the rules).  A non-zero return

@@ -1,8 +1,8 @@
 /* doc.c -- a work as a reader rendered it, and the choice of reader.
  *
- * Readers turn the bytes a writer has (a Fountain screenplay, later Final
- * Draft, PDF, HTML ...) into the text picket fingerprints plus, for each
- * rendered line, where it came from: the source line, the page, the
+ * Readers turn the bytes a writer has (a Fountain or Final Draft
+ * screenplay, later PDF, HTML ...) into the text picket fingerprints plus,
+ * for each rendered line, where it came from: the source line, the page, the
  * scene.  The registry keeps those as maps from token to place, so a
  * finding can say "scene 12, page 31, lines 840-852" of the file the
  * writer registered.
@@ -12,16 +12,17 @@
  * it gave before readers existed.
  *
  * The format: --format when given; else by extension (.fountain,
- * .spmd); else by content: a Fountain title page ("Title:" on the first
- * line) or a scene heading at the start of a line, with character cues,
- * is taken for Fountain; anything else is text. */
+ * .spmd; .fdx); else by content: "<FinalDraft" in the first KiB is Final
+ * Draft; a Fountain title page ("Title:" on the first line) or two scene
+ * headings at the start of a line is taken for Fountain; anything else is
+ * text. */
 #include "fmt/fmt.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static const char *const names[PK_WORK_NFORMATS] = {"auto", "text", "fountain"};
+static const char *const names[PK_WORK_NFORMATS] = {"auto", "text", "fountain", "fdx"};
 
 const char *pk_work_format_name(int format)
 {
@@ -92,6 +93,13 @@ static int heading_at(const char *p, const char *end)
     return 0;
 }
 
+/* Final Draft: "<FinalDraft" in the first KiB.  An XML prolog alone is
+ * not enough: other XML registered before readers existed stays text. */
+static int looks_like_fdx(const char *s, size_t n)
+{
+    return memmem(s, n < 1024 ? n : 1024, "<FinalDraft", 11) != NULL;
+}
+
 /* Content sniffing: a title page, or at least two scene headings in the
  * first 64 KiB. */
 static int looks_like_fountain(const char *s, size_t n)
@@ -118,12 +126,15 @@ int pk_doc_read(pk_doc *d, const char *name, const char *data, size_t n, int for
     pk_doc_init(d);
     if (format == PK_WORK_AUTO) {
         if (has_ext(name, ".fountain") || has_ext(name, ".spmd")) format = PK_WORK_FOUNTAIN;
+        else if (has_ext(name, ".fdx")) format = PK_WORK_FDX;
         else if (has_ext(name, ".txt") || has_ext(name, ".text")) format = PK_WORK_TEXT;
+        else if (looks_like_fdx(data, n)) format = PK_WORK_FDX;
         else format = looks_like_fountain(data, n) ? PK_WORK_FOUNTAIN : PK_WORK_TEXT;
     }
     d->format = format;
     switch (format) {
     case PK_WORK_FOUNTAIN: return pk_fountain_render(d, data, n, err);
+    case PK_WORK_FDX: return pk_fdx_render(d, data, n, err);
     case PK_WORK_TEXT:
         /* Itself: no line arrays, line i is line i. */
         if (pk_buf_append(&d->text, data, n)) return pk_fail(err, PK_ENOMEM, "out of memory");

@@ -31,21 +31,10 @@
  *     key the spec lists (Title, Credit, Author ...); values may continue
  *     on indented lines.  Page 1 starts after it.
  *
- * Pages are an estimate, of US Letter in Courier 12 (10 characters an
- * inch, 6 lines an inch): 55 lines a page; action, scene headings and
- * centered text 60 characters wide, dialogue 35, parentheticals 30;
- * character cues and transitions one line; one blank line between
- * elements (runs of blank lines count once, none at the top of a page).
- * Lines are wrapped at spaces (tabs count 4 columns, wide characters 2,
- * a word longer than the width is broken).  A scene heading is kept with
- * the first line after it and a cue with its first line of dialogue;
- * dialogue running onto a new page repeats the cue (one line); '==='
- * starts a new page; the second block of dual dialogue is set beside the
- * first (back to the first cue's line, ending at the lower of the two)
- * when both are on one page.  Real software also breaks action only
- * between sentences, adds (MORE) at the foot of a page, narrows dual
- * dialogue and may number pages differently, so a page here can be off by
- * one or two in a long script: "about page 31".
+ * Pages are the shared estimate of layout.c (55 lines a page of Courier
+ * 12, standard widths, keep-with-next, (CONT'D), dual dialogue); '==='
+ * forces a page break.  The widths are measured on the line as written,
+ * emphasis markers included.
  *
  * Scenes are counted: 0 before the first heading, then 1, 2, ... whatever
  * scene numbers (#12A#) the headings carry.
@@ -65,11 +54,6 @@
 #include <strings.h>
 #include <utf8proc.h>
 
-#define PAGE_LINES 55
-#define W_ACTION 60
-#define W_DIALOGUE 35
-#define W_PAREN 30
-#define TAB_COLS 4
 #define EMPH_DEPTH 32 /* unmatched emphasis openers remembered per kind */
 
 static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
@@ -248,121 +232,13 @@ static int is_transition(const char *t, size_t n)
     return n >= 3 && memcmp(t + n - 3, "TO:", 3) == 0 && all_caps(t, n);
 }
 
-/* ---- page layout --------------------------------------------------------- */
-
-/* Columns of one character at p (n > 0 bytes left); *len its bytes. */
-static unsigned char_cols(const char *p, size_t n, size_t *len)
-{
-    unsigned char c = (unsigned char)p[0];
-    *len = 1;
-    if (c < 0x80) return c == '\t' ? TAB_COLS : 1;
-    int32_t cp;
-    size_t l = pk_utf8_decode((const uint8_t *)p, n, &cp);
-    if (!l) return 1;
-    *len = l;
-    int w = utf8proc_charwidth(cp);
-    return w < 0 ? 0 : (unsigned)w;
-}
-
-/* Printed lines of p[0..n) wrapped at spaces to width columns (>= 1). */
-static uint64_t wrap_lines(const char *p, size_t n, unsigned width)
-{
-    uint64_t lines = 1, col = 0, space = 0;
-    size_t i = 0;
-    while (i < n) {
-        if (p[i] == ' ' || p[i] == '\t') {
-            space += p[i] == '\t' ? TAB_COLS : 1;
-            i++;
-            continue;
-        }
-        uint64_t w = 0;
-        size_t l;
-        while (i < n && p[i] != ' ' && p[i] != '\t') {
-            w += char_cols(p + i, n - i, &l);
-            i += l;
-        }
-        if (col > 0 && col + space + w > width) {
-            lines++;
-            col = 0;
-        } else {
-            col += space;
-        }
-        space = 0;
-        if (col + w <= width) {
-            col += w;
-        } else { /* longer than a line: broken */
-            uint64_t total = col + w;
-            lines += (total - 1) / width;
-            col = (total - 1) % width + 1;
-        }
-    }
-    return lines;
-}
-
 typedef struct render {
     pk_doc *d;
     pk_error *err;
     uint32_t scene;
-    uint64_t page, y; /* page (1-based) and lines used on it */
-    int gap;          /* a blank line before the next element */
-    uint64_t first_y; /* where place() put its first line */
-    /* The last dialogue block, for dual dialogue. */
-    int dlg_last;     /* it is the last thing laid out */
-    uint64_t dlg_page, dlg_y, dlg_end_page, dlg_end_y;
-    int dual;         /* laying out the second block beside it */
-    uint64_t dual_end_y;
+    pk_layout lay;
     pk_buf out, mask; /* emphasis scratch */
 } render;
-
-/* Lay out h printed lines of one element; keep of them (from the top,
- * with what must follow) go on one page; a page break inside the element
- * starts the new page with cont lines (a repeated cue).  Returns the page
- * of the first line. */
-static uint64_t place(render *R, uint64_t h, uint64_t keep, uint64_t cont)
-{
-    uint64_t sep = R->gap && R->y > 0 ? 1 : 0;
-    R->gap = 0;
-    R->dlg_last = 0;
-    if (R->y > 0 && R->y + sep + keep > PAGE_LINES) {
-        R->page++;
-        R->y = cont;
-        sep = 0;
-    }
-    R->y += sep;
-    uint64_t first = R->page;
-    R->first_y = R->y;
-    while (h > 0) {
-        if (R->y >= PAGE_LINES) {
-            R->page++;
-            R->y = cont;
-        }
-        uint64_t room = PAGE_LINES - R->y, take = h < room ? h : room;
-        R->y += take;
-        h -= take;
-    }
-    return first;
-}
-
-static void page_break(render *R)
-{
-    if (R->y > 0) {
-        R->page++;
-        R->y = 0;
-    }
-    R->gap = 0;
-    R->dlg_last = 0;
-}
-
-static void end_dialogue(render *R)
-{
-    if (R->dual) {
-        if (R->page == R->dlg_page && R->y < R->dual_end_y) R->y = R->dual_end_y;
-        R->dual = 0;
-        R->dlg_last = 0;
-    } else {
-        R->dlg_last = 1;
-    }
-}
 
 /* ---- rendering ----------------------------------------------------------- */
 
@@ -419,25 +295,23 @@ static int strip_emphasis(render *R, const char *p, size_t n, const char **o, si
 }
 
 /* Render one line of text (markup still in it) from source line no. */
-static int emit(render *R, const char *p, size_t n, uint32_t no, uint64_t page)
+static int emit(render *R, const char *p, size_t n, uint32_t no, uint32_t page)
 {
     const char *o;
     size_t on;
     if (strip_emphasis(R, p, n, &o, &on)) return pk_fail(R->err, PK_ENOMEM, "line %u: out of memory", no);
     trim(&o, &on);
     if (!on) return 0;
-    uint32_t pg = page > UINT32_MAX ? UINT32_MAX : (uint32_t)page;
-    if (pk_doc_line(R->d, o, on, no, pg, R->scene))
+    if (pk_doc_line(R->d, o, on, no, page, R->scene))
         return pk_fail(R->err, PK_ENOMEM, "line %u: out of memory", no);
     return 0;
 }
 
-/* Render and lay out text that is printed width columns wide. */
-static int printed(render *R, const char *p, size_t n, uint32_t no, unsigned width, uint64_t cont)
+/* Render and lay out text printed as a PK_EL_* element. */
+static int printed(render *R, const char *p, size_t n, uint32_t no, int kind)
 {
     trim(&p, &n);
-    uint64_t page = place(R, wrap_lines(p, n, width), 1, cont);
-    return emit(R, p, n, no, page);
+    return emit(R, p, n, no, pk_layout_element(&R->lay, kind, p, n));
 }
 
 /* ---- the title page ------------------------------------------------------ */
@@ -470,29 +344,6 @@ static int title_key(const char *p, size_t n, const char **val, size_t *vn, int 
     return K_OTHER;
 }
 
-/* Append sep and p[0..n) to the NUL-terminated dst (cap bytes), cutting
- * at a character boundary when it does not fit. */
-static void meta_append(char *dst, size_t cap, const char *sep, const char *p, size_t n)
-{
-    size_t start = strnlen(dst, cap - 1), at = start, sl = strlen(sep);
-    if (!n) return;
-    if (at) {
-        if (at + sl >= cap - 1) return;
-        memcpy(dst + at, sep, sl);
-        at += sl;
-    }
-    size_t room = cap - 1 - at, take = n;
-    if (take > room) {
-        take = room;
-        for (int back = 0; back < 3 && take > 0 && ((unsigned char)p[take] & 0xC0) == 0x80; back++) take--;
-    }
-    if (!take) at = start; /* nothing fits: no separator either */
-    memcpy(dst + at, p, take);
-    at += take;
-    while (at > 0 && dst[at - 1] == ' ') at--;
-    dst[at] = 0;
-}
-
 static int title_value(render *R, int key, const char *v, size_t vn, uint32_t no)
 {
     const char *o;
@@ -500,8 +351,8 @@ static int title_value(render *R, int key, const char *v, size_t vn, uint32_t no
     if (key != K_TITLE && key != K_AUTHOR) return 0;
     if (strip_emphasis(R, v, vn, &o, &on)) return pk_fail(R->err, PK_ENOMEM, "line %u: out of memory", no);
     trim(&o, &on);
-    if (key == K_TITLE) meta_append(R->d->title, sizeof R->d->title, " ", o, on);
-    else meta_append(R->d->author, sizeof R->d->author, ", ", o, on);
+    if (key == K_TITLE) pk_meta_append(R->d->title, sizeof R->d->title, " ", o, on);
+    else pk_meta_append(R->d->author, sizeof R->d->author, ", ", o, on);
     return 0;
 }
 
@@ -537,7 +388,7 @@ int pk_fountain_render(pk_doc *d, const char *s, size_t n, pk_error *err)
     pk_buf_init(&R.mask, 0);
     R.d = d;
     R.err = err;
-    R.page = 1;
+    pk_layout_init(&R.lay);
     d->format = PK_WORK_FOUNTAIN;
     d->title[0] = d->author[0] = 0;
 
@@ -582,16 +433,15 @@ int pk_fountain_render(pk_doc *d, const char *s, size_t n, pk_error *err)
         fline *c = L.cur;
         int next_blank = L.more <= 0 || L.next->kind == L_BLANK;
         if (c->kind == L_BLANK) {
-            if (in_dlg) end_dialogue(&R);
+            pk_layout_blank(&R.lay);
             in_dlg = 0;
-            R.gap = 1;
             prev_blank = 1;
             continue;
         }
         int was_blank = prev_blank;
         prev_blank = 0;
         if (c->kind == L_SPACER) {
-            place(&R, 1, 1, in_dlg ? 1 : 0);
+            pk_layout_element(&R.lay, PK_EL_SPACER, NULL, 0);
             continue;
         }
         const char *p = c->p;
@@ -600,45 +450,33 @@ int pk_fountain_render(pk_doc *d, const char *s, size_t n, pk_error *err)
         int dual;
         if (in_dlg) {
             if (p[0] == '(' && p[pn - 1] == ')') {
-                place(&R, wrap_lines(p, pn, W_PAREN), 1, 1);
+                pk_layout_element(&R.lay, PK_EL_PAREN, p, pn);
             } else if (p[0] == '~') {
-                if ((rc = printed(&R, p + 1, pn - 1, c->no, W_DIALOGUE, 1))) goto cleanup;
+                if ((rc = printed(&R, p + 1, pn - 1, c->no, PK_EL_DIALOGUE))) goto cleanup;
             } else {
-                if ((rc = printed(&R, p, pn, c->no, W_DIALOGUE, 1))) goto cleanup;
+                if ((rc = printed(&R, p, pn, c->no, PK_EL_DIALOGUE))) goto cleanup;
             }
-            R.dlg_end_page = R.page;
-            R.dlg_end_y = R.y;
         } else if (is_page_break(p, pn)) {
-            page_break(&R);
+            pk_layout_page_break(&R.lay);
         } else if (p[0] == '#' || p[0] == '=') {
             /* section or synopsis: not printed */
         } else if (p[0] == '>' && pn >= 2 && p[pn - 1] == '<') {
-            if ((rc = printed(&R, p + 1, pn - 2, c->no, W_ACTION, 0))) goto cleanup;
+            if ((rc = printed(&R, p + 1, pn - 2, c->no, PK_EL_ACTION))) goto cleanup;
         } else if (p[0] == '>') {
-            place(&R, 1, 1, 0);
+            pk_layout_element(&R.lay, PK_EL_TRANSITION, NULL, 0);
         } else if (p[0] == '~' || p[0] == '!') {
-            if ((rc = printed(&R, p + 1, pn - 1, c->no, W_ACTION, 0))) goto cleanup;
+            if ((rc = printed(&R, p + 1, pn - 1, c->no, PK_EL_ACTION))) goto cleanup;
         } else if (was_blank && is_heading(p, pn)) {
             if (R.scene < UINT32_MAX) R.scene++;
-            uint64_t h = wrap_lines(p, pn, W_ACTION);
-            place(&R, h, h + 2, 0);
+            pk_layout_element(&R.lay, PK_EL_HEADING, p, pn);
         } else if (was_blank && next_blank && is_transition(p, pn)) {
-            place(&R, 1, 1, 0);
+            pk_layout_element(&R.lay, PK_EL_TRANSITION, NULL, 0);
         } else if (was_blank && !next_blank &&
                    (p[0] == '@' ? is_cue(p + 1, pn - 1, 1, &dual) : is_cue(p, pn, 0, &dual))) {
-            if (dual && R.dlg_last && R.dlg_page == R.page && R.dlg_end_page == R.page) {
-                R.dual = 1;
-                R.dual_end_y = R.dlg_end_y;
-                R.y = R.dlg_y;
-                R.gap = 0;
-            }
-            R.dlg_page = place(&R, 1, 2, 0);
-            R.dlg_y = R.first_y;
-            R.dlg_end_page = R.page;
-            R.dlg_end_y = R.y;
+            pk_layout_element(&R.lay, dual ? PK_EL_DUAL_CUE : PK_EL_CUE, NULL, 0);
             in_dlg = 1;
         } else {
-            if ((rc = printed(&R, p, pn, c->no, W_ACTION, 0))) goto cleanup;
+            if ((rc = printed(&R, p, pn, c->no, PK_EL_ACTION))) goto cleanup;
         }
     }
 

@@ -1,0 +1,231 @@
+/* html.c -- HTML to text, as a reader sees the page.
+ *
+ * libxml2's HTML parser (recovering from anything, never touching the
+ * network) builds the tree; a walk over it writes the text a browser would
+ * show, one rendered line per block:
+ *   - script, style, noscript, template, head (title included), iframe,
+ *     object and comments are dropped;
+ *   - block elements (p, div, br, li, h1-h6, tr, td, blockquote, ...) end
+ *     the current line; everything else flows into it;
+ *   - runs of white space collapse to one space, except inside pre (and
+ *     textarea), where line breaks stay line breaks;
+ *   - character references are decoded by the parser, so "&rsquo;" is
+ *     U+2019 in the output, which is always UTF-8.
+ * Each rendered line carries the source line of its first text (libxml2
+ * counts lines; past 65535 it says 65535).
+ *
+ * Encoding: the caller's (an HTTP charset) when libxml2 knows it, over
+ * any the page declares, as browsers do; else
+ * what the page declares (<meta charset>, http-equiv, a byte-order mark);
+ * else UTF-8, where libxml2 falls back to ISO-8859-1 from the first byte
+ * that is not valid UTF-8.
+ *
+ * The walk is iterative (parent pointers), so a deeply nested page cannot
+ * exhaust the stack. */
+#include "fmt/fmt.h"
+
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <limits.h>
+#include <pthread.h>
+#include <string.h>
+#include <strings.h>
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static void init_parser(void) { xmlInitParser(); }
+
+/* libxml2 reports some problems (encoder errors) on its generic error
+ * channel whatever the parser options say; the library never prints. */
+static void quiet(void *ctx, const char *msg, ...) { PK_UNUSED(ctx); PK_UNUSED(msg); }
+
+enum { E_FLOW, E_BLOCK, E_SKIP, E_PRE };
+
+static int element_kind(const char *name)
+{
+    static const char *const skip[] = {"script", "style", "noscript", "template", "head", "title",
+                                       "iframe", "object", "embed", "select", NULL};
+    static const char *const block[] = {
+        "address", "article", "aside", "blockquote", "body", "br", "caption", "center", "dd", "details",
+        "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form",
+        "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li",
+        "main", "menu", "nav", "ol", "option", "p", "section", "summary", "table", "tbody", "td",
+        "tfoot", "th", "thead", "tr", "ul", NULL};
+    for (int i = 0; skip[i]; i++)
+        if (strcasecmp(name, skip[i]) == 0) return E_SKIP;
+    if (strcasecmp(name, "pre") == 0 || strcasecmp(name, "textarea") == 0 || strcasecmp(name, "listing") == 0 ||
+        strcasecmp(name, "plaintext") == 0 || strcasecmp(name, "xmp") == 0)
+        return E_PRE;
+    for (int i = 0; block[i]; i++)
+        if (strcasecmp(name, block[i]) == 0) return E_BLOCK;
+    return E_FLOW;
+}
+
+typedef struct render {
+    pk_doc *d;
+    pk_buf cur;     /* the line being built */
+    uint32_t line;  /* source line of its first text */
+    bool space;     /* a space is owed before the next word */
+    int pre;        /* depth of pre-like elements */
+} render;
+
+static int flush(render *r)
+{
+    r->space = false;
+    if (r->cur.len == 0) return 0;
+    int rc = pk_doc_line(r->d, r->cur.data, r->cur.len, r->line, 0, 0);
+    pk_buf_reset(&r->cur);
+    return rc;
+}
+
+static uint32_t line_of(xmlNode *n)
+{
+    long l = xmlGetLineNo(n);
+    return l > 0 && l < (long)UINT32_MAX ? (uint32_t)l : 0;
+}
+
+/* Append text, white space collapsed (outside pre).  libxml2 can let an
+ * invalid UTF-8 byte through (after a broken character reference), so
+ * every sequence is checked and a bad one becomes U+FFFD. */
+static int text(render *r, xmlNode *n, const char *s)
+{
+    int rc = 0;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len && !rc;) {
+        char c = s[i];
+        bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+        if (r->pre) {
+            if (c == '\n') { rc = flush(r); i++; continue; }
+            if (c == '\r') { i++; continue; }
+        } else if (ws) {
+            if (r->cur.len) r->space = true;
+            i++;
+            continue;
+        }
+        if (r->cur.len == 0) r->line = line_of(n);
+        if (r->space) { rc = pk_buf_putc(&r->cur, ' '); r->space = false; }
+        if (rc) break;
+        if ((unsigned char)c < 0x80) {
+            rc = pk_buf_putc(&r->cur, c == '\t' || c == '\f' ? ' ' : c);
+            i++;
+            continue;
+        }
+        int32_t cp;
+        size_t k = pk_utf8_decode((const uint8_t *)s + i, len - i, &cp);
+        if (k == 0) {
+            rc = pk_buf_append(&r->cur, "\xEF\xBF\xBD", 3);
+            i++;
+        } else {
+            rc = pk_buf_append(&r->cur, s + i, k);
+            i += k;
+        }
+    }
+    return rc;
+}
+
+/* The text of a <title> into d->title (the first, whitespace collapsed). */
+static void take_title(pk_doc *d, xmlNode *t)
+{
+    if (d->title[0]) return;
+    size_t k = 0;
+    bool sp = false;
+    for (xmlNode *c = t->children; c; c = c->next) {
+        if (c->type != XML_TEXT_NODE || !c->content) continue;
+        const char *s = (const char *)c->content;
+        size_t len = strlen(s);
+        for (size_t i = 0; i < len;) {
+            char ch = s[i];
+            if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f') { sp = k > 0; i++; continue; }
+            int32_t cp;
+            size_t n = (unsigned char)ch < 0x80 ? 1 : pk_utf8_decode((const uint8_t *)s + i, len - i, &cp);
+            size_t add = n ? n : 1; /* an invalid byte is dropped */
+            if (k + (sp ? 1 : 0) + (n ? n : 0) + 1 > sizeof d->title) goto done;
+            if (n) {
+                if (sp) d->title[k++] = ' ';
+                sp = false;
+                memcpy(d->title + k, s + i, n);
+                k += n;
+            }
+            i += add;
+        }
+    }
+done:
+    d->title[k] = 0;
+}
+
+static int walk(render *r, xmlNode *root)
+{
+    xmlNode *n = root;
+    int rc = 0;
+    while (n && !rc) {
+        bool descend = false;
+        if (n->type == XML_ELEMENT_NODE && n->name) {
+            int k = element_kind((const char *)n->name);
+            if (strcasecmp((const char *)n->name, "title") == 0) take_title(r->d, n);
+            if (strcasecmp((const char *)n->name, "head") == 0)
+                for (xmlNode *c = n->children; c; c = c->next)
+                    if (c->type == XML_ELEMENT_NODE && c->name && strcasecmp((const char *)c->name, "title") == 0)
+                        take_title(r->d, c);
+            if (k == E_BLOCK || k == E_PRE) rc = flush(r);
+            if (k == E_PRE) r->pre++;
+            descend = k != E_SKIP;
+        } else if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && n->content) {
+            rc = text(r, n, (const char *)n->content);
+        }
+        if (rc) break;
+        if (descend && n->children) {
+            n = n->children;
+            continue;
+        }
+        /* Leave n, then every ancestor whose last child we just left. */
+        for (;;) {
+            if (n->type == XML_ELEMENT_NODE && n->name && n != root) {
+                int k = element_kind((const char *)n->name);
+                if (k == E_PRE && r->pre > 0) r->pre--;
+                if ((k == E_BLOCK || k == E_PRE) && (rc = flush(r))) return rc;
+            }
+            if (n == root) return flush(r);
+            if (n->next) {
+                n = n->next;
+                break;
+            }
+            n = n->parent;
+            if (!n) return flush(r);
+        }
+    }
+    return rc ? rc : flush(r);
+}
+
+int pk_html_render_enc(pk_doc *d, const char *s, size_t n, const char *encoding, pk_error *err)
+{
+    pthread_once(&once, init_parser);
+    if (n == 0) return 0;
+    if (n > INT_MAX) return pk_fail(err, PK_ETOOBIG, "HTML page larger than %d bytes", INT_MAX);
+    xmlSetGenericErrorFunc(NULL, quiet); /* per thread in libxml2 */
+    const int opts = HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_RECOVER;
+    htmlDocPtr doc = NULL;
+    if (encoding && *encoding) {
+        xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(encoding);
+        if (h) {
+            xmlCharEncCloseFunc(h);
+            /* the transport's charset wins over the page's own meta */
+            doc = htmlReadMemory(s, (int)n, NULL, encoding, opts | HTML_PARSE_IGNORE_ENC);
+        }
+    }
+    if (!doc) doc = htmlReadMemory(s, (int)n, NULL, NULL, opts);
+    if (!doc) return 0; /* nothing libxml2 could make a tree of: no text */
+    render r;
+    memset(&r, 0, sizeof r);
+    r.d = d;
+    pk_buf_init(&r.cur, 0);
+    int rc = 0;
+    for (xmlNode *c = doc->children; c && !rc; c = c->next) rc = walk(&r, c);
+    pk_buf_free(&r.cur);
+    xmlFreeDoc(doc);
+    if (rc) return pk_fail(err, rc, "rendering HTML: %s", pk_strerror(rc));
+    return 0;
+}
+
+int pk_html_render(pk_doc *d, const char *s, size_t n, pk_error *err)
+{
+    return pk_html_render_enc(d, s, n, NULL, err);
+}
