@@ -11,7 +11,7 @@ pkgs=(
   build-essential cmake pkg-config            # toolchain
   libsqlite3-dev sqlite3                      # registry
   libutf8proc-dev libxxhash-dev               # normalization, hashing
-  zlib1g-dev libzstd-dev                      # compressed corpora
+  zlib1g-dev libzstd-dev libisal-dev          # compressed corpora (igzip: fast gzip)
   libsodium-dev                               # SHA-256, signatures
   libjansson-dev                              # JSON (reference parser in tests)
   libxml2-dev                                 # Final Draft (.fdx) works
