@@ -101,11 +101,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Compare where all reached the end. */
     if (rc_a != PK_ETOOBIG && !capped_b) {
         if (rc_a != rc_b) abort();
-        if (rc_a == 0 && (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)) abort();
+        if (rc_a == 0 && (a.len != b.len || (a.len && memcmp(a.data, b.data, a.len) != 0))) abort();
     }
     if (rc_a != PK_ETOOBIG && !capped_c && rc_c != PK_ETOOBIG) {
         if (rc_a != rc_c) abort();
-        if (rc_a == 0 && (a.len != c.len || memcmp(a.data, c.data, a.len) != 0)) abort();
+        if (rc_a == 0 && (a.len != c.len || (a.len && memcmp(a.data, c.data, a.len) != 0))) abort();
     }
 
     pk_buf_free(&a);
