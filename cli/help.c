@@ -117,7 +117,7 @@ static const struct help {
      "  --quiet          no summary and no progress line on stderr\n"
      "  --no-progress    no progress line (shown on a terminal by default)\n"
      "  --stats          after the summary, where the time went: reading and\n"
-     "                   decompressing, JSON, fingerprinting and lookups,\n"
+     "                   decompressing, decoding (JSON, WARC, HTML), fingerprinting,\n"
      "                   alignment, output (thread seconds and MB/s each)\n"
      "\n"
      "Output: one JSON line per (document, work) found, in input order:\n"

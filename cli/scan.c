@@ -106,7 +106,7 @@ void scanopts_summary(scanopts *so, const pk_corpus_stats *st, const char *extra
     const struct { const char *name, *what; double s; } rows[] = {
         {"read", "reading thread: read(2), gzip/zstd, cutting records", st->read_s},
         {"wait", "reading thread: waiting for a free worker", st->wait_s},
-        {"json", "workers: decoding JSON strings", st->json_s},
+        {"decode", "workers: JSON strings, WARC records, HTML to text", st->json_s},
         {"fingerprint", "workers: tokenize, k-grams, winnow, index lookups", st->fingerprint_s},
         {"align", "workers: aligning seeded documents with works", st->align_s},
         {"output", "formatting and writing findings", st->output_s},

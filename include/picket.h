@@ -312,7 +312,8 @@ typedef struct pk_corpus_stats {
     /* Where the time went, in seconds of thread time: the reading thread
      * reading and decompressing input and cutting it into records
      * (read_s) and waiting for a free worker (wait_s); the workers
-     * decoding JSON (json_s), tokenizing, fingerprinting and looking up
+     * decoding records: JSON strings, WARC records, HTML (json_s);
+     * tokenizing, fingerprinting and looking up
      * (fingerprint_s), aligning (align_s); formatting and writing output
      * (output_s).  wall_s: the whole run; threads: workers used. */
     double wall_s, read_s, wait_s, json_s, fingerprint_s, align_s, output_s;
