@@ -48,7 +48,7 @@ int scanopts_parse(scanopts *so, int argc, char **argv, const char *cmd, const s
         case 'L': so->co.scan.tok_flags |= PK_TOK_LOSSY; break;
         case 'q': so->quiet = 1; so->progress = 0; break;
         case 'P': so->progress = 0; break;
-        case 'S': so->stats = 1; break;
+        case 'S': so->stats = so->co.stats = 1; break;
         case '?': cli_usage(cmd); return -1;
         default:
             if (!on_extra || on_extra(c, optarg, ud) != 0) { cli_usage(cmd); return -1; }

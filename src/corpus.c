@@ -137,7 +137,8 @@ typedef struct worker {
 
 static int emit(run *r, job *j, pk_record *rec, worker *w)
 {
-    const double t0 = pk_now();
+    const int timing = r->o->stats;
+    const double t0 = timing ? pk_now() : 0;
     int rc;
     if (rec->skipped) j->sink.skipped++;
     else j->sink.docs++;
@@ -145,7 +146,7 @@ static int emit(run *r, job *j, pk_record *rec, worker *w)
     if (rec->error) j->sink.errors++;
     j->sink.findings += rec->nfindings;
     rc = r->o->record(rec, &j->sink, r->o->ud);
-    w->output_s += pk_now() - t0;
+    if (timing) w->output_s += pk_now() - t0;
     return rc;
 }
 
@@ -208,11 +209,11 @@ static int do_jsonl(run *r, job *j, worker *w)
         const char *why = NULL;
         /* A byte-order mark before the first record is not part of it. */
         size_t bom = (line == 1 && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
-        const double tj = pk_now();
+        const double tj = r->o->stats ? pk_now() : 0;
         int x = len > MAX_LINE ? PK_ETOOBIG
                                : pk_jsonl_extract(p + bom, len - bom, r->o->text_field, r->o->id_field, &text, &id,
                                                   &has_id, &off, &why);
-        w->json_s += pk_now() - tj;
+        if (r->o->stats) w->json_s += pk_now() - tj;
         off += bom;
         pk_buf_reset(&idbuf);
         if ((x == 0 || x == PK_ENOTFOUND) && has_id) {
@@ -475,9 +476,9 @@ static int do_warc(run *r, job *j, worker *w)
             /* the reader checked every record it handed out: not expected */
             pk_fail(&e, x, "%s: record %llu: %s", j->path, (unsigned long long)recno, why);
         } else {
-            const double tj = pk_now();
+            const double tj = r->o->stats ? pk_now() : 0;
             x = warc_doc(r, &wr, &rec, &wb, &why, &e);
-            w->json_s += pk_now() - tj;
+            if (r->o->stats) w->json_s += pk_now() - tj;
             if (x == PK_ENOMEM) { rc = x; break; }
             if (x) pk_fail(&e, x, "%s: record %llu (%.*s): %s", j->path, (unsigned long long)recno,
                            (int)PK_MIN(rec.id_len, (size_t)200), rec.id, why ? why : pk_strerror(x));
@@ -569,9 +570,9 @@ static int finish_job(run *r, job *j)
     r->stats->errors += j->sink.errors;
     r->stats->blank_lines += j->sink.blank;
     r->stats->skipped_records += j->sink.skipped;
-    const double t0 = pk_now();
+    const double t0 = r->o->stats ? pk_now() : 0;
     int rc = r->o->flush(&j->sink, r->o->ud);
-    r->stats->output_s += pk_now() - t0;
+    if (r->o->stats) r->stats->output_s += pk_now() - t0;
     return rc;
 }
 
@@ -827,7 +828,9 @@ int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const 
     if (!ws) { rc = PK_ENOMEM; goto done; }
     for (int i = 0; i < nthreads; i++) {
         ws[i].r = &r;
-        if ((rc = pk_scanner_new(&ws[i].sc, ix, &o->scan, err))) goto done;
+        pk_scan_opts so = o->scan;
+        so.timing = o->stats;
+        if ((rc = pk_scanner_new(&ws[i].sc, ix, &so, err))) goto done;
     }
     if (nthreads > 1) {
         for (; started < nthreads; started++)

@@ -44,6 +44,7 @@
  * every directory slot and position they read, so a damaged file can give
  * wrong postings but never a read outside the mapping. */
 #include "pk.h"
+#include "simd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -261,6 +262,30 @@ size_t pk_index_work_run(const pk_index *ix, size_t x, size_t end)
     return lo;
 }
 
+#if PK_X86_SIMD
+#include <immintrin.h>
+/* bloom_test with AVX2: the eight salted bit positions of a block in one
+ * multiply, shift and test (the scalar loop was a tenth of a scan). */
+__attribute__((target("avx2"))) static size_t bloom_filter_avx2(const pk_index *ix, const pk_fp *fp, size_t n,
+                                                               uint32_t *pass)
+{
+    const __m256i salt = _mm256_loadu_si256((const __m256i *)(const void *)bloom_salt);
+    const __m256i one = _mm256_set1_epi32(1);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t key = ix_key(fp[i].h);
+        const uint32_t *blk = ix->bloom + 8 * bloom_block(ix->bloom_blocks, key);
+        __m256i h = _mm256_mullo_epi32(_mm256_set1_epi32((int)(uint32_t)key), salt);
+        __m256i bits = _mm256_sllv_epi32(one, _mm256_srli_epi32(h, 27));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)blk);
+        if (!_mm256_testc_si256(b, bits)) continue;
+        pass[m++] = (uint32_t)i;
+        __builtin_prefetch(ix->dir + (key >> ix->dir_shift));
+    }
+    return m;
+}
+#endif
+
 size_t pk_index_filter(const pk_index *ix, const pk_fp *fp, size_t n, uint32_t *pass)
 {
     /* Three sweeps, so that the cache misses of many lookups overlap
@@ -271,11 +296,18 @@ size_t pk_index_filter(const pk_index *ix, const pk_fp *fp, size_t n, uint32_t *
      * one of these is a miss to memory. */
     for (size_t i = 0; i < n; i++) __builtin_prefetch(ix->bloom + 8 * bloom_block(ix->bloom_blocks, ix_key(fp[i].h)));
     size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        const uint64_t key = ix_key(fp[i].h);
-        if (!bloom_test(ix->bloom, ix->bloom_blocks, key)) continue;
-        pass[m++] = (uint32_t)i;
-        __builtin_prefetch(ix->dir + (key >> ix->dir_shift));
+#if PK_X86_SIMD
+    if (pk_simd_level() >= PK_SIMD_AVX2) {
+        m = bloom_filter_avx2(ix, fp, n, pass);
+    } else
+#endif
+    {
+        for (size_t i = 0; i < n; i++) {
+            const uint64_t key = ix_key(fp[i].h);
+            if (!bloom_test(ix->bloom, ix->bloom_blocks, key)) continue;
+            pass[m++] = (uint32_t)i;
+            __builtin_prefetch(ix->dir + (key >> ix->dir_shift));
+        }
     }
     const uint32_t fb = ix->h->frag_bits;
     for (size_t x = 0; x < m; x++) {

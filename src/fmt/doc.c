@@ -22,7 +22,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const names[PK_WORK_NFORMATS] = {"auto", "text", "fountain", "fdx"};
+static const char *const names[PK_WORK_NFORMATS] = {"auto", "text", "fountain", "fdx", "html",
+                                                     "markdown", "epub", "docx", "pdf"};
 
 const char *pk_work_format_name(int format)
 {
@@ -135,6 +136,11 @@ int pk_doc_read(pk_doc *d, const char *name, const char *data, size_t n, int for
     switch (format) {
     case PK_WORK_FOUNTAIN: return pk_fountain_render(d, data, n, err);
     case PK_WORK_FDX: return pk_fdx_render(d, data, n, err);
+    case PK_WORK_HTML: return pk_html_work_render(d, data, n, err);
+    case PK_WORK_MARKDOWN: return pk_markdown_render(d, data, n, err);
+    case PK_WORK_EPUB: return pk_epub_render(d, data, n, err);
+    case PK_WORK_DOCX: return pk_docx_render(d, data, n, err);
+    case PK_WORK_PDF: return pk_pdf_render(d, data, n, err);
     case PK_WORK_TEXT:
         /* Itself: no line arrays, line i is line i. */
         if (pk_buf_append(&d->text, data, n)) return pk_fail(err, PK_ENOMEM, "out of memory");
