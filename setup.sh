@@ -15,6 +15,8 @@ pkgs=(
   libsodium-dev                               # SHA-256, signatures
   libjansson-dev                              # JSON (reference parser in tests)
   libxml2-dev                                 # Final Draft (.fdx) works
+  libarchive-dev                              # EPUB, DOCX works (zip containers)
+  pandoc                                      # tests: DOCX, EPUB, HTML made by a real tool
   clang libclang-rt-14-dev                    # fuzzers (libFuzzer)
   python3 ripgrep time gzip zstd # tests and benchmarks
   nginx wget                                  # WARC test: a real crawl over loopback

@@ -102,7 +102,7 @@ int cmd_register(int argc, char **argv)
         case 'j': json = 1; break;
         case 'f':
             if ((format = pk_work_format_parse(optarg)) < 0)
-                return cli_error("--format: expected auto, text, fountain or fdx, got '%s'", optarg);
+                return cli_error("--format: expected auto, text, fountain, fdx, html, markdown, epub, docx or pdf, got '%s'", optarg);
             break;
         default: return cli_usage("register");
         }

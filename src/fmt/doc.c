@@ -12,10 +12,12 @@
  * it gave before readers existed.
  *
  * The format: --format when given; else by extension (.fountain,
- * .spmd; .fdx); else by content: "<FinalDraft" in the first KiB is Final
- * Draft; a Fountain title page ("Title:" on the first line) or two scene
- * headings at the start of a line is taken for Fountain; anything else is
- * text. */
+ * .spmd; .fdx; .html, .htm, .xhtml; .md, .markdown; .epub; .docx); else by
+ * content: "<FinalDraft" in the first KiB is Final Draft; a zip whose
+ * first entry is mimetype "application/epub+zip" is EPUB, one holding
+ * word/document.xml is DOCX; a Fountain title page ("Title:" on the
+ * first line) or two scene headings at the start of a line is taken for
+ * Fountain; anything else is text. */
 #include "fmt/fmt.h"
 
 #include <stdlib.h>
@@ -129,7 +131,12 @@ int pk_doc_read(pk_doc *d, const char *name, const char *data, size_t n, int for
         if (has_ext(name, ".fountain") || has_ext(name, ".spmd")) format = PK_WORK_FOUNTAIN;
         else if (has_ext(name, ".fdx")) format = PK_WORK_FDX;
         else if (has_ext(name, ".txt") || has_ext(name, ".text")) format = PK_WORK_TEXT;
+        else if (has_ext(name, ".html") || has_ext(name, ".htm") || has_ext(name, ".xhtml")) format = PK_WORK_HTML;
+        else if (has_ext(name, ".md") || has_ext(name, ".markdown")) format = PK_WORK_MARKDOWN;
+        else if (has_ext(name, ".epub")) format = PK_WORK_EPUB;
+        else if (has_ext(name, ".docx")) format = PK_WORK_DOCX;
         else if (looks_like_fdx(data, n)) format = PK_WORK_FDX;
+        else if (pk_zip_kind(data, n)) format = pk_zip_kind(data, n);
         else format = looks_like_fountain(data, n) ? PK_WORK_FOUNTAIN : PK_WORK_TEXT;
     }
     d->format = format;

@@ -88,13 +88,17 @@ int pk_fdx_render(pk_doc *d, const char *s, size_t n, pk_error *err);
 int pk_html_render(pk_doc *d, const char *s, size_t n, pk_error *err);
 int pk_html_render_enc(pk_doc *d, const char *s, size_t n, const char *encoding, pk_error *err);
 
-/* Works in document formats (one file each; the readers not yet written
- * refuse with PK_EFORMAT).  HTML as a work: html.c's rendering with one
- * rendered line per block and its source line. */
+/* Works in document formats: HTML and Markdown (docs.c), EPUB and DOCX
+ * (container.c), PDF (pdf.c).  HTML as a work: html.c's rendering with
+ * one rendered line per block and its source line. */
 int pk_html_work_render(pk_doc *d, const char *s, size_t n, pk_error *err);
 int pk_markdown_render(pk_doc *d, const char *s, size_t n, pk_error *err);
 int pk_epub_render(pk_doc *d, const char *s, size_t n, pk_error *err);
 int pk_docx_render(pk_doc *d, const char *s, size_t n, pk_error *err);
+/* A zip container's kind by content (container.c): PK_WORK_EPUB (its
+ * first entry is mimetype "application/epub+zip"), PK_WORK_DOCX (it holds
+ * word/document.xml) or 0. */
+int pk_zip_kind(const char *s, size_t n);
 int pk_pdf_render(pk_doc *d, const char *s, size_t n, pk_error *err);
 
 #endif

@@ -47,5 +47,5 @@ run register crossing-draft
 expect_match "$out" ': fountain, ' "recognized by its title page"
 run register --format nonsense crossing-draft
 expect_eq "$rc" 2 "unknown --format refused"
-expect_match "$errs" "expected auto, text, fountain or fdx" "and explained"
+expect_match "$errs" "expected auto, text, fountain, fdx, " "and explained"
 finish

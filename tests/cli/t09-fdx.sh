@@ -85,5 +85,5 @@ run register --format fdx "$F"
 [ "$rc" -ne 0 ] && ok "a Fountain file is not Final Draft (rc $rc)" || fail "--format fdx read a Fountain file"
 expect_match "$errs" "the-crossing.fountain: line 1: not a Final Draft file" "and says so"
 run register --format nonsense crossing-draft
-expect_match "$errs" "expected auto, text, fountain or fdx" "--format lists fdx"
+expect_match "$errs" "expected auto, text, fountain, fdx, " "--format lists fdx"
 finish
