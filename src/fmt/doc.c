@@ -12,8 +12,9 @@
  * it gave before readers existed.
  *
  * The format: --format when given; else by extension (.fountain,
- * .spmd; .fdx; .html, .htm, .xhtml; .md, .markdown; .epub; .docx); else by
- * content: "<FinalDraft" in the first KiB is Final Draft; a zip whose
+ * .spmd; .fdx; .html, .htm, .xhtml; .md, .markdown; .epub; .docx; .pdf);
+ * else by content: "%PDF-" at the start is PDF; "<FinalDraft" in the
+ * first KiB is Final Draft; a zip whose
  * first entry is mimetype "application/epub+zip" is EPUB, one holding
  * word/document.xml is DOCX; a Fountain title page ("Title:" on the
  * first line) or two scene headings at the start of a line is taken for
@@ -135,6 +136,8 @@ int pk_doc_read(pk_doc *d, const char *name, const char *data, size_t n, int for
         else if (has_ext(name, ".md") || has_ext(name, ".markdown")) format = PK_WORK_MARKDOWN;
         else if (has_ext(name, ".epub")) format = PK_WORK_EPUB;
         else if (has_ext(name, ".docx")) format = PK_WORK_DOCX;
+        else if (has_ext(name, ".pdf")) format = PK_WORK_PDF;
+        else if (n >= 5 && memcmp(data, "%PDF-", 5) == 0) format = PK_WORK_PDF;
         else if (looks_like_fdx(data, n)) format = PK_WORK_FDX;
         else if (pk_zip_kind(data, n)) format = pk_zip_kind(data, n);
         else format = looks_like_fountain(data, n) ? PK_WORK_FOUNTAIN : PK_WORK_TEXT;

@@ -64,8 +64,9 @@ for id in cc01 cc02 cc03 cc04 cc05 cc06 cc07 cc08 cc09 cc10 cc11 cc12; do brown 
 p1=$!
 "$PICKET" register --db "$T/conc.db" cc0[7-9].txt cc1[0-2].txt > b.out 2>&1 &
 p2=$!
-wait $p1; r1=$?
-wait $p2; r2=$?
+r1=0; wait $p1 || r1=$?   # not "wait; r=$?": under set -e a failure would end the script unreported
+r2=0; wait $p2 || r2=$?
+[ "$r1$r2" = 00 ] || cat a.out b.out >&2
 expect_eq "$r1$r2" "00" "concurrent registers succeed"
 expect_eq "$(sqlite3 "$T/conc.db" 'select count(*) from works')" 12 "concurrent registers keep every work"
 
