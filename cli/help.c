@@ -1,6 +1,9 @@
 /* help.c -- `picket help [CMD]`, `picket version`, and the help texts.
  * The texts here and docs/picket.1 say the same things; keep them in step. */
 #include "cli.h"
+#include "simd.h"
+
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -213,6 +216,7 @@ int cmd_version(int argc, char **argv)
     PK_UNUSED(argv);
     pk_params p;
     pk_params_default(&p);
-    printf("picket %s (fingerprint scheme %u, default k=%u w=%u)\n", pk_version(), p.scheme, p.k, p.w);
+    printf("picket %s (fingerprint scheme %u, default k=%u w=%u; %s path%s)\n", pk_version(), p.scheme, p.k, p.w,
+           pk_simd_name(), getenv("PICKET_SIMD") ? ", set by PICKET_SIMD" : "");
     return 0;
 }
