@@ -274,6 +274,7 @@ typedef struct warc_bufs {
     pk_buf a, b, id, conv;
     pk_doc doc;
     char enc[64];
+    char msg[1024]; /* a reader's error, kept apart from the pk_error it is reported in */
 } warc_bufs;
 
 /* Is v[0..n) (up to ';' and blanks) the media type want? */
@@ -390,9 +391,14 @@ static int warc_doc(run *r, const pk_warc_rec *w, pk_record *rec, warc_bufs *wb,
                 if ((x = pk_http_inflate(body, blen, &wb->b, why))) return x;
                 body = wb->b.data ? wb->b.data : "";
                 blen = wb->b.len;
+            } else if (ct && media_kind(ct, ctn) != M_SKIP) {
+                /* Text that cannot be decoded here (br, zstd ...): an error,
+                 * not a record passed over, so that filter does not keep
+                 * unread text as clean. */
+                *why = "text in a content coding picket cannot decode";
+                return PK_EFORMAT;
             } else {
-                /* cannot be decoded here: passed over, not scanned */
-                rec->skipped = "content coding not supported";
+                rec->skipped = "not text";
                 return 0;
             }
         }
@@ -413,7 +419,8 @@ static int warc_doc(run *r, const pk_warc_rec *w, pk_record *rec, warc_bufs *wb,
         pk_doc_init(&wb->doc);
         int x = pk_html_render_enc(&wb->doc, body, blen, wb->enc, e);
         if (x) {
-            *why = e->msg;
+            snprintf(wb->msg, sizeof wb->msg, "%s", e->msg);
+            *why = wb->msg;
             return x;
         }
         rec->text = wb->doc.text.data ? wb->doc.text.data : "";

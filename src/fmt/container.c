@@ -194,6 +194,12 @@ static xmlDocPtr parse_xml(const pk_buf *b, const char *what, const char *name, 
         *rc = pk_fail(err, PK_EFORMAT, "%s: %s is not well-formed XML", what, name);
         return NULL;
     }
+    /* The byte search above misses a DOCTYPE in UTF-16: check the parse. */
+    if (doc->intSubset || doc->extSubset) {
+        xmlFreeDoc(doc);
+        *rc = pk_fail(err, PK_EFORMAT, "%s: %s has a DOCTYPE (refused: entities)", what, name);
+        return NULL;
+    }
     return doc;
 }
 

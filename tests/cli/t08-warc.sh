@@ -266,6 +266,25 @@ zstd -q crawl.wet -o crawl.warc.zst
 run scan crawl.warc.zst
 expect_eq "$(grep -c . out)" 2 "zstd-compressed WARC"
 
+# ---- text in a content coding picket cannot decode (br): an error, never kept ----
+python3 - <<'PY'
+import uuid
+def resp(uri, ctype, cenc, payload):
+    http = ("HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Encoding: %s\r\nContent-Length: %d\r\n\r\n"
+            % (ctype, cenc, len(payload))).encode() + payload
+    h = ["WARC/1.1", "WARC-Type: response", "WARC-Target-URI: " + uri, "WARC-Date: 2025-04-09T10:00:00Z",
+         "WARC-Record-ID: <urn:uuid:%s>" % uuid.uuid4(), "Content-Type: application/http;msgtype=response",
+         "Content-Length: %d" % len(http)]
+    return ("\r\n".join(h) + "\r\n\r\n").encode() + http + b"\r\n\r\n"
+open("br.warc", "wb").write(resp("https://example.org/br-page", "text/html", "br", b"\x1b\x03\x00\xf8\xa5")
+                            + resp("https://example.org/br-image", "image/png", "br", b"\x1b\x03\x00"))
+PY
+run filter --keep kbr.warc --removed rbr.jsonl br.warc
+expect_eq "$rc" 2 "undecodable text is an error"
+expect_match "$(cat rbr.jsonl)" 'br-page.*cannot decode|cannot decode.*br-page' "the page goes to --removed, with the reason"
+expect_eq "$(grep -c 'br-page' kbr.warc)" 0 "and is not kept as clean"
+expect_eq "$(grep -c 'br-image' kbr.warc)" 1 "an image in br is passed over and kept"
+
 # ---- a WARC cut short -----------------------------------------------------------
 zcat crawl.warc.gz > plain.warc  # not a pipe into head: zcat would die of SIGPIPE under pipefail
 head -c 9000 plain.warc > cut.warc
