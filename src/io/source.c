@@ -200,12 +200,13 @@ int pk_source_open(pk_source **out, const char *path, pk_error *err)
         }
         isal_inflate_init(s->isal);
         s->isal->crc_flag = ISAL_GZIP;
-#endif
+#else
         if (inflateInit2(&s->z, 15 + 16) != Z_OK) {
             rc = src_fail(s, PK_ENOMEM, "cannot initialise zlib");
             goto fail;
         }
         s->z_ready = true;
+#endif
     } else if (zst) {
         s->kind = K_ZSTD;
         s->zd = ZSTD_createDStream();
@@ -276,53 +277,60 @@ static const char *isal_why(int r)
     }
 }
 
-static int read_gzip(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
+/* Start a gzip member: reset the decoder. */
+static int member_start(pk_source *s)
 {
-    size_t have = 0; /* *got follows it, so an error keeps what was decoded */
-    int rc;
-    while (have < cap) {
-        if (!s->member_open) {
-            if (s->in_len - s->in_pos < 2 && !s->eof)
-                if ((rc = refill(s))) return rc;
-            size_t avail = s->in_len - s->in_pos;
-            if (avail == 0 && s->eof) { s->done = true; break; }
-            if (avail < 2 && !s->eof) continue;
-            const unsigned char *p = s->in + s->in_pos;
-            if (avail < 2 || p[0] != 0x1f || p[1] != 0x8b)
-                return src_fail(s, PK_EFORMAT, "trailing garbage after gzip member at byte %llu",
-                                (unsigned long long)consumed(s));
-            isal_inflate_reset(s->isal);
-            s->isal->crc_flag = ISAL_GZIP;
-            s->member_open = true;
-        }
-        if (s->in_pos == s->in_len) {
-            if (s->eof)
-                return src_fail(s, PK_EFORMAT, "truncated gzip stream at byte %llu",
-                                (unsigned long long)consumed(s));
-            if ((rc = refill(s))) return rc;
-            continue;
-        }
-        struct inflate_state *z = s->isal;
-        size_t in_avail = s->in_len - s->in_pos, out_avail = cap - have;
-        z->next_in = s->in + s->in_pos;
-        z->avail_in = (uint32_t)PK_MIN(in_avail, (size_t)UINT32_MAX);
-        z->next_out = buf + have;
-        z->avail_out = (uint32_t)PK_MIN(out_avail, (size_t)UINT32_MAX);
-        uint32_t in0 = z->avail_in, out0 = z->avail_out;
-        int zr = isal_inflate(z);
-        s->in_pos += in0 - z->avail_in;
-        have += out0 - z->avail_out;
-        *got = have;
-        if (zr < 0 || zr == ISAL_NEED_DICT)
-            return src_fail(s, PK_EFORMAT, "corrupt gzip stream at byte %llu: %s", (unsigned long long)consumed(s),
-                            isal_why(zr));
-        if (z->block_state == ISAL_BLOCK_FINISH) s->member_open = false;
-        /* Otherwise the output is full (the loop ends) or more input is
-         * needed (the next turn refills). */
-    }
+    isal_inflate_reset(s->isal);
+    s->isal->crc_flag = ISAL_GZIP;
+    return 0;
+}
+
+/* Inflate the buffered input into out[0..cap), *made bytes; at the end of
+ * the member, member_open goes false. */
+static int inflate_some(pk_source *s, unsigned char *out, size_t cap, size_t *made)
+{
+    struct inflate_state *z = s->isal;
+    z->next_in = s->in + s->in_pos;
+    z->avail_in = (uint32_t)PK_MIN(s->in_len - s->in_pos, (size_t)UINT32_MAX);
+    z->next_out = out;
+    z->avail_out = (uint32_t)PK_MIN(cap, (size_t)UINT32_MAX);
+    uint32_t in0 = z->avail_in, out0 = z->avail_out;
+    int zr = isal_inflate(z);
+    s->in_pos += in0 - z->avail_in;
+    *made = out0 - z->avail_out;
+    if (zr < 0 || zr == ISAL_NEED_DICT)
+        return src_fail(s, PK_EFORMAT, "corrupt gzip stream at byte %llu: %s", (unsigned long long)consumed(s),
+                        isal_why(zr));
+    if (z->block_state == ISAL_BLOCK_FINISH) s->member_open = false;
     return 0;
 }
 #else
+static int member_start(pk_source *s)
+{
+    if (inflateReset(&s->z) != Z_OK) return src_fail(s, PK_EINTERNAL, "inflateReset failed");
+    return 0;
+}
+
+static int inflate_some(pk_source *s, unsigned char *out, size_t cap, size_t *made)
+{
+    s->z.next_in = s->in + s->in_pos;
+    s->z.avail_in = (uInt)PK_MIN(s->in_len - s->in_pos, (size_t)UINT_MAX);
+    s->z.next_out = out;
+    s->z.avail_out = (uInt)PK_MIN(cap, (size_t)UINT_MAX);
+    uInt in0 = s->z.avail_in, out0 = s->z.avail_out;
+    int zr = inflate(&s->z, Z_NO_FLUSH);
+    s->in_pos += in0 - s->z.avail_in;
+    *made = out0 - s->z.avail_out;
+    if (zr == Z_STREAM_END) s->member_open = false;
+    else if (zr == Z_MEM_ERROR) return src_fail(s, PK_ENOMEM, "out of memory in zlib");
+    else if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR)
+        return src_fail(s, PK_EFORMAT, "corrupt gzip stream at byte %llu: %s", (unsigned long long)consumed(s),
+                        s->z.msg ? s->z.msg : "bad data");
+    /* Z_OK or Z_BUF_ERROR: the output is full or more input is needed. */
+    return 0;
+}
+#endif
+
 static int read_gzip(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
 {
     size_t have = 0; /* *got follows it, so an error keeps what was decoded */
@@ -340,8 +348,7 @@ static int read_gzip(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
             if (avail < 2 || p[0] != 0x1f || p[1] != 0x8b)
                 return src_fail(s, PK_EFORMAT, "trailing garbage after gzip member at byte %llu",
                                 (unsigned long long)consumed(s));
-            if (inflateReset(&s->z) != Z_OK)
-                return src_fail(s, PK_EINTERNAL, "inflateReset failed");
+            if ((rc = member_start(s))) return rc;
             s->member_open = true;
         }
         if (s->in_pos == s->in_len) {
@@ -351,32 +358,16 @@ static int read_gzip(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
             if ((rc = refill(s))) return rc;
             continue;
         }
-        size_t in_avail = s->in_len - s->in_pos;
-        size_t out_avail = cap - have;
-        s->z.next_in = s->in + s->in_pos;
-        s->z.avail_in = (uInt)PK_MIN(in_avail, (size_t)UINT_MAX);
-        s->z.next_out = buf + have;
-        s->z.avail_out = (uInt)PK_MIN(out_avail, (size_t)UINT_MAX);
-        uInt in0 = s->z.avail_in, out0 = s->z.avail_out;
-        int zr = inflate(&s->z, Z_NO_FLUSH);
-        s->in_pos += in0 - s->z.avail_in;
-        have += out0 - s->z.avail_out;
+        size_t made = 0;
+        rc = inflate_some(s, buf + have, cap - have, &made);
+        have += made;
         *got = have;
-        if (zr == Z_STREAM_END) {
-            s->member_open = false;
-        } else if (zr == Z_MEM_ERROR) {
-            return src_fail(s, PK_ENOMEM, "out of memory in zlib");
-        } else if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR) {
-            return src_fail(s, PK_EFORMAT, "corrupt gzip stream at byte %llu: %s",
-                            (unsigned long long)consumed(s),
-                            s->z.msg ? s->z.msg : "bad data");
-        }
-        /* Z_OK or Z_BUF_ERROR: either output is full (loop ends) or it
-         * needs more input (next turn refills). */
+        if (rc) return rc;
+        /* Otherwise the output is full (the loop ends), the member ended,
+         * or more input is needed (the next turn refills). */
     }
     return 0;
 }
-#endif
 
 static int read_zstd(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
 {
