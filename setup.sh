@@ -17,6 +17,7 @@ pkgs=(
   libxml2-dev                                 # Final Draft (.fdx) works
   libarchive-dev                              # EPUB, DOCX works (zip containers)
   libpoppler-glib-dev                         # PDF works
+  libcairo2-dev fonts-dejavu-core             # tests: PDFs drawn with cairo
   pandoc                                      # tests: DOCX, EPUB, HTML made by a real tool
   clang libclang-rt-14-dev                    # fuzzers (libFuzzer)
   python3 ripgrep time gzip zstd # tests and benchmarks
