@@ -12,7 +12,8 @@
  *   - character references are decoded by the parser, so "&rsquo;" is
  *     U+2019 in the output, which is always UTF-8.
  * Each rendered line carries the source line of its first text (libxml2
- * counts lines; past 65535 it says 65535).
+ * counts lines, and gives a text node the line where it ends; past 65535
+ * it says 65535: libxml2 2.9's HTML parser has no big-lines option).
  *
  * Encoding: the caller's (an HTTP charset) when libxml2 knows it, over
  * any the page declares, as browsers do; else
@@ -25,7 +26,9 @@
 #include "fmt/fmt.h"
 
 #include <libxml/HTMLparser.h>
+#include <libxml/SAX2.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <limits.h>
 #include <pthread.h>
 #include <string.h>
@@ -83,6 +86,30 @@ static uint32_t line_of(xmlNode *n)
     return l > 0 && l < (long)UINT32_MAX ? (uint32_t)l : 0;
 }
 
+static bool is_space(xmlChar c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+/* SAX characters: libxml2 gives a text node the line where its first
+ * chunk of characters ended (a chunk ends at a character reference or
+ * after 1000 characters), which is neither its first line nor its last.
+ * So, as the chunk arrives, the line of the text node's first non-space
+ * character is noted in the node's psvi (unused by the HTML parser):
+ * the parser's line less the line breaks after that character.  The
+ * parser's line counter is an int, so this also holds past line 65535,
+ * where xmlGetLineNo stops. */
+static void on_chars(void *ctx, const xmlChar *ch, int len)
+{
+    xmlParserCtxtPtr c = ctx;
+    xmlSAX2Characters(ctx, ch, len);
+    xmlNodePtr t = c->node ? c->node->last : NULL;
+    if (!t || t->type != XML_TEXT_NODE || t->psvi || !c->input) return;
+    int i = 0;
+    while (i < len && is_space(ch[i])) i++;
+    if (i == len) return;
+    long line = c->input->line;
+    for (int j = i; j < len; j++) line -= ch[j] == '\n';
+    if (line > 0 && line < (long)UINT32_MAX) t->psvi = (void *)(uintptr_t)line;
+}
+
 /* Append text, white space collapsed (outside pre).  libxml2 can let an
  * invalid UTF-8 byte through (after a broken character reference), so
  * every sequence is checked and a bad one becomes U+FFFD. */
@@ -90,9 +117,24 @@ static int text(render *r, xmlNode *n, const char *s)
 {
     int rc = 0;
     size_t len = strlen(s);
+    /* The line of s[i] is base + the line breaks before it.  base: from
+     * the line on_chars noted for the first non-space character; else
+     * (never seen: a node made another way) from libxml2's, taken for the
+     * line where the text ends. */
+    int64_t base;
+    if (n->psvi) {
+        size_t f = 0;
+        int64_t before = 0;
+        for (; f < len && is_space((xmlChar)s[f]); f++) before += s[f] == '\n';
+        base = (int64_t)(uintptr_t)n->psvi - before;
+    } else {
+        base = line_of(n);
+        for (size_t f = 0; f < len; f++) base -= s[f] == '\n';
+    }
     for (size_t i = 0; i < len && !rc;) {
         char c = s[i];
-        bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+        bool ws = is_space((xmlChar)c);
+        if (c == '\n') base++;
         if (r->pre) {
             if (c == '\n') { rc = flush(r); i++; continue; }
             if (c == '\r') { i++; continue; }
@@ -101,7 +143,7 @@ static int text(render *r, xmlNode *n, const char *s)
             i++;
             continue;
         }
-        if (r->cur.len == 0) r->line = line_of(n);
+        if (r->cur.len == 0) r->line = base < 1 ? 1 : base > UINT32_MAX ? UINT32_MAX : (uint32_t)base;
         if (r->space) { rc = pk_buf_putc(&r->cur, ' '); r->space = false; }
         if (rc) break;
         if ((unsigned char)c < 0x80) {
@@ -195,6 +237,31 @@ static int walk(render *r, xmlNode *root)
     return rc ? rc : flush(r);
 }
 
+/* htmlReadMemory, with on_chars: libxml2 2.9 builds its parser on an XML
+ * memory context with the HTML handler (an HTML context would take bytes
+ * for ISO-8859-1 where this one takes UTF-8 until a byte is not), so
+ * that is done here too.  enc (consumed; NULL: none) is switched to
+ * before parsing. */
+static htmlDocPtr parse(const char *s, size_t n, xmlCharEncodingHandlerPtr enc, int opts)
+{
+    xmlParserCtxtPtr c = xmlCreateMemoryParserCtxt(s, (int)n);
+    if (!c) {
+        if (enc) xmlCharEncCloseFunc(enc);
+        return NULL;
+    }
+    xmlSAX2InitHtmlDefaultSAXHandler(c->sax); /* the context's own copy */
+    c->sax->characters = on_chars;
+    htmlCtxtUseOptions(c, opts);
+    c->html = 1;
+    if (enc) xmlSwitchToEncoding(c, enc);
+    htmlParseDocument(c);
+    htmlDocPtr doc = c->myDoc;
+    c->myDoc = NULL;
+    if (c->dictNames && doc && doc->dict == c->dict) c->dict = NULL; /* the document owns it now */
+    xmlFreeParserCtxt(c);
+    return doc;
+}
+
 int pk_html_render_enc(pk_doc *d, const char *s, size_t n, const char *encoding, pk_error *err)
 {
     pthread_once(&once, init_parser);
@@ -205,13 +272,10 @@ int pk_html_render_enc(pk_doc *d, const char *s, size_t n, const char *encoding,
     htmlDocPtr doc = NULL;
     if (encoding && *encoding) {
         xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(encoding);
-        if (h) {
-            xmlCharEncCloseFunc(h);
-            /* the transport's charset wins over the page's own meta */
-            doc = htmlReadMemory(s, (int)n, NULL, encoding, opts | HTML_PARSE_IGNORE_ENC);
-        }
+        /* the transport's charset wins over the page's own meta */
+        if (h) doc = parse(s, n, h, opts | HTML_PARSE_IGNORE_ENC);
     }
-    if (!doc) doc = htmlReadMemory(s, (int)n, NULL, NULL, opts);
+    if (!doc) doc = parse(s, n, NULL, opts);
     if (!doc) return 0; /* nothing libxml2 could make a tree of: no text */
     render r;
     memset(&r, 0, sizeof r);

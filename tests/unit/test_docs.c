@@ -125,9 +125,34 @@ static void html_work(void)
     const char *h = "<!DOCTYPE html>\n<html><head><title>The  Crossing</title>\n"
                     "<style>p{}</style></head>\n<body>\n<h1>Act One</h1>\n"
                     "<p>She walks in,\nlate.</p><script>x()</script>\n<p>He &amp; I <b>wait</b>.</p>\n</body></html>\n";
-    /* libxml2 gives a text node that spans lines the line it ends on. */
-    CHECK_STR(show(pk_html_work_render, h), "5|Act One\n7|She walks in, late.\n8|He & I wait.\n");
+    /* libxml2 gives a text node that spans lines the line it ends on; the
+     * reader counts back to the line of its first word. */
+    CHECK_STR(show(pk_html_work_render, h), "5|Act One\n6|She walks in, late.\n8|He & I wait.\n");
     CHECK_STR(doc.title, "The Crossing");
+    const char *h2 = "<html>\n<body>\n<p>first\nsecond\nthird</p>\n\n<p>\n\nfourth</p>\n"
+                     "<div>a <b>bold\nword</b> after\nmore</div>\n<pre>one\n two\n\nfour</pre>\n"
+                     "<p>x &lt; y\nz</p><p>\n  A &eacute;\nB</p>\n</body></html>\n";
+    CHECK_STR(show(pk_html_work_render, h2), "3|first second third\n9|fourth\n10|a bold word after more\n"
+                                              "13|one\n14| two\n16|four\n17|x < y z\n19|A \xC3\xA9 B\n");
+    /* A paragraph longer than the parser's 1000-character chunks, and a
+     * page past line 65535 (where xmlGetLineNo stops counting). */
+    pk_buf big;
+    pk_buf_init(&big, 0);
+    pk_buf_printf(&big, "<html><body>\n<p>\nstart");
+    for (int i = 0; i < 300; i++) pk_buf_printf(&big, " word%d%s", i, i % 10 == 9 ? "\n" : "");
+    pk_buf_printf(&big, "</p>\n");
+    for (int i = 0; i < 70000; i++) pk_buf_printf(&big, "\n");
+    pk_buf_printf(&big, "<p>far\naway</p></body></html>\n");
+    pk_doc_free(&doc);
+    pk_doc_init(&doc);
+    pk_error e;
+    CHECK_EQ_I(pk_html_work_render(&doc, big.data, big.len, &e), 0);
+    CHECK_EQ_U(doc.nlines, 2);
+    if (doc.nlines == 2) {
+        CHECK_EQ_U(doc.line[0], 3);
+        CHECK_EQ_U(doc.line[1], 3 + 30 + 70001);
+    }
+    pk_buf_free(&big);
 }
 
 static void markdown(void)
