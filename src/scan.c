@@ -75,6 +75,14 @@ typedef struct span {
     size_t m0, m1; /* range in the scanner's match array */
 } span;
 
+/* Spans of one work chained into one passage (see chain_spans). */
+typedef struct chain {
+    size_t a, b;     /* spans [a, b) */
+    uint32_t d0, d1; /* document k-grams, inclusive */
+    uint32_t j0, j1; /* work k-grams, inclusive: the union of the spans' */
+    uint32_t words;  /* document words matched (spans overlap little) */
+} chain;
+
 struct pk_scanner {
     const pk_index *ix;
     pk_scan_opts o;
@@ -99,6 +107,8 @@ struct pk_scanner {
     size_t leftcap;
     span *spans;
     size_t nspans, spancap;
+    chain *chains;
+    size_t nchains, chaincap;
     pk_finding *f;
     size_t nf, fcap;
     pk_passage *pass;
@@ -173,6 +183,7 @@ void pk_scanner_free(pk_scanner *s)
     free(s->m);
     free(s->left);
     free(s->spans);
+    free(s->chains);
     free(s->f);
     free(s->pass);
     free(s->ivals);
@@ -620,20 +631,78 @@ static uint64_t union_length(uint32_t *iv, size_t n)
  * works.  Seeds come only from rarer fingerprints, but near the edges of a
  * shared phrase winnowing selects differently in each work, so a stock
  * phrase can still be seeded from its edges; this vote catches that. */
-static int is_stock(const pk_scanner *s, const span *sp)
+static int is_stock(const pk_scanner *s, uint32_t d0, uint32_t d1)
 {
     size_t lo = 0, hi = s->nfp;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (s->fp[mid].pos < sp->d0) lo = mid + 1; else hi = mid;
+        if (s->fp[mid].pos < d0) lo = mid + 1; else hi = mid;
     }
     uint32_t found = 0, stock = 0;
-    for (size_t i = lo; i < s->nfp && s->fp[i].pos <= sp->d1; i++) {
+    for (size_t i = lo; i < s->nfp && s->fp[i].pos <= d1; i++) {
         if (!s->fpdf[i]) continue;
         found++;
         stock += s->fpdf[i] > s->o.max_df;
     }
     return stock && stock * 2 >= found;
+}
+
+static int cmp_match_d(const void *a, const void *b)
+{
+    const match *x = a, *y = b;
+    return (x->d > y->d) - (x->d < y->d);
+}
+
+/* Chain the spans of one work (in document order, none mostly inside
+ * another) into passages.  Extension stops where no two consecutive
+ * k-grams agree within its look-ahead: an edit every eight words or so
+ * (heavy rewording, OCR noise) leaves a reused passage as pieces with
+ * short gaps between them, and reordered sentences leave pieces whose
+ * work ranges jump about inside the passage.  A span joins the chain
+ * before it when the document gap is at most CHAIN_GAP tokens and its
+ * work range lies within the chain's, widened on each side by CHAIN_GAP
+ * plus the chain's document length (reordered text stays inside the
+ * passage it came from), unless it covers work a span of the chain
+ * already matched (a repeat).  min_words then applies to the chain, so a
+ * passage of 40 edited words found as three pieces of 12 is reported,
+ * once.  Each piece holds an exact 8-gram of the work (its seed) and two
+ * consecutive agreeing k-grams wherever it goes on, so chaining joins
+ * what alignment found; it finds nothing new. */
+#define CHAIN_GAP 128
+static void chain_spans(pk_scanner *s)
+{
+    const uint32_t k = s->p.k;
+    s->nchains = 0;
+    for (size_t i = 0; i < s->nspans; i++) {
+        const span *c = &s->spans[i];
+        if (s->nchains) {
+            chain *ch = &s->chains[s->nchains - 1];
+            const int64_t gap_d = (int64_t)c->d0 - ((int64_t)ch->d1 + k);
+            const int64_t gap = CHAIN_GAP;
+            const int64_t reach = gap + ((int64_t)ch->d1 + k - ch->d0);
+            /* A repeat (the span covers work the chain already matched,
+             * as when a document holds a passage twice) starts a passage
+             * of its own. */
+            int repeat = 0;
+            for (size_t x = ch->b, look = 0; x-- > ch->a && look < 16 && !repeat; look++) {
+                const span *p = &s->spans[x];
+                const uint32_t lo = PK_MAX(p->j0, c->j0), hi = PK_MIN(p->j1, c->j1) + k;
+                repeat = hi > lo && hi - lo >= k;
+            }
+            if (!repeat && gap_d <= gap && (int64_t)c->j0 >= (int64_t)ch->j0 - reach &&
+                (int64_t)c->j1 <= (int64_t)ch->j1 + reach) {
+                const uint32_t ov = gap_d < 0 ? (uint32_t)-gap_d : 0;
+                ch->words += c->words > ov ? c->words - ov : 0;
+                ch->b = i + 1;
+                ch->d1 = PK_MAX(ch->d1, c->d1);
+                ch->j0 = PK_MIN(ch->j0, c->j0);
+                ch->j1 = PK_MAX(ch->j1, c->j1);
+                continue;
+            }
+        }
+        chain *ch = &s->chains[s->nchains++];
+        *ch = (chain){i, i + 1, c->d0, c->d1, c->j0, c->j1, c->words};
+    }
 }
 
 /* Align one work's seeds [a, b) into passages and, if any is long enough,
@@ -700,38 +769,50 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
         s->spans[keep++] = *c;
     }
     s->nspans = keep;
+    if (grow(&s->chains, &s->chaincap, s->nspans, sizeof *s->chains)) return pk_fail(err, PK_ENOMEM, "out of memory");
+    chain_spans(s);
 
     size_t pass0 = s->npass;
     s->nivals = 0;
     s->ndvals = 0;
-    for (size_t i = 0; i < s->nspans; i++) {
-        span *sp = &s->spans[i];
-        if (sp->words < s->o.min_words || is_stock(s, sp)) continue;
-        const pk_tok *t0 = &s->tok[sp->d0], *t1 = &s->tok[sp->d1 + k - 1];
+    for (size_t i = 0; i < s->nchains; i++) {
+        const chain *ch = &s->chains[i];
+        if (ch->words < s->o.min_words || is_stock(s, ch->d0, ch->d1)) continue;
+        const pk_tok *t0 = &s->tok[ch->d0], *t1 = &s->tok[ch->d1 + k - 1];
         if (t0->off < s->own_a || t0->off >= s->own_b) continue; /* another window's */
+        /* The chain's matches in document order. */
+        size_t nmm = 0;
+        for (size_t x = ch->a; x < ch->b; x++) nmm += s->spans[x].m1 - s->spans[x].m0;
+        if (grow(&s->left, &s->leftcap, nmm, sizeof *s->left)) return pk_fail(err, PK_ENOMEM, "out of memory");
+        match *mm = s->left;
+        nmm = 0;
+        for (size_t x = ch->a; x < ch->b; x++)
+            for (size_t y = s->spans[x].m0; y < s->spans[x].m1; y++) mm[nmm++] = s->m[y];
+        if (ch->b - ch->a > 1) qsort(mm, nmm, sizeof *mm, cmp_match_d);
         if (grow(&s->pass, &s->passcap, s->npass + 1, sizeof *s->pass)) return pk_fail(err, PK_ENOMEM, "out of memory");
         pk_passage *p = &s->pass[s->npass++];
         p->doc_start = s->win_off + t0->off;
         p->doc_end = s->win_off + t1->off + t1->len;
-        p->work_start_word = sp->j0;
-        p->work_end_word = sp->j1 + k;
+        p->work_start_word = ch->j0;
+        p->work_end_word = ch->j1 + k;
         if ((rc = work_maps(s, wd, err))) return rc;
-        const uint32_t t0w = sp->j0, t1w = sp->j1 + k - 1;
+        const uint32_t t0w = ch->j0, t1w = ch->j1 + k - 1;
         p->work_start_line = work_place(wd, MAP_LINES, t0w);
         p->work_end_line = work_place(wd, MAP_LINES, t1w);
         p->work_start_page = work_place(wd, MAP_PAGES, t0w);
         p->work_end_page = work_place(wd, MAP_PAGES, t1w);
         p->work_start_scene = work_place(wd, MAP_SCENES, t0w);
         p->work_end_scene = work_place(wd, MAP_SCENES, t1w);
-        p->words = sp->words;
         /* Runs of matched document tokens, as byte ranges (stored as
-         * indexes into s->runs until the array stops moving). */
+         * indexes into s->runs until the array stops moving); the words
+         * matched are their length in tokens. */
+        p->words = 0;
         p->nruns = 0;
         p->runs = (const uint64_t *)(uintptr_t)s->nruns;
-        uint32_t rs = s->m[sp->m0].d, re = rs + k;
-        for (size_t x = sp->m0 + 1; x <= sp->m1; x++) {
-            if (x < sp->m1 && s->m[x].d <= re) {
-                re = PK_MAX(re, s->m[x].d + k);
+        uint32_t rs = mm[0].d, re = rs + k;
+        for (size_t x = 1; x <= nmm; x++) {
+            if (x < nmm && mm[x].d <= re) {
+                re = PK_MAX(re, mm[x].d + k);
                 continue;
             }
             if (grow(&s->runs, &s->runcap, 2 * (s->nruns + 1), sizeof *s->runs)) return pk_fail(err, PK_ENOMEM, "out of memory");
@@ -739,16 +820,17 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
             s->runs[2 * s->nruns + 1] = s->win_off + s->tok[re - 1].off + s->tok[re - 1].len;
             s->nruns++;
             p->nruns++;
-            if (x < sp->m1) { rs = s->m[x].d; re = rs + k; }
+            p->words += re - rs;
+            if (x < nmm) { rs = mm[x].d; re = rs + k; }
         }
-        for (size_t x = sp->m0; x < sp->m1; x++) {
+        for (size_t x = 0; x < nmm; x++) {
             if (grow(&s->ivals, &s->ivcap, 2 * (s->nivals + 1), sizeof *s->ivals)) return pk_fail(err, PK_ENOMEM, "out of memory");
-            s->ivals[2 * s->nivals] = s->m[x].j;
-            s->ivals[2 * s->nivals + 1] = s->m[x].j + k;
+            s->ivals[2 * s->nivals] = mm[x].j;
+            s->ivals[2 * s->nivals + 1] = mm[x].j + k;
             s->nivals++;
             if (grow(&s->dvals, &s->dvcap, 2 * (s->ndvals + 1), sizeof *s->dvals)) return pk_fail(err, PK_ENOMEM, "out of memory");
-            s->dvals[2 * s->ndvals] = s->m[x].d;
-            s->dvals[2 * s->ndvals + 1] = s->m[x].d + k;
+            s->dvals[2 * s->ndvals] = mm[x].d;
+            s->dvals[2 * s->ndvals + 1] = mm[x].d + k;
             s->ndvals++;
         }
     }

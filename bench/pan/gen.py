@@ -572,8 +572,9 @@ def main():
         ws = [t[2] for t in w["toks"][a:b]]
         return not any(hash(tuple(ws[i:i + DUP_N])) in shared for i in range(len(ws) - DUP_N + 1))
 
-    def make_case(obf):
-        """(work index, token range [a, b), obfuscated text)."""
+    def make_case(obf, want=None):
+        """(work index, token range [a, b), obfuscated text); want: a prose
+        work to take it from."""
         for _ in range(1000):
             L = pick_len()
             if obf == "dialogue":
@@ -597,7 +598,7 @@ def main():
                 if not clean(w, a, b):
                     continue
                 return wi, a, b, obf_dialogue(items, rng)
-            wi = rng.choice(prose)
+            wi = want if want is not None else rng.choice(prose)
             w = works[wi]
             if obf == "reorder":
                 sr = w["sents"]
@@ -666,9 +667,18 @@ def main():
         did = "susp-%05d" % di
         cases = []
         used = set()
+        # Half the documents with several cases take them all from one work
+        # (a page quoting two excerpts of one book), in places of the work
+        # at least 30 words apart: passages of one work near each other in
+        # a document must stay apart in the findings.
+        same = k > 1 and obf != "dialogue" and rng.random() < 0.5
         while len(cases) < k:
-            wi, a, b, txt = make_case(obf)
-            if wi in used:
+            want = cases[0][0] if same and cases else None
+            wi, a, b, txt = make_case(obf, want)
+            if want is not None:
+                if any(not (b + 30 <= a2 or b2 + 30 <= a) for _, a2, b2, _ in cases):
+                    continue
+            elif wi in used:
                 continue
             used.add(wi)
             cases.append((wi, a, b, txt))

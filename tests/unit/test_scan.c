@@ -494,6 +494,91 @@ static void repetitive_text(void)
     remove(rdb);
 }
 
+/* Words [w0, w0 + n) of work w appended to d; returns the byte offset
+ * where they start (*end: where they end). */
+static size_t put_work_words(pk_buf *d, int w, size_t w0, size_t n, size_t *end)
+{
+    size_t a = word_start(works[w].data, works[w].len, w0);
+    size_t b = word_end(works[w].data, works[w].len, w0 + n - 1);
+    size_t at = d->len;
+    pk_buf_append(d, works[w].data + a, b - a);
+    *end = d->len;
+    return at;
+}
+
+/* Heavy rewording leaves a reused passage as pieces too short to report
+ * alone: they are chained into one passage.  A passage that a document
+ * holds twice is two passages, not one. */
+static void pieces_chained_repeats_not(void)
+{
+    setup();
+    pk_index *ix = open_ix();
+    CHECK(ix != NULL);
+    if (!ix) return;
+    pk_scanner *s = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    pk_buf d;
+    pk_buf_init(&d, 0);
+    uint64_t seed = 4242;
+    gen_words(&d, &seed, 150);
+    pk_buf_append(&d, " ", 1);
+    /* Pieces of 22 words of work 3, each followed by 18 words of the work
+     * with every third word changed (no two k-grams agree in a row). */
+    size_t first = 0, last_end = 0, end;
+    for (int piece = 0; piece < 3; piece++) {
+        size_t w0 = 300 + (size_t)piece * 40;
+        size_t at = put_work_words(&d, 3, w0, 22, &end);
+        if (piece == 0) first = at;
+        last_end = end;
+        for (size_t x = 0; x < 18 && piece < 2; x++) {
+            pk_buf_append(&d, " ", 1);
+            if (x % 3 == 1) pk_buf_append(&d, "qzedit", 6);
+            else put_work_words(&d, 3, w0 + 22 + x, 1, &end);
+        }
+        pk_buf_append(&d, " ", 1);
+    }
+    gen_words(&d, &seed, 150);
+    pk_finding *f;
+    size_t nf;
+    CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+    CHECK_EQ_U(nf, 1);
+    if (nf == 1) {
+        CHECK_EQ_U(f[0].npassages, 1);
+        CHECK_EQ_U(f[0].passages[0].doc_start, first);
+        CHECK_EQ_U(f[0].passages[0].doc_end, last_end);
+        CHECK_EQ_U(f[0].passages[0].work_start_word, 300);
+        CHECK_EQ_U(f[0].passages[0].work_end_word, 300 + 80 + 22);
+        CHECK(f[0].passages[0].nruns >= 3);
+    }
+    /* The same 60 words twice, ten words apart: two passages. */
+    pk_buf_reset(&d);
+    gen_words(&d, &seed, 100);
+    size_t a1, e1, a2, e2;
+    pk_buf_append(&d, " ", 1);
+    a1 = put_work_words(&d, 3, 700, 60, &e1);
+    pk_buf_append(&d, " ", 1);
+    gen_words(&d, &seed, 10);
+    pk_buf_append(&d, " ", 1);
+    a2 = put_work_words(&d, 3, 700, 60, &e2);
+    pk_buf_append(&d, " ", 1);
+    gen_words(&d, &seed, 100);
+    CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+    CHECK_EQ_U(nf, 1);
+    if (nf == 1) {
+        CHECK_EQ_U(f[0].npassages, 2);
+        if (f[0].npassages == 2) {
+            CHECK_EQ_U(f[0].passages[0].doc_start, a1);
+            CHECK_EQ_U(f[0].passages[0].doc_end, e1);
+            CHECK_EQ_U(f[0].passages[1].doc_start, a2);
+            CHECK_EQ_U(f[0].passages[1].doc_end, e2);
+        }
+    }
+    pk_buf_free(&d);
+    pk_scanner_free(s);
+    pk_index_close(ix);
+}
+
 /* A chorus repeated 100 times in one work does not hide another work
  * that holds it once. */
 static void repeated_phrase_does_not_hide_others(void)
@@ -721,7 +806,7 @@ static void cleanup(void)
     CHECK(1);
 }
 
-TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(every_25_word_run_found), TEST(lone_seed_reads_nothing),
+TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(pieces_chained_repeats_not), TEST(every_25_word_run_found), TEST(lone_seed_reads_nothing),
           TEST(windows_find_what_whole_scan_finds),
           TEST(short_passages_not_reported), TEST(reformatted_and_edited),
           TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text),
