@@ -705,6 +705,73 @@ static void chain_spans(pk_scanner *s)
     }
 }
 
+/* The span holding document k-gram d, or NULL. */
+static const span *span_at(const span *sp, size_t n, uint32_t d)
+{
+    for (size_t i = 0; i < n; i++)
+        if (d >= sp[i].d0 && d <= sp[i].d1) return &sp[i];
+    return NULL;
+}
+
+/* Seed densely around the spans found.  Winnowing guarantees a seed only
+ * in a run of k + w - 1 unchanged words, so in reworded text (an edit
+ * every ten words or so) many pieces of the passage that still share two
+ * consecutive k-grams (k + 1 words) with the work get no seed, and
+ * extension cannot reach them across the edits.  Near each span, within
+ * CHAIN_GAP document k-grams of its edge and 2 * CHAIN_GAP work k-grams
+ * around the edge's work place, every document k-gram pair is looked up
+ * in a table of the work's pairs there; a pair that agrees (32 bits) is
+ * extended like a seed, and the spans it yields are looked around in
+ * turn.  Unrelated text almost never gets a new span: about CHAIN_GAP *
+ * 4 * CHAIN_GAP / 2^32 chances a side, and spans exist only where a seed
+ * made the work worth aligning.  Cost: a table of at most 4 * CHAIN_GAP + 1
+ * work pairs and CHAIN_GAP lookups a side. */
+#define DENSE_LIMIT 256 /* spans looked around, per work and document */
+#define DENSE_SLOTS 2048 /* > 2 * (4 * CHAIN_GAP + 1), a power of two */
+static int densify(pk_scanner *s, const uint16_t *W, size_t nw, pk_error *err)
+{
+    const uint16_t *D = s->dsk;
+    const size_t nd = s->ndk;
+    if (nd < 2 || nw < 2) return 0;
+    uint32_t key[DENSE_SLOTS];
+    int32_t pos[DENSE_SLOTS];
+    for (size_t i = 0; i < s->nspans && i < DENSE_LIMIT; i++) {
+        const span base = s->spans[i];
+        for (int side = 0; side < 2; side++) {
+            /* The work pairs around this edge of the span. */
+            const int64_t je = side ? base.j1 : base.j0;
+            const int64_t jlo = PK_MAX((int64_t)0, side ? PK_MAX((int64_t)base.j0, je - 2 * CHAIN_GAP) : je - 2 * CHAIN_GAP);
+            const int64_t jhi = PK_MIN((int64_t)nw - 2, side ? je + 2 * CHAIN_GAP : PK_MIN((int64_t)base.j1, je + 2 * CHAIN_GAP));
+            if (jlo > jhi) continue;
+            for (size_t x = 0; x < DENSE_SLOTS; x++) pos[x] = -1;
+            for (int64_t j = jlo; j <= jhi; j++) {
+                const uint32_t kv = (uint32_t)W[j] | (uint32_t)W[j + 1] << 16;
+                size_t h = (kv * 2654435761u) >> 21 & (DENSE_SLOTS - 1);
+                while (pos[h] >= 0 && key[h] != kv) h = (h + 1) & (DENSE_SLOTS - 1);
+                if (pos[h] < 0) { key[h] = kv; pos[h] = (int32_t)j; }
+            }
+            int64_t dlo = side ? (int64_t)base.d1 + 1 : (int64_t)base.d0 - CHAIN_GAP;
+            int64_t dhi = side ? (int64_t)base.d1 + CHAIN_GAP : (int64_t)base.d0 - 1;
+            dlo = PK_MAX(dlo, (int64_t)0);
+            dhi = PK_MIN(dhi, (int64_t)nd - 2);
+            for (int64_t d = dlo; d <= dhi; d++) {
+                const uint32_t kv = (uint32_t)D[d] | (uint32_t)D[d + 1] << 16;
+                size_t h = (kv * 2654435761u) >> 21 & (DENSE_SLOTS - 1);
+                while (pos[h] >= 0 && key[h] != kv) h = (h + 1) & (DENSE_SLOTS - 1);
+                if (pos[h] < 0) continue;
+                /* Inside a span already (this one, or another found)? */
+                const span *in = span_at(s->spans, s->nspans, (uint32_t)d);
+                if (in) { d = PK_MAX(d, (int64_t)in->d1); continue; }
+                if (grow(&s->spans, &s->spancap, s->nspans + 1, sizeof *s->spans)) return pk_fail(err, PK_ENOMEM, "out of memory");
+                if (extend(s, W, nw, (uint32_t)d, (uint32_t)pos[h], &s->spans[s->nspans])) return pk_fail(err, PK_ENOMEM, "out of memory");
+                d = PK_MAX(d, (int64_t)s->spans[s->nspans].d1);
+                s->nspans++;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Align one work's seeds [a, b) into passages and, if any is long enough,
  * one finding. */
 static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
@@ -746,6 +813,7 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
         s->nspans++;
     }
     if (!s->nspans) return 0;
+    if ((rc = densify(s, W, nw, err))) return rc;
     /* Where spans overlap in the document (a passage repeated in the work,
      * or two seeds of one passage), keep the one with more words. */
     qsort(s->spans, s->nspans, sizeof *s->spans, cmp_span);
