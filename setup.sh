@@ -22,6 +22,7 @@ pkgs=(
   clang libclang-rt-14-dev                    # fuzzers (libFuzzer)
   python3 ripgrep time gzip zstd # tests and benchmarks
   nginx wget                                  # WARC test: a real crawl over loopback
+  chromium                                    # report test: the HTML report in a headless browser
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -43,7 +43,8 @@ int cmd_check(int argc, char **argv)
 {
     static const struct option opts[] = {{"db", required_argument, NULL, 'd'},  {"json", no_argument, NULL, 'j'},
                                          {"min-words", required_argument, NULL, 'm'},
-                                         {"lossy", no_argument, NULL, 'L'},   {NULL, 0, NULL, 0}};
+                                         {"lossy", no_argument, NULL, 'L'},
+                                         {"normalize-identifiers", no_argument, NULL, 'N'},   {NULL, 0, NULL, 0}};
     const char *db = NULL;
     int json = 0, c;
     long v;
@@ -56,6 +57,7 @@ int cmd_check(int argc, char **argv)
         case 'j': json = 1; break;
         case 'm': if ((v = cli_num("--min-words", optarg, 1, 1000000)) < 0) return EXIT_ERR; so.min_words = (uint32_t)v; break;
         case 'L': so.tok_flags |= PK_TOK_LOSSY; break;
+        case 'N': so.normalize_identifiers = 1; break;
         default: return cli_usage("check");
         }
     }

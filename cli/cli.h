@@ -36,6 +36,9 @@ double cli_now(void);
 
 /* Write one finding as a JSON line into b. */
 int cli_finding_json(pk_buf *b, const pk_index *ix, const pk_record *rec, const pk_finding *f);
+/* The same, with_text: each passage also carries "text", its bytes of the
+ * document text (scan --with-text, for picket report). */
+int cli_finding_json_ex(pk_buf *b, const pk_index *ix, const pk_record *rec, const pk_finding *f, int with_text);
 
 int cmd_register(int argc, char **argv);
 int cmd_unregister(int argc, char **argv);
@@ -47,5 +50,8 @@ int cmd_check(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -87,6 +87,11 @@ double cli_now(void)
 
 int cli_finding_json(pk_buf *b, const pk_index *ix, const pk_record *rec, const pk_finding *f)
 {
+    return cli_finding_json_ex(b, ix, rec, f, 0);
+}
+
+int cli_finding_json_ex(pk_buf *b, const pk_index *ix, const pk_record *rec, const pk_finding *f, int with_text)
+{
     int rc = 0;
     const char *wid = pk_index_work_id(ix, f->work);
     const char *title = pk_index_work_title(ix, f->work);
@@ -94,6 +99,10 @@ int cli_finding_json(pk_buf *b, const pk_index *ix, const pk_record *rec, const 
     rc |= pk_buf_json_str(b, rec->id, rec->id_len);
     rc |= pk_buf_append(b, ",\"source\":", 10);
     rc |= pk_buf_json_str(b, rec->path, strlen(rec->path));
+    if (rec->member) {
+        rc |= pk_buf_append(b, ",\"member\":", 10);
+        rc |= pk_buf_json_str(b, rec->member, strlen(rec->member));
+    }
     if (rec->line) rc |= pk_buf_printf(b, ",\"line\":%llu", (unsigned long long)rec->line);
     if (rec->url) {
         rc |= pk_buf_append(b, ",\"url\":", 7);
@@ -122,6 +131,12 @@ int cli_finding_json(pk_buf *b, const pk_index *ix, const pk_record *rec, const 
         if (p->work_start_scene || p->work_end_scene)
             rc |= pk_buf_printf(b, "\"work_start_scene\":%u,\"work_end_scene\":%u,", p->work_start_scene,
                                 p->work_end_scene);
+        /* --with-text: the document's own bytes of the passage, for reports. */
+        if (with_text && rec->text && p->doc_start <= p->doc_end && p->doc_end <= rec->text_len) {
+            rc |= pk_buf_append(b, "\"text\":", 7);
+            rc |= pk_buf_json_str(b, rec->text + p->doc_start, (size_t)(p->doc_end - p->doc_start));
+            rc |= pk_buf_putc(b, ',');
+        }
         rc |= pk_buf_printf(b, "\"words\":%u}", p->words);
     }
     rc |= pk_buf_append(b, "]}\n", 3);

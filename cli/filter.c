@@ -187,6 +187,9 @@ int cmd_filter(int argc, char **argv)
     if (!f.keep || !f.removed) { cli_error("filter needs --keep FILE and --removed FILE"); goto done; }
     if (strcmp(f.keep, "-") == 0 && strcmp(f.removed, "-") == 0) { cli_error("--keep and --removed cannot both be stdout"); goto done; }
     if (open_out(&f, 0, f.keep) || open_out(&f, 1, f.removed)) goto done;
+    /* Kept members could only go back into an archive, which the kept
+     * stream (records as read, one after another) cannot be: refused. */
+    f.so.co.no_tar = 1;
     f.so.co.record = filter_record;
     f.so.co.flush = filter_flush;
     f.so.co.ud = &f;

@@ -12,6 +12,7 @@ static const struct cmd {
     {"compile", cmd_compile},   {"scan", cmd_scan},             {"filter", cmd_filter},
     {"check", cmd_check},       {"demo", cmd_demo},             {"help", cmd_help},
     {"version", cmd_version},
+    {"report", cmd_report},     {"keygen", cmd_keygen},         {"verify", cmd_verify},
 };
 
 int main(int argc, char **argv)

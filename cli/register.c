@@ -79,6 +79,7 @@ int cmd_register(int argc, char **argv)
         {"keep-text", no_argument, NULL, 'K'},    {"lossy", no_argument, NULL, 'L'},
         {"k", required_argument, NULL, 'k'},      {"w", required_argument, NULL, 'w'},
         {"json", no_argument, NULL, 'j'},         {"format", required_argument, NULL, 'f'},
+        {"normalize-identifiers", no_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     const char *db = NULL;
@@ -86,7 +87,7 @@ int cmd_register(int argc, char **argv)
     memset(&ro, 0, sizeof ro);
     pk_params params;
     pk_params_default(&params);
-    int set_params = 0, json = 0, format = PK_WORK_AUTO, c;
+    int set_params = 0, json = 0, format = PK_WORK_AUTO, normalize = 0, c;
     long v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -102,10 +103,20 @@ int cmd_register(int argc, char **argv)
         case 'j': json = 1; break;
         case 'f':
             if ((format = pk_work_format_parse(optarg)) < 0)
-                return cli_error("--format: expected auto, text, fountain, fdx, html, markdown, epub, docx or pdf, got '%s'", optarg);
+                return cli_error("--format: expected auto, text, fountain, fdx, html, markdown, epub, docx, pdf, code or "
+                                 "code-normalized, got '%s'", optarg);
             break;
+        case 'N': normalize = 1; break;
         default: return cli_usage("register");
         }
+    }
+    /* Every FILE is source code then, as scan --normalize-identifiers
+     * takes every document for code. */
+    if (normalize) {
+        if (format != PK_WORK_AUTO && format != PK_WORK_CODE && format != PK_WORK_CODE_NORM)
+            return cli_error("--normalize-identifiers reads every FILE as code: not with --format %s",
+                             pk_work_format_name(format));
+        format = PK_WORK_CODE_NORM;
     }
     int nfiles = argc - optind;
     if (nfiles < 1) return cli_usage("register");

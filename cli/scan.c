@@ -7,6 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Long-only options of the shared set whose letter could clash with a
+ * command's extra options. */
+enum { OPT_NORMALIZE = 0x7001 };
+
 int scanopts_parse(scanopts *so, int argc, char **argv, const char *cmd, const struct option *extra,
                    int (*on_extra)(int c, const char *arg, void *ud), void *ud)
 {
@@ -16,7 +20,7 @@ int scanopts_parse(scanopts *so, int argc, char **argv, const char *cmd, const s
         {"id-field", required_argument, NULL, 'I'},   {"min-words", required_argument, NULL, 'm'},
         {"max-df", required_argument, NULL, 'D'},     {"lossy", no_argument, NULL, 'L'},
         {"quiet", no_argument, NULL, 'q'},            {"no-progress", no_argument, NULL, 'P'},
-        {"stats", no_argument, NULL, 'S'},
+        {"stats", no_argument, NULL, 'S'},            {"normalize-identifiers", no_argument, NULL, OPT_NORMALIZE},
     };
     struct option all[32];
     size_t n = 0;
@@ -39,7 +43,8 @@ int scanopts_parse(scanopts *so, int argc, char **argv, const char *cmd, const s
             else if (strcmp(optarg, "text") == 0) so->co.format = PK_FMT_TEXT;
             else if (strcmp(optarg, "jsonl") == 0) so->co.format = PK_FMT_JSONL;
             else if (strcmp(optarg, "warc") == 0) so->co.format = PK_FMT_WARC;
-            else { cli_error("--format: expected auto, text, jsonl or warc, got '%s'", optarg); return -1; }
+            else if (strcmp(optarg, "tar") == 0) so->co.format = PK_FMT_TAR;
+            else { cli_error("--format: expected auto, text, jsonl, warc or tar, got '%s'", optarg); return -1; }
             break;
         case 'x': so->co.text_field = optarg; break;
         case 'I': so->co.id_field = optarg; break;
@@ -49,6 +54,7 @@ int scanopts_parse(scanopts *so, int argc, char **argv, const char *cmd, const s
         case 'q': so->quiet = 1; so->progress = 0; break;
         case 'P': so->progress = 0; break;
         case 'S': so->stats = so->co.stats = 1; break;
+        case OPT_NORMALIZE: so->co.scan.normalize_identifiers = 1; break;
         case '?': cli_usage(cmd); return -1;
         default:
             if (!on_extra || on_extra(c, optarg, ud) != 0) { cli_usage(cmd); return -1; }
@@ -132,7 +138,7 @@ static int scan_record(const pk_record *rec, pk_sink *sink, void *ud)
     }
     if (rec->nfindings) sink->n[0]++;
     for (size_t i = 0; i < rec->nfindings; i++)
-        if (cli_finding_json(&sink->out[0], so->ix, rec, &rec->findings[i])) return PK_ENOMEM;
+        if (cli_finding_json_ex(&sink->out[0], so->ix, rec, &rec->findings[i], so->with_text)) return PK_ENOMEM;
     return 0;
 }
 
@@ -151,10 +157,21 @@ static int scan_flush(pk_sink *sink, void *ud)
     return 0;
 }
 
+static int scan_extra(int c, const char *arg, void *ud)
+{
+    PK_UNUSED(arg);
+    if (c != 'W') return -1;
+    *(int *)ud = 1;
+    return 0;
+}
+
 int cmd_scan(int argc, char **argv)
 {
+    static const struct option extra[] = {{"with-text", no_argument, NULL, 'W'}, {NULL, 0, NULL, 0}};
     scanopts so;
-    if (scanopts_parse(&so, argc, argv, "scan", NULL, NULL, NULL) != 0) return EXIT_ERR;
+    int with_text = 0;
+    if (scanopts_parse(&so, argc, argv, "scan", extra, scan_extra, &with_text) != 0) return EXIT_ERR;
+    so.with_text = with_text;
     so.co.record = scan_record;
     so.co.flush = scan_flush;
     so.co.ud = &so;

@@ -11,6 +11,7 @@ typedef struct scanopts {
     char **paths;
     size_t npaths;
     int quiet, progress, stats;
+    int with_text; /* scan --with-text */
     double t0, last;
     uint64_t docs, bytes, findings, docs_found;
 } scanopts;

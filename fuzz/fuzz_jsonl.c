@@ -9,7 +9,13 @@
  * (jansson allows 2048).  And one jansson bug: a raw NUL byte right after a
  * number or a literal is dropped by its lexer ("9\0" and "[1\0]" load),
  * so for the comparison such NULs are removed before we parse.  Anything
- * else aborts. */
+ * else aborts.
+ *
+ * Field paths: on a valid object, a few dotted paths ("a.b", "a.0.b" ...)
+ * are also extracted and compared with jansson walked the same way (the
+ * whole dotted name as a top-level key first, then key by key, a plain
+ * number indexing an array), and a line must be valid or malformed at the
+ * same byte whatever the field names. */
 #include "pk.h"
 
 #include <jansson.h>
@@ -53,12 +59,57 @@ static bool is_alnum(unsigned char c)
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
+/* jansson's value at a dotted path, by io/jsonl.c's rules; NULL if absent. */
+static json_t *jansson_path(json_t *root, const char *name)
+{
+    json_t *v = json_object_get(root, name);
+    if (v) return v;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", name);
+    v = root;
+    for (char *save = NULL, *p = strtok_r(buf, ".", &save); p && v; p = strtok_r(NULL, ".", &save)) {
+        if (json_is_object(v)) v = json_object_get(v, p);
+        else if (json_is_array(v) && p[0] >= '0' && p[0] <= '9' && (p[0] != '0' || !p[1]))
+            v = json_array_get(v, (size_t)strtoul(p, NULL, 10));
+        else v = NULL;
+    }
+    return v;
+}
+
+static pk_buf ptext, pid; /* apart from text and id, still compared after */
+
+static void check_paths(const char *line, size_t size, json_t *root, int flat_rc, size_t flat_off)
+{
+    static const char *const paths[] = {"a.b", "a.0", "a.0.b", "text.text", "a.1.a.0", "b.a"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        bool has_id = false;
+        size_t off = 0;
+        const char *why = NULL;
+        int rc = pk_jsonl_extract(line, size, paths[i], paths[(i + 1) % 6], &ptext, &pid, &has_id, &off, &why);
+        if ((rc == PK_EFORMAT) != (flat_rc == PK_EFORMAT)) abort();
+        if (rc == PK_EFORMAT) {
+            if (off != flat_off) abort();
+            continue;
+        }
+        if (!root || !json_is_object(root)) continue;
+        const json_t *t = jansson_path(root, paths[i]);
+        if (json_is_string(t)) {
+            if (rc != 0 || !same(&ptext, json_string_value(t), json_string_length(t))) abort();
+            if (!id_agrees(jansson_path(root, paths[(i + 1) % 6]), &pid, has_id)) abort();
+        } else if (rc != PK_ENOTFOUND) {
+            abort();
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool ready;
     if (!ready) {
         pk_buf_init(&text, 0);
         pk_buf_init(&id, 0);
+        pk_buf_init(&ptext, 0);
+        pk_buf_init(&pid, 0);
         ready = true;
     }
     const char *line = (const char *)data;
@@ -66,6 +117,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t off = 0;
     const char *why = NULL;
     int rc = extract(line, size, &has_id, &off, &why);
+    const int flat_rc = rc;
+    const size_t flat_off = off;
 
     json_error_t je;
     json_t *root = json_loadb(line, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
@@ -84,6 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(copy);
     }
     bool ours_valid = rc != PK_EFORMAT;
+    /* With jansson's dropped NULs the bytes differ from what paths read. */
+    check_paths(line, size, rc == flat_rc && off == flat_off ? root : NULL, flat_rc, flat_off);
     if (!root) {
         if (ours_valid) {
             enum json_error_code c = json_error_code(&je);

@@ -145,6 +145,9 @@ enum {
     PK_WORK_EPUB,
     PK_WORK_DOCX,
     PK_WORK_PDF,
+    PK_WORK_CODE,      /* source code, fingerprinted as the text it is */
+    PK_WORK_CODE_NORM, /* source code, identifiers and strings normalized
+                          away ("code-normalized"; see pk_scan_opts) */
     PK_WORK_NFORMATS
 };
 const char *pk_work_format_name(int format);
@@ -179,7 +182,7 @@ int pk_registry_remove(pk_registry *r, const char *id, pk_error *err);
 typedef struct pk_work_info {
     int64_t rowid;
     const char *id, *title, *author, *source, *sha256, *added;
-    const char *format; /* "text", "fountain", "fdx", ... */
+    const char *format; /* "text", "fountain", "fdx", ..., "code", "code-normalized" */
     uint64_t bytes, tokens, fingerprints;
 } pk_work_info;
 
@@ -211,6 +214,12 @@ typedef struct pk_scan_opts {
                            seed nothing (default 10) */
     unsigned tok_flags; /* PK_TOK_LOSSY */
     int timing;         /* time seeding and aligning (pk_corpus_opts.stats) */
+    int normalize_identifiers; /* scan each document's MOSS-style
+                           normalization as source code (comments dropped,
+                           identifiers and strings replaced by
+                           placeholders), to find works registered as
+                           "code-normalized"; passage offsets are still
+                           those of the document as given */
 } pk_scan_opts;
 void pk_scan_opts_default(pk_scan_opts *o);
 
@@ -246,13 +255,17 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
  * Scans many documents: files and directories (walked recursively, in
  * name order), "-" for stdin, plain or gzip or zstd, as plain text (one
  * document a file), JSONL (one document a line) or WARC/WET (one document
- * a response, resource or conversion record holding text or HTML), on N
- * threads.  Results come back in input order whatever the number of
- * threads. */
-enum { PK_FMT_AUTO = 0, PK_FMT_TEXT = 1, PK_FMT_JSONL = 2, PK_FMT_WARC = 3 };
+ * a response, resource or conversion record holding text or HTML), or a
+ * tar archive (one document a regular member, or a line of a .jsonl
+ * member), on N threads.  Results come back in input order whatever the
+ * number of threads. */
+enum { PK_FMT_AUTO = 0, PK_FMT_TEXT = 1, PK_FMT_JSONL = 2, PK_FMT_WARC = 3, PK_FMT_TAR = 4 };
 
 typedef struct pk_record {
     const char *path;      /* the input file, "-" for stdin */
+    const char *member;    /* tar: the member's name inside the archive
+                              path (id, errors: "ARCHIVE:MEMBER"); NULL
+                              elsewhere.  Members are text or JSONL. */
     uint64_t line;         /* 1-based line for JSONL, 0 for a text file */
     const char *id;        /* document id: the id field, else path:line or path */
     size_t id_len;
@@ -296,11 +309,14 @@ typedef struct pk_sink {
 typedef struct pk_corpus_opts {
     int threads;            /* <= 0: one per core */
     int format;             /* PK_FMT_* */
-    const char *text_field; /* default "text" */
-    const char *id_field;   /* default "id" */
+    const char *text_field; /* default "text"; a dotted name is a path
+                               ("meta.content", "messages.0.content") */
+    const char *id_field;   /* default "id"; a path likewise */
     size_t max_doc;         /* largest document read (default 1 GiB) */
     size_t max_record;      /* largest WARC record block read (default
                                256 MiB); a larger record is an error */
+    int no_tar;             /* a tar archive is an input error, not read
+                               (filter: its output cannot hold members) */
     pk_scan_opts scan;
     int stats;              /* time every stage (pk_corpus_stats *_s); off,
                                only wall_s and read_s are timed: the clock

@@ -39,6 +39,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <stdarg.h>
 #include <strings.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -50,12 +51,16 @@
 #define MAX_LINE ((size_t)256 << 20)
 #define MAX_RECORD ((size_t)256 << 20)
 
-enum { JOB_TEXT, JOB_JSONL, JOB_WARC, JOB_ERROR };
+enum { JOB_TEXT, JOB_JSONL, JOB_WARC, JOB_ERROR, JOB_SKIP };
 
 typedef struct job {
     uint64_t seq;
     int kind;
     const char *path;
+    const char *name;    /* for ids and messages: path, or "ARCHIVE:MEMBER" */
+    const char *member;  /* tar: the member's name (inside name), else NULL */
+    char *owned;         /* name, when it is not path */
+    const char *skip_why; /* JOB_SKIP: why the member is passed over */
     uint64_t first_line; /* JSONL: first line; WARC: first record number */
     bool oversize;       /* WARC: data is the header of a record over max_record */
     pk_buf data;
@@ -112,6 +117,7 @@ static void job_free(job *j)
     if (!j) return;
     pk_buf_free(&j->data);
     sink_free(&j->sink);
+    free(j->owned);
     free(j);
 }
 
@@ -121,6 +127,7 @@ static job *job_new(run *r, int kind, const char *path)
     if (!j) return NULL;
     j->kind = kind;
     j->path = path;
+    j->name = path;
     pk_buf_init(&j->data, r->o->max_doc);
     sink_init(&j->sink);
     return j;
@@ -156,9 +163,10 @@ static int do_text(run *r, job *j, worker *w)
     pk_record rec;
     memset(&rec, 0, sizeof rec);
     rec.path = j->path;
+    rec.member = j->member;
     rec.format = PK_FMT_TEXT;
-    rec.id = j->path;
-    rec.id_len = strlen(j->path);
+    rec.id = j->name;
+    rec.id_len = strlen(j->name);
     rec.text = j->data.data ? j->data.data : "";
     rec.text_len = j->data.len;
     pk_error e;
@@ -167,7 +175,7 @@ static int do_text(run *r, job *j, worker *w)
     int rc = pk_scan_text(sc, rec.text, rec.text_len, &f, &nf, &e);
     if (rc) {
         if (rc == PK_ENOMEM) return rc;
-        pk_error_prefix(&e, "%s", j->path);
+        pk_error_prefix(&e, "%s", j->name);
         rec.error = rc;
         rec.errmsg = e.msg;
     } else {
@@ -200,6 +208,7 @@ static int do_jsonl(run *r, job *j, worker *w)
         memset(&rec, 0, sizeof rec);
         pk_error e;
         rec.path = j->path;
+        rec.member = j->member;
         rec.format = PK_FMT_JSONL;
         rec.line = line;
         rec.raw = p;
@@ -221,22 +230,22 @@ static int do_jsonl(run *r, job *j, worker *w)
             rec.id_len = id.len;
             rec.id_is_string = 1; /* refined below */
         } else {
-            if (pk_buf_printf(&idbuf, "%s:%llu", j->path, (unsigned long long)line)) { rc = PK_ENOMEM; break; }
+            if (pk_buf_printf(&idbuf, "%s:%llu", j->name, (unsigned long long)line)) { rc = PK_ENOMEM; break; }
             rec.id = idbuf.data;
             rec.id_len = idbuf.len;
         }
         if (x == PK_EFORMAT) {
             rec.error = x;
-            pk_fail(&e, x, "%s:%llu: malformed JSON at byte %zu: %s", j->path, (unsigned long long)line, off, why);
+            pk_fail(&e, x, "%s:%llu: malformed JSON at byte %zu: %s", j->name, (unsigned long long)line, off, why);
             rec.errmsg = e.msg;
         } else if (x == PK_ENOTFOUND) {
             rec.error = x;
-            pk_fail(&e, x, "%s:%llu: %s (text field \"%s\")", j->path, (unsigned long long)line,
+            pk_fail(&e, x, "%s:%llu: %s (text field \"%s\")", j->name, (unsigned long long)line,
                     why ? why : "no text member", r->o->text_field);
             rec.errmsg = e.msg;
         } else if (x == PK_ETOOBIG) {
             rec.error = x;
-            pk_fail(&e, x, "%s:%llu: record larger than %zu bytes", j->path, (unsigned long long)line,
+            pk_fail(&e, x, "%s:%llu: record larger than %zu bytes", j->name, (unsigned long long)line,
                     len > MAX_LINE ? MAX_LINE : text.max);
             rec.errmsg = e.msg;
         } else if (x) {
@@ -250,7 +259,7 @@ static int do_jsonl(run *r, job *j, worker *w)
             int s = pk_scan_text(sc, rec.text, rec.text_len, &f, &nf, &e);
             if (s == PK_ENOMEM) { rc = s; break; }
             if (s) {
-                pk_error_prefix(&e, "%s:%llu: field \"%s\"", j->path, (unsigned long long)line, r->o->text_field);
+                pk_error_prefix(&e, "%s:%llu: field \"%s\"", j->name, (unsigned long long)line, r->o->text_field);
                 rec.error = s;
                 rec.errmsg = e.msg;
             } else {
@@ -524,12 +533,28 @@ static int do_error(run *r, job *j)
     pk_record rec;
     memset(&rec, 0, sizeof rec);
     rec.path = j->path;
-    rec.id = j->path;
-    rec.id_len = strlen(j->path);
+    rec.member = j->member;
+    rec.id = j->name;
+    rec.id_len = strlen(j->name);
     rec.error = j->errcode;
     rec.errmsg = j->errmsg;
     j->sink.errors++;
     return r->o->record(&rec, &j->sink, r->o->ud);
+}
+
+/* A tar member that is not a file (a directory, a link ...). */
+static int do_skip(run *r, job *j, worker *w)
+{
+    pk_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.path = j->path;
+    rec.member = j->member;
+    rec.format = PK_FMT_TEXT;
+    rec.id = j->name;
+    rec.id_len = strlen(j->name);
+    rec.text = "";
+    rec.skipped = j->skip_why;
+    return emit(r, j, &rec, w);
 }
 
 static int process(run *r, job *j, worker *w)
@@ -538,6 +563,7 @@ static int process(run *r, job *j, worker *w)
     case JOB_TEXT: return do_text(r, j, w);
     case JOB_JSONL: return do_jsonl(r, j, w);
     case JOB_WARC: return do_warc(r, j, w);
+    case JOB_SKIP: return do_skip(r, j, w);
     default: return do_error(r, j);
     }
 }
@@ -663,10 +689,195 @@ static int format_by_name(const char *path)
     const char *z[] = {".gz", ".zst", ".zstd"};
     for (int i = 0; i < 3; i++)
         if (has_suffix(tmp, z[i])) { tmp[strlen(tmp) - strlen(z[i])] = 0; break; }
+    if (has_suffix(tmp, ".tar") || has_suffix(path, ".tgz") || has_suffix(path, ".tzst")) return PK_FMT_TAR;
     if (has_suffix(tmp, ".warc") || has_suffix(tmp, ".wet")) return PK_FMT_WARC;
     if (has_suffix(tmp, ".jsonl") || has_suffix(tmp, ".ndjson") || has_suffix(tmp, ".json")) return PK_FMT_JSONL;
     if (has_suffix(tmp, ".txt") || has_suffix(tmp, ".text") || has_suffix(tmp, ".md")) return PK_FMT_TEXT;
     return 0;
+}
+
+/* ---- tar archives ------------------------------------------------------------
+ * The reading thread walks the members (io/tar.c) and makes jobs of them as
+ * of files: a text member is one JOB_TEXT job, a .jsonl/.ndjson member is
+ * cut into JOB_JSONL chunks of whole lines; ids and messages name
+ * "ARCHIVE:MEMBER".  A member that is not a regular file is a JOB_SKIP
+ * record (counted as passed over).  A member over max_doc, or with a line
+ * over MAX_LINE, is an error record for that member and the archive goes
+ * on; a damaged or cut-short archive is one error record naming the
+ * archive and the byte, after the members read before it. */
+
+#define TAR_BROKE 1 /* the archive failed and was reported: stop reading it */
+
+static job *member_job(run *r, int kind, const char *path, const char *member)
+{
+    job *j = job_new(r, kind, path);
+    if (!j) return NULL;
+    size_t a = strlen(path), b = strlen(member);
+    j->owned = malloc(a + b + 2);
+    if (!j->owned) { job_free(j); return NULL; }
+    memcpy(j->owned, path, a);
+    j->owned[a] = ':';
+    memcpy(j->owned + a + 1, member, b + 1);
+    j->name = j->owned;
+    j->member = j->owned + a + 1;
+    return j;
+}
+
+/* Turn j into the error record of its member. */
+static void job_to_error(job *j, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void job_to_error(job *j, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->errmsg, sizeof j->errmsg, fmt, ap);
+    va_end(ap);
+    j->kind = JOB_ERROR;
+    j->errcode = code;
+    pk_buf_free(&j->data);
+}
+
+/* Read up to the room left in j->data (at most `block`) from the member. */
+static int member_read(run *r, pk_tar *t, job *j, size_t block, size_t *got, pk_error *e)
+{
+    *got = 0;
+    size_t room = j->data.max - j->data.len;
+    if (!room) return PK_ETOOBIG;
+    int x = pk_buf_reserve(&j->data, PK_MIN(room, block));
+    if (x) return x;
+    const double t0 = pk_now();
+    x = pk_tar_read(t, j->data.data + j->data.len, j->data.cap - j->data.len - 1, got, e);
+    r->stats->read_s += pk_now() - t0;
+    if (x) return x;
+    j->data.len += *got;
+    j->data.data[j->data.len] = 0;
+    return 0;
+}
+
+static int tar_text(run *r, pk_tar *t, const pk_tar_member *m, const char *path, worker *ws, int nthreads)
+{
+    pk_error e;
+    memset(&e, 0, sizeof e);
+    job *j = member_job(r, JOB_TEXT, path, m->name);
+    if (!j) return PK_ENOMEM;
+    if (m->size > r->o->max_doc) {
+        /* its data is skipped by the next pk_tar_next */
+        job_to_error(j, PK_ETOOBIG, "%s: document larger than %zu bytes", j->name, r->o->max_doc);
+        return submit(r, j, ws, nthreads);
+    }
+    for (;;) {
+        size_t got;
+        if (j->data.len == j->data.max) break; /* the header's size is what libarchive reads */
+        int x = member_read(r, t, j, (size_t)1 << 20, &got, &e);
+        if (x == PK_ENOMEM) { job_free(j); return x; }
+        if (x) {
+            /* the archive broke inside this member: the member is not a document */
+            job_free(j);
+            x = submit_error(r, path, &e, ws, nthreads);
+            return x ? x : TAR_BROKE;
+        }
+        if (!got) break;
+    }
+    return submit(r, j, ws, nthreads);
+}
+
+/* A .jsonl member, cut into chunks of about CHUNK_TARGET bytes of whole
+ * lines like a JSONL file (pk_lines does the same for files).  The bytes
+ * after the last newline of a chunk start the next. */
+static int tar_jsonl(run *r, pk_tar *t, const pk_tar_member *m, const char *path, worker *ws, int nthreads)
+{
+    pk_error e;
+    memset(&e, 0, sizeof e);
+    pk_buf carry;
+    pk_buf_init(&carry, MAX_LINE + ((size_t)1 << 18));
+    uint64_t line = 1;
+    bool end = false;
+    int rc = 0;
+    while (!end) {
+        job *j = member_job(r, JOB_JSONL, path, m->name);
+        if (!j) { rc = PK_ENOMEM; break; }
+        j->first_line = line;
+        if ((rc = pk_buf_append(&j->data, carry.data, carry.len))) { job_free(j); break; }
+        pk_buf_reset(&carry);
+        const char *last_nl = j->data.len ? memrchr(j->data.data, '\n', j->data.len) : NULL;
+        size_t keep_to;
+        for (;;) {
+            if (last_nl && j->data.len >= CHUNK_TARGET) break;
+            if (!last_nl && j->data.len > MAX_LINE) {
+                job_to_error(j, PK_ETOOBIG, "%s: line %llu is longer than %zu bytes", j->name,
+                             (unsigned long long)line, MAX_LINE);
+                rc = submit(r, j, ws, nthreads);
+                goto done; /* the rest of the member is skipped */
+            }
+            size_t got, before = j->data.len;
+            int x = member_read(r, t, j, (size_t)1 << 18, &got, &e);
+            if (x == PK_ENOMEM) { job_free(j); rc = x; goto done; }
+            if (x == PK_ETOOBIG) { /* max_doc is under MAX_LINE */
+                job_to_error(j, x, "%s: line %llu is longer than %zu bytes", j->name, (unsigned long long)line,
+                             j->data.max);
+                rc = submit(r, j, ws, nthreads);
+                goto done;
+            }
+            if (x) {
+                /* Lines already whole in this chunk are records read before
+                 * the archive broke; the partial last line is not. */
+                if (last_nl) {
+                    j->data.len = (size_t)(last_nl - j->data.data) + 1;
+                    if ((rc = submit(r, j, ws, nthreads))) goto done;
+                } else {
+                    job_free(j);
+                }
+                rc = submit_error(r, path, &e, ws, nthreads);
+                if (!rc) rc = TAR_BROKE;
+                goto done;
+            }
+            if (!got) { end = true; break; }
+            const char *nl = memrchr(j->data.data + before, '\n', got);
+            if (nl) last_nl = nl;
+        }
+        keep_to = end || !last_nl ? j->data.len : (size_t)(last_nl - j->data.data) + 1;
+        if ((rc = pk_buf_append(&carry, j->data.data + keep_to, j->data.len - keep_to))) { job_free(j); break; }
+        j->data.len = keep_to;
+        if (!j->data.len) { job_free(j); break; }
+        for (const char *p = j->data.data, *q = p + j->data.len; (p = memchr(p, '\n', (size_t)(q - p))); p++) line++;
+        if ((rc = submit(r, j, ws, nthreads))) break;
+    }
+done:
+    pk_buf_free(&carry);
+    return rc;
+}
+
+static int scan_tar(run *r, const char *path, pk_source *src, worker *ws, int nthreads)
+{
+    pk_error e;
+    memset(&e, 0, sizeof e);
+    pk_tar *t = NULL;
+    int rc = pk_tar_open(&t, src, path, &e);
+    if (rc) return rc == PK_ENOMEM ? rc : submit_error(r, path, &e, ws, nthreads);
+    for (;;) {
+        pk_tar_member m;
+        const double t0 = pk_now();
+        int x = pk_tar_next(t, &m, &e);
+        r->stats->read_s += pk_now() - t0;
+        if (x == PK_TAR_END) break;
+        if (x) {
+            rc = x == PK_ENOMEM ? x : submit_error(r, path, &e, ws, nthreads);
+            break;
+        }
+        if (m.kind) {
+            job *j = member_job(r, JOB_SKIP, path, m.name);
+            if (!j) { rc = PK_ENOMEM; break; }
+            j->skip_why = m.kind; /* a static string */
+            if ((rc = submit(r, j, ws, nthreads))) break;
+            continue;
+        }
+        /* by name alone, and only as stored: "x.jsonl.gz" is not JSONL here */
+        bool jsonl = has_suffix(m.name, ".jsonl") || has_suffix(m.name, ".ndjson");
+        rc = jsonl ? tar_jsonl(r, t, &m, path, ws, nthreads) : tar_text(r, t, &m, path, ws, nthreads);
+        if (rc == TAR_BROKE) { rc = 0; break; }
+        if (rc) break;
+    }
+    pk_tar_close(t);
+    return rc;
 }
 
 static int scan_file(run *r, const char *path, worker *ws, int nthreads)
@@ -688,7 +899,17 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
         if (n >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) i = 3;
         while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
         if (n - i >= 5 && memcmp(p + i, "WARC/", 5) == 0) fmt = PK_FMT_WARC;
+        else if (pk_tar_sniff(p, n)) fmt = PK_FMT_TAR;
         else fmt = (i < n && p[i] == '{') ? PK_FMT_JSONL : PK_FMT_TEXT;
+    }
+    if (fmt == PK_FMT_TAR) {
+        if (r->o->no_tar) {
+            pk_fail(&e, PK_EINVAL, "%s: a tar archive, not read here (picket filter cannot write its kept members "
+                    "back into an archive: unpack it and filter the files, or scan it)", path);
+            goto error;
+        }
+        rc = scan_tar(r, path, src, ws, nthreads);
+        goto done;
     }
     if (fmt == PK_FMT_TEXT) {
         job *j = job_new(r, JOB_TEXT, path);
@@ -820,6 +1041,17 @@ int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const 
     r.ix = ix;
     r.o = o;
     r.stats = stats;
+    {
+        /* A field path the JSONL reader would refuse on every line. */
+        const char *fields[2] = {o->text_field, o->id_field};
+        for (int i = 0; i < 2; i++) {
+            size_t parts = 1;
+            for (const char *c = fields[i]; c && *c; c++) parts += *c == '.';
+            if (parts > PK_JSONL_MAX_PARTS)
+                return pk_fail(err, PK_EINVAL, "%s \"%.40s...\": a field path has at most %d parts",
+                               i ? "id field" : "text field", fields[i], PK_JSONL_MAX_PARTS);
+        }
+    }
     int nthreads = o->threads;
     if (nthreads <= 0) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);

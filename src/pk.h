@@ -146,6 +146,33 @@ int pk_warc_chunk(pk_warc_reader *r, pk_buf *out, size_t target, uint64_t *first
                   pk_error *err);
 void pk_warc_reader_close(pk_warc_reader *r); /* does not close the source */
 
+/* ---- tar archives (io/tar.c) ------------------------------------------- */
+
+#define PK_TAR_END 1 /* pk_tar_next: no more members */
+
+/* One member: its name (valid until the next pk_tar_next), size, the byte
+ * offset of its header in the tar, and for anything but a regular file a
+ * short kind ("directory", "symbolic link", "hard link" ...): such members
+ * have no data to read. */
+typedef struct pk_tar_member {
+    const char *name;
+    const char *kind;
+    uint64_t size, offset;
+} pk_tar_member;
+
+/* Reads the members of a tar archive from src (already decompressed by
+ * it).  name is the archive, for messages.  pk_tar_next returns 0,
+ * PK_TAR_END, or an error naming the archive and the byte offset (and the
+ * member, when inside one), after which every call fails the same way.
+ * pk_tar_read reads the current member's data; *got == 0 at its end. */
+typedef struct pk_tar pk_tar;
+int pk_tar_open(pk_tar **out, pk_source *src, const char *name, pk_error *err);
+int pk_tar_next(pk_tar *t, pk_tar_member *m, pk_error *err);
+int pk_tar_read(pk_tar *t, void *buf, size_t cap, size_t *got, pk_error *err);
+void pk_tar_close(pk_tar *t); /* does not close the source */
+/* p[0..n) starts with a ustar header (magic and checksum). */
+bool pk_tar_sniff(const char *p, size_t n);
+
 /* ---- walking paths (walk.c) --------------------------------------------- */
 
 /* Visit the files under path (see walk.c for the rules).  A non-zero return
@@ -177,7 +204,12 @@ int pk_walk(const char *path, const pk_walk_fns *fn, void *ud);
  * PK_ENOTFOUND on an object, the id is still extracted.  *why is NULL on
  * success.
  * A duplicated key: the last occurrence wins, as in most parsers.
- * Lone surrogate escapes decode to U+FFFD. */
+ * Lone surrogate escapes decode to U+FFFD.
+ * A key with a '.' is a path through nested objects, a part that is a
+ * decimal number ("0", "12") also indexing an array ("messages.0.content");
+ * a top-level member named exactly like the whole dotted key wins over the
+ * path.  More than PK_JSONL_MAX_PARTS parts: PK_EINVAL. */
+#define PK_JSONL_MAX_PARTS 64
 int pk_jsonl_extract(const char *line, size_t len, const char *text_key,
                      const char *id_key, pk_buf *text, pk_buf *id,
                      bool *has_id, size_t *err_off, const char **why);

@@ -21,7 +21,14 @@
  *
  * Passages shorter than min_words matched words are dropped; what stays is
  * reported per work with the words matched and the fraction of the work's
- * tokens covered. */
+ * tokens covered.
+ *
+ * With normalize_identifiers, the document scanned is its normalization as
+ * source code (fmt/code.c), made whole before any windowing, and the
+ * offsets found in it are mapped back through the normalization's word
+ * map to the document's own bytes at the end; without it, none of this
+ * code runs. */
+#include "fmt/fmt.h"
 #include "pk.h"
 
 #include <sqlite3.h>
@@ -141,6 +148,8 @@ struct pk_scanner {
     size_t nfiv, fivcap, nfdv, fdvcap;
     uint64_t **offs;      /* offsets to translate back to UTF-16 bytes */
     size_t offcap;
+    pk_code_norm norm;    /* normalize_identifiers: the normalized document */
+    uint64_t norm_base;   /* where the normalized bytes begin in the prepared text */
 };
 
 void pk_scan_opts_default(pk_scan_opts *o)
@@ -149,6 +158,7 @@ void pk_scan_opts_default(pk_scan_opts *o)
     o->max_df = 10;
     o->tok_flags = 0;
     o->timing = 0;
+    o->normalize_identifiers = 0;
 }
 
 int pk_scanner_new(pk_scanner **out, const pk_index *ix, const pk_scan_opts *o, pk_error *err)
@@ -160,6 +170,7 @@ int pk_scanner_new(pk_scanner **out, const pk_index *ix, const pk_scan_opts *o, 
     if (s->o.min_words == 0) s->o.min_words = 1;
     pk_index_get_params(ix, &s->p);
     pk_buf_init(&s->conv, 0);
+    pk_code_norm_init(&s->norm);
     for (int i = 0; i < WCACHE; i++) s->wc[i].work = UINT32_MAX;
     s->window = PK_SCAN_WINDOW;
     s->reach = PK_SCAN_REACH;
@@ -173,6 +184,7 @@ void pk_scanner_free(pk_scanner *s)
 {
     if (!s) return;
     pk_buf_free(&s->conv);
+    pk_code_norm_free(&s->norm);
     free(s->tok);
     free(s->kg);
     free(s->dsk);
@@ -1079,6 +1091,42 @@ done:
 }
 
 
+/* normalize_identifiers: replace the prepared text t[skip, tn) by its
+ * normalization as code (invalid UTF-8 refused as the tokenizer would,
+ * unless lossy). */
+static int normalize_document(pk_scanner *s, const char **t, size_t *tn, size_t *skip, pk_error *err)
+{
+    const double t0 = s->o.timing ? pk_now() : 0;
+    const char *src = *t + *skip;
+    const size_t n = *tn - *skip;
+    size_t invalid, first, nul;
+    if (!(s->o.tok_flags & PK_TOK_LOSSY) && !pk_code_check_utf8(src, n, &invalid, &first, &nul) && invalid)
+        return pk_fail(err, PK_EUTF8, "invalid UTF-8 at byte %zu", *skip + first);
+    int rc = pk_code_normalize(&s->norm, src, n, err);
+    if (rc) return rc;
+    s->norm_base = *skip;
+    *t = s->norm.text.data ? s->norm.text.data : "";
+    *tn = s->norm.text.len;
+    *skip = 0;
+    if (s->o.timing) s->seed_s += pk_now() - t0;
+    return 0;
+}
+
+/* Offsets found in the normalized document back to the prepared text. */
+static void offsets_from_normalized(pk_scanner *s)
+{
+    const pk_code_norm *cn = &s->norm;
+    const uint64_t b = s->norm_base;
+    for (size_t i = 0; i < s->npass; i++) {
+        s->pass[i].doc_start = b + pk_code_map_start(cn, s->pass[i].doc_start);
+        s->pass[i].doc_end = b + pk_code_map_end(cn, s->pass[i].doc_end);
+    }
+    for (size_t i = 0; i < s->nruns; i++) {
+        s->runs[2 * i] = b + pk_code_map_start(cn, s->runs[2 * i]);
+        s->runs[2 * i + 1] = b + pk_code_map_end(cn, s->runs[2 * i + 1]);
+    }
+}
+
 int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, size_t *nout,
                  pk_error *err)
 {
@@ -1094,6 +1142,7 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
     size_t tn, skip;
     if ((rc = pk_text_prepare(text, n, &s->conv, &t, &tn, &skip, err))) return rc;
     s->utf16_u8 = t != text ? t : NULL;
+    if (s->o.normalize_identifiers && (rc = normalize_document(s, &t, &tn, &skip, err))) return rc;
     size_t windows = 0;
     if (tn - skip <= s->window + 2 * s->reach) {
         s->tok_base = 0;
@@ -1125,6 +1174,7 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
     if (rc) return rc;
     if (windows > 1 && s->nf > 1 && merge_windows(s)) return pk_fail(err, PK_ENOMEM, "out of memory");
     for (size_t i = 0; i < s->npass; i++) s->pass[i].runs = s->runs + 2 * (uintptr_t)s->pass[i].runs;
+    if (s->o.normalize_identifiers) offsets_from_normalized(s);
     if (s->utf16_u8 && s->npass && offsets_to_utf16(s)) return pk_fail(err, PK_ENOMEM, "out of memory");
     for (size_t i = 0; i < s->nf; i++) s->f[i].passages = s->pass + (uintptr_t)s->f[i].passages;
     sort_findings(s->ix, s->f, s->nf);

@@ -12,21 +12,38 @@
  * it gave before readers existed.
  *
  * The format: --format when given; else by extension (.fountain,
- * .spmd; .fdx; .html, .htm, .xhtml; .md, .markdown; .epub; .docx; .pdf);
+ * .spmd; .fdx; .html, .htm, .xhtml; .md, .markdown; .epub; .docx; .pdf;
+ * source code: code_exts below);
  * else by content: "%PDF-" at the start is PDF; "<FinalDraft" in the
  * first KiB is Final Draft; a zip whose
  * first entry is mimetype "application/epub+zip" is EPUB, one holding
- * word/document.xml is DOCX; a Fountain title page ("Title:" on the
+ * word/document.xml is DOCX; "#!" at the start is a script (code); a
+ * Fountain title page ("Title:" on the
  * first line) or two scene headings at the start of a line is taken for
- * Fountain; anything else is text. */
+ * Fountain; anything else is text.  Code is read as text unless the
+ * caller asks for "code-normalized" (code.c). */
 #include "fmt/fmt.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static const char *const names[PK_WORK_NFORMATS] = {"auto", "text", "fountain", "fdx", "html",
-                                                     "markdown", "epub", "docx", "pdf"};
+static const char *const names[PK_WORK_NFORMATS] = {"auto", "text", "fountain", "fdx", "html", "markdown",
+                                                     "epub", "docx", "pdf", "code", "code-normalized"};
+
+/* Source code by extension (lower case; has_ext ignores case). */
+static const char *const code_exts[] = {
+    ".c",    ".h",   ".cc",    ".cpp", ".cxx",  ".c++", ".hpp",  ".hh",    ".hxx",  ".ipp",   ".inl", ".m",
+    ".mm",   ".java", ".js",   ".mjs", ".cjs",  ".jsx", ".ts",   ".tsx",   ".mts",  ".cts",   ".go",  ".rs",
+    ".cs",   ".swift", ".kt",  ".kts", ".scala", ".sc", ".groovy", ".dart", ".php", ".py",    ".pyw", ".pyi",
+    ".rb",   ".rake", ".sh",   ".bash", ".zsh", ".ksh", ".fish", ".pl",    ".pm",   ".lua",   ".sql", ".r",
+    ".jl",   ".ex",   ".exs",  ".erl", ".hs",   ".ml",  ".mli",  ".fs",    ".fsx",  ".clj",   ".cljs", ".el",
+    ".lisp", ".scm",  ".zig",  ".nim", ".v",    ".sv",  ".vhd",  ".vhdl",  ".ps1",  ".psm1",  ".tcl", ".awk",
+    ".f",    ".f90",  ".f95",  ".for", ".pas",  ".pp",  ".d",    ".cu",    ".cuh",  ".glsl",  ".hlsl", ".wgsl",
+    ".sol",  ".vb",   ".asm",  ".s",   ".cmake", ".gradle", ".proto", ".cob", ".cbl", ".ada",  ".adb", ".ads",
+};
+
+static int is_code_name(const char *name);
 
 const char *pk_work_format_name(int format)
 {
@@ -86,6 +103,13 @@ static int has_ext(const char *name, const char *ext)
     return n > e && strcasecmp(name + n - e, ext) == 0;
 }
 
+static int is_code_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof code_exts / sizeof code_exts[0]; i++)
+        if (has_ext(name, code_exts[i])) return 1;
+    return 0;
+}
+
 /* Does a line starting at p look like a Fountain scene heading? */
 static int heading_at(const char *p, const char *end)
 {
@@ -125,7 +149,6 @@ static int looks_like_fountain(const char *s, size_t n)
 int pk_doc_read(pk_doc *d, const char *name, const char *data, size_t n, int format, unsigned tok_flags,
                 pk_error *err)
 {
-    PK_UNUSED(tok_flags);
     pk_doc_free(d);
     pk_doc_init(d);
     if (format == PK_WORK_AUTO) {
@@ -137,9 +160,11 @@ int pk_doc_read(pk_doc *d, const char *name, const char *data, size_t n, int for
         else if (has_ext(name, ".epub")) format = PK_WORK_EPUB;
         else if (has_ext(name, ".docx")) format = PK_WORK_DOCX;
         else if (has_ext(name, ".pdf")) format = PK_WORK_PDF;
+        else if (is_code_name(name)) format = PK_WORK_CODE;
         else if (n >= 5 && memcmp(data, "%PDF-", 5) == 0) format = PK_WORK_PDF;
         else if (looks_like_fdx(data, n)) format = PK_WORK_FDX;
         else if (pk_zip_kind(data, n)) format = pk_zip_kind(data, n);
+        else if (n >= 2 && data[0] == '#' && data[1] == '!') format = PK_WORK_CODE; /* a script */
         else format = looks_like_fountain(data, n) ? PK_WORK_FOUNTAIN : PK_WORK_TEXT;
     }
     d->format = format;
@@ -151,6 +176,8 @@ int pk_doc_read(pk_doc *d, const char *name, const char *data, size_t n, int for
     case PK_WORK_EPUB: return pk_epub_render(d, data, n, err);
     case PK_WORK_DOCX: return pk_docx_render(d, data, n, err);
     case PK_WORK_PDF: return pk_pdf_render(d, data, n, err);
+    case PK_WORK_CODE: return pk_code_render(d, data, n, 0, tok_flags, err);
+    case PK_WORK_CODE_NORM: return pk_code_render(d, data, n, 1, tok_flags, err);
     case PK_WORK_TEXT:
         /* Itself: no line arrays, line i is line i. */
         if (pk_buf_append(&d->text, data, n)) return pk_fail(err, PK_ENOMEM, "out of memory");

@@ -101,4 +101,73 @@ int pk_docx_render(pk_doc *d, const char *s, size_t n, pk_error *err);
 int pk_zip_kind(const char *s, size_t n);
 int pk_pdf_render(pk_doc *d, const char *s, size_t n, pk_error *err);
 
+/* ---- source code (code.c) -------------------------------------------------
+ * One lexer for every language (see code.c for its rules and why).  A
+ * lexeme is a keyword, any other identifier, a string literal (quotes
+ * included), a number, a preprocessor directive ('#' first on a line and
+ * its word: `word` is the word's offset) or an operator or punctuation
+ * mark; comments and white space are skipped.  Offsets and lengths are
+ * bytes of the lexer's input, line is 1-based. */
+enum { PK_CODE_IDENT = 1, PK_CODE_KEYWORD, PK_CODE_STRING, PK_CODE_NUMBER, PK_CODE_DIRECTIVE, PK_CODE_OP };
+
+typedef struct pk_code_lexeme {
+    int kind;
+    size_t off, len, word;
+    uint32_t line;
+} pk_code_lexeme;
+
+typedef struct pk_code_lexer {
+    const uint8_t *s;
+    size_t n, pos;
+    uint32_t line;
+    int bol; /* nothing but white space since the line began */
+    /* Where a multi-line string (`, """, ''') was found never closed:
+     * later ones are not looked for again, so this stays linear. */
+    size_t no_tick, no_dq3, no_sq3;
+} pk_code_lexer;
+
+void pk_code_lexer_init(pk_code_lexer *L, const char *s, size_t n);
+/* The next lexeme into *t: 1, or 0 at the end.  Never fails; invalid
+ * UTF-8 and NUL bytes are white space to it. */
+int pk_code_next(pk_code_lexer *L, pk_code_lexeme *t);
+
+/* A rendered word of a normalization and the source bytes it stands for. */
+typedef struct pk_code_span {
+    uint64_t roff;       /* offset of the word in the rendered text */
+    uint64_t start, end; /* its source bytes, end exclusive */
+} pk_code_span;
+
+/* A normalization (MOSS style): text holds one rendered line per source
+ * line that has tokens (lines[i] is the source line of rendered line i),
+ * words separated by one space; map[0..nwords) in rendered order.  Owns
+ * its arrays; reusable (each pk_code_normalize resets it). */
+typedef struct pk_code_norm {
+    pk_buf text;
+    pk_code_span *map;
+    size_t nwords, cap;
+    uint32_t *lines;
+    size_t nlines, lcap;
+} pk_code_norm;
+
+void pk_code_norm_init(pk_code_norm *cn);
+void pk_code_norm_free(pk_code_norm *cn); /* accepts NULL */
+/* Normalize s[0..n) (UTF-8; invalid bytes are white space).  PK_ENOMEM,
+ * or PK_ETOOBIG past cn->text's cap. */
+int pk_code_normalize(pk_code_norm *cn, const char *s, size_t n, pk_error *err);
+/* A rendered byte offset back to the source: a token's start to the start
+ * of the word holding it, a token's end (exclusive) to the end of the word
+ * holding its last byte.  Monotonic; 0 when nothing was rendered. */
+uint64_t pk_code_map_start(const pk_code_norm *cn, uint64_t roff);
+uint64_t pk_code_map_end(const pk_code_norm *cn, uint64_t rend);
+/* Count invalid UTF-8 sequences in s[0..n) (*first: the first one's
+ * offset) and find the first NUL byte (*nul; SIZE_MAX when none).
+ * Returns 1 when the text is clean UTF-8 without NUL. */
+int pk_code_check_utf8(const char *s, size_t n, size_t *invalid, size_t *first, size_t *nul);
+/* A work in source code: the text itself (normalize 0; format "code"), or
+ * its normalization (format "code-normalized"; invalid UTF-8 refused,
+ * PK_EUTF8, unless tok_flags has PK_TOK_LOSSY).  A binary file (a NUL
+ * byte, or invalid UTF-8 in more than one byte in 16) is refused,
+ * PK_EFORMAT, naming the byte offset.  UTF-16 with a BOM is converted. */
+int pk_code_render(pk_doc *d, const char *s, size_t n, int normalize, unsigned tok_flags, pk_error *err);
+
 #endif

@@ -29,7 +29,21 @@
  *     longer be valid JSON (len when it ends too early), except for invalid
  *     UTF-8, where it is the first byte of the bad sequence;
  *   - keys are compared after unescaping, so "t\u0065xt" is "text"; a key
- *     seen twice: the last occurrence wins. */
+ *     seen twice: the last occurrence wins.
+ *
+ * Field paths.  A name with a dot ("meta.content", "messages.0.content")
+ * is a path: each part is a key of an object, and a part that is a plain
+ * decimal number ("0", "12"; not "01") is also an index into an array, so
+ * messages.0.content is the "content" of the first element of "messages".
+ * A key that itself holds a dot is reached as a whole at the top level: a
+ * top-level member named exactly "meta.content" wins over the path (so a
+ * flattened export keeps working); a dotted key deeper down cannot be
+ * named.  Path mode is a second copy of the object walk (pobject, parray)
+ * that compares keys only in containers on a path; the flat walk (object)
+ * is untouched, so a name without a dot costs what it did.  The path's
+ * string is copied out as soon as it is met, like a flat member; the
+ * whole-name key is only noted (its offset) and copied once the line is
+ * valid, since it wins wherever it stands. */
 #include "pk.h"
 
 #include <string.h>
@@ -50,7 +64,25 @@ typedef struct scan {
     const char *why;
 } scan;
 
-/* What the top-level object is searched for. */
+#define MAX_PARTS PK_JSONL_MAX_PARTS
+#define NOT_INDEX ((size_t)-1)
+
+/* One step of a field path: a key, and the array index it also spells
+ * (NOT_INDEX when it is not a plain decimal number). */
+typedef struct part {
+    const char *s;
+    size_t n, idx;
+} part;
+
+typedef struct fpath {
+    part p[MAX_PARTS];
+    int np;            /* 0: no such field (no id asked for) */
+} fpath;
+
+/* What the record is searched for.  Flat mode: the top-level object's
+ * members text_key and id_key.  Path mode (either name holds a '.'): the
+ * paths tp and ip, plus the whole names as top-level keys (lit_*), which
+ * win when present. */
 typedef struct want {
     const char *text_key, *id_key;
     size_t text_klen, id_klen;
@@ -58,6 +90,9 @@ typedef struct want {
     int text_state;    /* 0 absent, 1 string, 2 not a string */
     bool id_ok;        /* id holds a usable value */
     pk_buf key;        /* scratch for keys written with escapes */
+    const fpath *tp, *ip; /* path mode only, else NULL */
+    size_t lit_text_off, lit_id_off; /* value offsets of the whole-name keys */
+    bool lit_text, lit_id;           /* seen */
 } want;
 
 static int fail_rc(scan *x, int rc, size_t off, const char *why)
@@ -330,6 +365,60 @@ static int number(scan *x)
 
 static int value(scan *x, unsigned depth);
 
+/* The key whose bytes start at kstart and whose closing quote is at
+ * x->i - 1, as bytes to compare: in place, or decoded into w->key when it
+ * was written with escapes (rare). */
+static inline int key_bytes(scan *x, want *w, size_t kstart, bool esc, const unsigned char **k, size_t *klen)
+{
+    *k = x->s + kstart;
+    *klen = x->i - 1 - kstart;
+    if (!esc) return 0;
+    size_t end = x->i;
+    x->i = kstart - 1;
+    pk_buf_reset(&w->key);
+    int rc = pk_buf_reserve(&w->key, *klen);
+    if (rc) return fail_rc(x, rc, kstart, "key too large");
+    scan_string(x, &w->key, *klen, NULL); /* already validated */
+    x->i = end;
+    *k = (const unsigned char *)w->key.data;
+    *klen = w->key.len;
+    return 0;
+}
+
+/* The value at x->i is the text member (is_text), the id (is_id) or
+ * both: copy it out and record what it was. */
+static inline int take(scan *x, unsigned depth, want *w, bool is_text, bool is_id)
+{
+    if (x->i < x->n && x->s[x->i] == '"') {
+        if (extract_string(x, is_text ? w->text : w->id)) return x->rc;
+        if (is_text) w->text_state = 1;
+        if (is_id) {
+            if (is_text) {
+                pk_buf_reset(w->id);
+                int rc = pk_buf_append(w->id, w->text->data, w->text->len);
+                if (rc) return fail_rc(x, rc, x->i, "id too large");
+            }
+            w->id_ok = true;
+        }
+        return 0;
+    }
+    size_t vstart = x->i;
+    if (value(x, depth)) return x->rc;
+    if (is_text) w->text_state = 2;
+    if (is_id) {
+        unsigned char c = x->s[vstart];
+        pk_buf_reset(w->id);
+        w->id_ok = false;
+        if (c != '{' && c != '[') {
+            /* number, true, false or null: copied as written */
+            int rc = pk_buf_append(w->id, x->s + vstart, x->i - vstart);
+            if (rc) return fail_rc(x, rc, vstart, "id too large");
+            w->id_ok = true;
+        }
+    }
+    return 0;
+}
+
 /* The object whose '{' is at x->i, at nesting level depth (the top-level
  * object is 1).  w is non-NULL only for the top-level object. */
 static int object(scan *x, unsigned depth, want *w)
@@ -345,20 +434,9 @@ static int object(scan *x, unsigned depth, want *w)
         if (scan_string(x, NULL, 0, w ? &esc : NULL)) return x->rc;
         bool is_text = false, is_id = false;
         if (w) {
-            const unsigned char *k = x->s + kstart;
-            size_t klen = x->i - 1 - kstart;
-            if (esc) {
-                /* Rare: decode the key, already validated, to compare it. */
-                size_t end = x->i;
-                x->i = kstart - 1;
-                pk_buf_reset(&w->key);
-                int rc = pk_buf_reserve(&w->key, klen);
-                if (rc) return fail_rc(x, rc, kstart, "key too large");
-                scan_string(x, &w->key, klen, NULL);
-                x->i = end;
-                k = (const unsigned char *)w->key.data;
-                klen = w->key.len;
-            }
+            const unsigned char *k;
+            size_t klen;
+            if (key_bytes(x, w, kstart, esc, &k, &klen)) return x->rc;
             is_text = klen == w->text_klen && memcmp(k, w->text_key, klen) == 0;
             is_id = w->id_key && klen == w->id_klen && memcmp(k, w->id_key, klen) == 0;
         }
@@ -368,32 +446,8 @@ static int object(scan *x, unsigned depth, want *w)
         skip_ws(x);
         if (!is_text && !is_id) {
             if (value(x, depth)) return x->rc;
-        } else if (x->i < x->n && x->s[x->i] == '"') {
-            if (extract_string(x, is_text ? w->text : w->id)) return x->rc;
-            if (is_text) w->text_state = 1;
-            if (is_id) {
-                if (is_text) {
-                    pk_buf_reset(w->id);
-                    int rc = pk_buf_append(w->id, w->text->data, w->text->len);
-                    if (rc) return fail_rc(x, rc, x->i, "id too large");
-                }
-                w->id_ok = true;
-            }
-        } else {
-            size_t vstart = x->i;
-            if (value(x, depth)) return x->rc;
-            if (is_text) w->text_state = 2;
-            if (is_id) {
-                unsigned char c = x->s[vstart];
-                pk_buf_reset(w->id);
-                w->id_ok = false;
-                if (c != '{' && c != '[') {
-                    /* number, true, false or null: copied as written */
-                    int rc = pk_buf_append(w->id, x->s + vstart, x->i - vstart);
-                    if (rc) return fail_rc(x, rc, vstart, "id too large");
-                    w->id_ok = true;
-                }
-            }
+        } else if (take(x, depth, w, is_text, is_id)) {
+            return x->rc;
         }
         skip_ws(x);
         if (x->i < x->n && x->s[x->i] == ',') {
@@ -403,6 +457,133 @@ static int object(scan *x, unsigned depth, want *w)
         }
         if (x->i < x->n && x->s[x->i] == '}') { x->i++; return 0; }
         return fail_here(x, "expected ',' or '}'");
+    }
+}
+
+/* ---- path mode -------------------------------------------------------------
+ * The same validating walk, but every container on the way to the text or
+ * the id carries how many parts of each path it has matched (tl, il; -1
+ * when it is off that path).  A value reached by a key or index that
+ * matches the next part goes to step(); any other value to value(), which
+ * compares nothing.  A later duplicate of a key on the path replaces what
+ * the earlier one gave, as in a DOM parser where the last key wins. */
+
+static int pobject(scan *x, unsigned depth, want *w, int tl, int il);
+static int parray(scan *x, unsigned depth, want *w, int tl, int il);
+
+/* The value at x->i, reached with tn parts of the text path and in parts
+ * of the id path matched (-1: not on it). */
+static int step(scan *x, unsigned depth, want *w, int tn, int in)
+{
+    if (tn >= 0) { w->text_state = 0; pk_buf_reset(w->text); }
+    if (in >= 0) { w->id_ok = false; pk_buf_reset(w->id); }
+    bool te = tn == w->tp->np, ie = in == w->ip->np;
+    unsigned char c = x->i < x->n ? x->s[x->i] : 0;
+    if (c == '{' || c == '[') {
+        if (te) w->text_state = 2; /* a container is not a string; as an id, absent */
+        int tn2 = te ? -1 : tn, in2 = ie ? -1 : in;
+        if (tn2 < 0 && in2 < 0) return value(x, depth);
+        return c == '{' ? pobject(x, depth + 1, w, tn2, in2) : parray(x, depth + 1, w, tn2, in2);
+    }
+    if (te || ie) return take(x, depth, w, te, ie);
+    return value(x, depth); /* a scalar where the path goes on: not there */
+}
+
+static inline bool part_is(const part *pt, const unsigned char *k, size_t klen)
+{
+    return klen == pt->n && memcmp(k, pt->s, klen) == 0;
+}
+
+static int pobject(scan *x, unsigned depth, want *w, int tl, int il)
+{
+    if (depth > MAX_DEPTH) return fail_at(x, x->i, "nesting too deep");
+    x->i++;
+    skip_ws(x);
+    if (x->i < x->n && x->s[x->i] == '}') { x->i++; return 0; }
+    for (;;) {
+        if (x->i >= x->n || x->s[x->i] != '"') return fail_here(x, "expected a string key");
+        size_t kstart = x->i + 1;
+        bool esc = false;
+        if (scan_string(x, NULL, 0, &esc)) return x->rc;
+        const unsigned char *k;
+        size_t klen;
+        if (key_bytes(x, w, kstart, esc, &k, &klen)) return x->rc;
+        int tn = tl >= 0 && part_is(&w->tp->p[tl], k, klen) ? tl + 1 : -1;
+        int in = il >= 0 && part_is(&w->ip->p[il], k, klen) ? il + 1 : -1;
+        bool lt = false, li = false;
+        if (depth == 1) {
+            lt = w->tp->np > 1 && klen == w->text_klen && memcmp(k, w->text_key, klen) == 0;
+            li = w->ip->np > 1 && klen == w->id_klen && memcmp(k, w->id_key, klen) == 0;
+        }
+        skip_ws(x);
+        if (x->i >= x->n || x->s[x->i] != ':') return fail_here(x, "expected ':'");
+        x->i++;
+        skip_ws(x);
+        /* A top-level key that is the whole dotted name: taken at the end,
+         * once the line is known to be valid. */
+        if (lt) { w->lit_text = true; w->lit_text_off = x->i; }
+        if (li) { w->lit_id = true; w->lit_id_off = x->i; }
+        if (tn < 0 && in < 0) {
+            if (value(x, depth)) return x->rc;
+        } else if (step(x, depth, w, tn, in)) {
+            return x->rc;
+        }
+        skip_ws(x);
+        if (x->i < x->n && x->s[x->i] == ',') {
+            x->i++;
+            skip_ws(x);
+            continue;
+        }
+        if (x->i < x->n && x->s[x->i] == '}') { x->i++; return 0; }
+        return fail_here(x, "expected ',' or '}'");
+    }
+}
+
+static int parray(scan *x, unsigned depth, want *w, int tl, int il)
+{
+    if (depth > MAX_DEPTH) return fail_at(x, x->i, "nesting too deep");
+    x->i++;
+    skip_ws(x);
+    if (x->i < x->n && x->s[x->i] == ']') { x->i++; return 0; }
+    for (size_t k = 0;; k++) {
+        int tn = tl >= 0 && w->tp->p[tl].idx == k ? tl + 1 : -1;
+        int in = il >= 0 && w->ip->p[il].idx == k ? il + 1 : -1;
+        if (tn < 0 && in < 0) {
+            if (value(x, depth)) return x->rc;
+        } else if (step(x, depth, w, tn, in)) {
+            return x->rc;
+        }
+        skip_ws(x);
+        if (x->i < x->n && x->s[x->i] == ',') {
+            x->i++;
+            skip_ws(x);
+            continue;
+        }
+        if (x->i < x->n && x->s[x->i] == ']') { x->i++; return 0; }
+        return fail_here(x, "expected ',' or ']'");
+    }
+}
+
+/* Split name at its dots.  false when it has more than MAX_PARTS parts. */
+static bool path_split(const char *name, fpath *fp)
+{
+    fp->np = 0;
+    for (const char *s = name;;) {
+        const char *dot = strchr(s, '.');
+        size_t n = dot ? (size_t)(dot - s) : strlen(s);
+        if (fp->np == MAX_PARTS) return false;
+        part *pt = &fp->p[fp->np++];
+        pt->s = s;
+        pt->n = n;
+        pt->idx = NOT_INDEX;
+        /* "0", "17": an index; "017", "-1", "" and 19+ digits are keys only */
+        if (n > 0 && n < 19 && (n == 1 || s[0] != '0')) {
+            size_t v = 0, i = 0;
+            for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) v = v * 10 + (size_t)(s[i] - '0');
+            if (i == n) pt->idx = v;
+        }
+        if (!dot) return true;
+        s = dot + 1;
     }
 }
 
@@ -447,13 +628,24 @@ int pk_jsonl_extract(const char *line, size_t len, const char *text_key,
                      bool *has_id, size_t *err_off, const char **why)
 {
     scan x = { (const unsigned char *)line, len, 0, 0, 0, NULL };
-    want w = { text_key, id && id_key ? id_key : NULL, strlen(text_key),
-               id && id_key ? strlen(id_key) : 0, text, id, 0, false, { 0 } };
+    want w = { .text_key = text_key, .id_key = id && id_key ? id_key : NULL, .text_klen = strlen(text_key),
+               .id_klen = id && id_key ? strlen(id_key) : 0, .text = text, .id = id };
     pk_buf_init(&w.key, 0);
     pk_buf_reset(text);
     if (id) pk_buf_reset(id);
     if (has_id) *has_id = false;
     int rc;
+    /* Uninitialized unless a name holds a dot: the flat path pays nothing. */
+    fpath tp, ip;
+    if (strchr(text_key, '.') || (w.id_key && strchr(w.id_key, '.'))) {
+        ip.np = 0;
+        if (!path_split(text_key, &tp) || (w.id_key && !path_split(w.id_key, &ip))) {
+            rc = fail_rc(&x, PK_EINVAL, 0, "field path with more than 64 parts");
+            goto done;
+        }
+        w.tp = &tp;
+        w.ip = &ip;
+    }
 
     skip_ws(&x);
     bool is_obj = x.i < x.n && x.s[x.i] == '{';
@@ -461,11 +653,26 @@ int pk_jsonl_extract(const char *line, size_t len, const char *text_key,
         rc = fail_at(&x, x.n, "empty line");
         goto done;
     }
-    if ((rc = is_obj ? object(&x, 1, &w) : value(&x, 0))) goto done;
+    if (is_obj) rc = w.tp ? pobject(&x, 1, &w, 0, w.ip->np ? 0 : -1) : object(&x, 1, &w);
+    else rc = value(&x, 0);
+    if (rc) goto done;
     skip_ws(&x);
     if (x.i < x.n) {
         rc = fail_at(&x, x.i, is_obj ? "unexpected data after the object" : "unexpected data after the value");
         goto done;
+    }
+    /* Path mode: a top-level key spelled like the whole dotted name wins
+     * over the path.  Its value is known to be valid now. */
+    if (w.lit_text) {
+        x.i = w.lit_text_off;
+        w.text_state = 0;
+        pk_buf_reset(text);
+        if ((rc = take(&x, 1, &w, true, false))) goto done;
+    }
+    if (w.lit_id) {
+        x.i = w.lit_id_off;
+        w.id_ok = false;
+        if ((rc = take(&x, 1, &w, false, true))) goto done;
     }
     x.err_off = 0;
     if (!is_obj) {
