@@ -23,6 +23,8 @@ pkgs=(
   python3 ripgrep time gzip zstd # tests and benchmarks
   nginx wget                                  # WARC test: a real crawl over loopback
   chromium                                    # report test: the HTML report in a headless browser
+  poppler-utils                               # bench/pdf.sh peer: pdftotext
+  libreoffice-writer-nogui                    # t17: screenplay PDF made by LibreOffice (headless)
 )
 missing=()
 for p in "${pkgs[@]}"; do
