@@ -331,6 +331,27 @@ static int inflate_some(pk_source *s, unsigned char *out, size_t cap, size_t *ma
 }
 #endif
 
+/* The length of the gzip member header (RFC 1952) at p[0..n), or 0 when
+ * it does not all fit (the decoder reports a malformed one). */
+static size_t gzip_header_len(const unsigned char *p, size_t n)
+{
+    if (n < 10) return 0;
+    const unsigned flg = p[3];
+    size_t at = 10;
+    if (flg & 4) { /* FEXTRA */
+        if (n < at + 2) return 0;
+        at += 2 + ((size_t)p[at] | (size_t)p[at + 1] << 8);
+    }
+    for (unsigned bit = 8; bit <= 16; bit <<= 1) { /* FNAME, FCOMMENT: NUL-terminated */
+        if (!(flg & bit)) continue;
+        const unsigned char *z = at < n ? memchr(p + at, 0, n - at) : NULL;
+        if (!z) return 0;
+        at = (size_t)(z - p) + 1;
+    }
+    if (flg & 2) at += 2; /* FHCRC */
+    return at <= n ? at : 0;
+}
+
 static int read_gzip(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
 {
     size_t have = 0; /* *got follows it, so an error keeps what was decoded */
@@ -348,6 +369,19 @@ static int read_gzip(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
             if (avail < 2 || p[0] != 0x1f || p[1] != 0x8b)
                 return src_fail(s, PK_EFORMAT, "trailing garbage after gzip member at byte %llu",
                                 (unsigned long long)consumed(s));
+            /* The whole member header in the buffer first: igzip reads
+             * past avail_in while it parses a header cut by the end of
+             * its input, and decided on those stale bytes (a WARC of
+             * small members, read while other threads allocated, came
+             * out corrupt; valgrind showed the uninitialised reads). */
+            size_t hl = gzip_header_len(p, avail);
+            if (hl == 0 && !s->eof) {
+                if (s->in_pos == 0 && s->in_len == s->in_cap)
+                    return src_fail(s, PK_EFORMAT, "gzip member header over %zu bytes at byte %llu", s->in_cap,
+                                    (unsigned long long)consumed(s));
+                if ((rc = refill(s))) return rc;
+                continue;
+            }
             if ((rc = member_start(s))) return rc;
             s->member_open = true;
         }

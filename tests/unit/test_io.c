@@ -221,6 +221,60 @@ static void test_gzip_large_members_cross_read_blocks(void)
     pk_buf_free(&b);
 }
 
+/* Many small members, with every optional header field (FEXTRA, FNAME,
+ * FCOMMENT, FHCRC) on some: their headers fall across the 256 KiB reads
+ * of compressed input at every offset, and each must be read whole before
+ * the decoder sees it (igzip read past its input while parsing a header
+ * cut short, and decoded a WARC of small members wrongly). */
+static void test_gzip_member_headers_across_reads(void)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "members.gz");
+    pk_buf text, gz, b;
+    pk_buf_init(&text, 0);
+    pk_buf_init(&gz, 0);
+    pk_buf_init(&b, 0);
+    make_lines(&text, 3u << 20, true);
+    uint64_t seed = 5;
+    unsigned char extra[300];
+    for (size_t i = 0; i < sizeof extra; i++) extra[i] = (unsigned char)(i * 7);
+    for (size_t at = 0, m = 0; at < text.len; m++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t n = PK_MIN(text.len - at, (size_t)(1 + (seed >> 33) % 3000));
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) exit(2);
+        gz_header h;
+        memset(&h, 0, sizeof h);
+        char name[64];
+        snprintf(name, sizeof name, "member-%zu.txt", m);
+        if (m % 2) h.name = (Bytef *)name;
+        if (m % 3 == 1) { h.extra = extra; h.extra_len = (uInt)(m % sizeof extra); }
+        if (m % 5 == 2) h.comment = (Bytef *)"a comment";
+        h.hcrc = m % 7 == 3;
+        if (m % 11) deflateSetHeader(&z, &h);
+        size_t bound = deflateBound(&z, (uLong)n) + 512;
+        if (pk_buf_reserve(&gz, bound)) exit(2);
+        z.next_in = (Bytef *)(uintptr_t)(text.data + at);
+        z.avail_in = (uInt)n;
+        z.next_out = (Bytef *)gz.data + gz.len;
+        z.avail_out = (uInt)bound;
+        if (deflate(&z, Z_FINISH) != Z_STREAM_END) exit(2);
+        gz.len += bound - z.avail_out;
+        deflateEnd(&z);
+        at += n;
+    }
+    write_file(path, gz.data, gz.len);
+    size_t caps[] = {100, 4096, 65536, 1u << 20};
+    for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+        CHECK(read_all(path, caps[c], &b, NULL, NULL) == 0);
+        CHECK(buf_eq(&b, text.data, text.len));
+    }
+    pk_buf_free(&text);
+    pk_buf_free(&gz);
+    pk_buf_free(&b);
+}
+
 static void test_zstd_two_frames(void)
 {
     char path[512];
@@ -910,6 +964,7 @@ int main(void)
     test_missing_file_names_the_path();
     test_gzip_single_and_multi_member();
     test_gzip_large_members_cross_read_blocks();
+    test_gzip_member_headers_across_reads();
     test_zstd_two_frames();
     test_truncated_gzip_is_an_error_with_offset();
     test_truncated_zstd_is_an_error_with_offset();
