@@ -50,6 +50,7 @@ int cmd_check(int argc, char **argv)
     long v;
     pk_scan_opts so;
     pk_scan_opts_default(&so);
+    so.thorough = 1; /* one text, read by a person: recall over speed */
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {

@@ -9,7 +9,7 @@
 
 /* Long-only options of the shared set whose letter could clash with a
  * command's extra options. */
-enum { OPT_NORMALIZE = 0x7001 };
+enum { OPT_NORMALIZE = 0x7001, OPT_THOROUGH };
 
 int scanopts_parse(scanopts *so, int argc, char **argv, const char *cmd, const struct option *extra,
                    int (*on_extra)(int c, const char *arg, void *ud), void *ud)
@@ -21,6 +21,7 @@ int scanopts_parse(scanopts *so, int argc, char **argv, const char *cmd, const s
         {"max-df", required_argument, NULL, 'D'},     {"lossy", no_argument, NULL, 'L'},
         {"quiet", no_argument, NULL, 'q'},            {"no-progress", no_argument, NULL, 'P'},
         {"stats", no_argument, NULL, 'S'},            {"normalize-identifiers", no_argument, NULL, OPT_NORMALIZE},
+        {"thorough", no_argument, NULL, OPT_THOROUGH},
     };
     struct option all[32];
     size_t n = 0;
@@ -55,6 +56,7 @@ int scanopts_parse(scanopts *so, int argc, char **argv, const char *cmd, const s
         case 'P': so->progress = 0; break;
         case 'S': so->stats = so->co.stats = 1; break;
         case OPT_NORMALIZE: so->co.scan.normalize_identifiers = 1; break;
+        case OPT_THOROUGH: so->co.scan.thorough = 1; break;
         case '?': cli_usage(cmd); return -1;
         default:
             if (!on_extra || on_extra(c, optarg, ud) != 0) { cli_usage(cmd); return -1; }

@@ -159,6 +159,7 @@ void pk_scan_opts_default(pk_scan_opts *o)
     o->tok_flags = 0;
     o->timing = 0;
     o->normalize_identifiers = 0;
+    o->thorough = 0;
 }
 
 int pk_scanner_new(pk_scanner **out, const pk_index *ix, const pk_scan_opts *o, pk_error *err)
@@ -616,6 +617,7 @@ static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *er
  * work share nothing more, and this keeps them from reading its sketch. */
 static int worth_aligning(const pk_scanner *s, size_t a, size_t b)
 {
+    if (s->o.thorough) return 1;
     const uint32_t reach = 4 * (s->o.min_words + s->p.k);
     for (size_t i = a; i < b; i++) {
         if (s->seeds[i].strong) return 1;
