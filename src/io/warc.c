@@ -396,7 +396,7 @@ static void take(pk_warc_reader *r, pk_buf *out, size_t target, bool *oversize)
             }
             if (fill(r, 0, err)) return;
         }
-        const char *b = p->data + r->start;
+        const char *b = p->data ? p->data + r->start : ""; /* NULL until the first read */
         size_t avail = p->len - r->start;
         /* Line breaks between records belong to none. */
         size_t blank = 0;
