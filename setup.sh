@@ -16,7 +16,9 @@ pkgs=(
   libjansson-dev                              # JSON (reference parser in tests)
   libxml2-dev                                 # Final Draft (.fdx) works
   libarchive-dev                              # EPUB, DOCX works (zip containers)
+  libcurl4-openssl-dev                        # reserve check: HTTP client
   libpoppler-glib-dev                         # PDF works
+  libqpdf-dev libimage-exiftool-perl          # reserve stamp: PDF XMP (qpdf writes, exiftool reads in tests)
   libcairo2-dev fonts-dejavu-core             # tests: PDFs drawn with cairo
   pandoc                                      # tests: DOCX, EPUB, HTML made by a real tool
   clang libclang-rt-14-dev                    # fuzzers (libFuzzer)

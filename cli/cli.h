@@ -48,6 +48,10 @@ int cmd_scan(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_robots(int argc, char **argv);
+int cmd_reserve(int argc, char **argv);
+/* picket reserve check (cli/reserve_check.c); argv[0] is "check". */
+int cmd_reserve_check(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_report(int argc, char **argv);

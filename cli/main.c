@@ -13,6 +13,7 @@ static const struct cmd {
     {"check", cmd_check},       {"demo", cmd_demo},             {"help", cmd_help},
     {"version", cmd_version},
     {"report", cmd_report},     {"keygen", cmd_keygen},         {"verify", cmd_verify},
+    {"robots", cmd_robots},     {"reserve", cmd_reserve},
 };
 
 int main(int argc, char **argv)
