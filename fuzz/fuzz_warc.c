@@ -106,8 +106,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int plain = 0;
     int r1 = read_all(path, 1, &a, &plain, &e1);
     int r2 = read_all(path, 4096, &b, &plain, &e2);
-    if (r1 != r2 || a.len != b.len || (a.len && memcmp(a.data, b.data, a.len) != 0)) abort();
-    if (r1 && strcmp(e1.msg, e2.msg) != 0) abort();
+    if (r1 != r2 || a.len != b.len || (a.len && memcmp(a.data, b.data, a.len) != 0) || (r1 && strcmp(e1.msg, e2.msg) != 0)) {
+        fprintf(stderr, "r1=%d r2=%d a=%zu b=%zu\n m1=%s\n m2=%s\n", r1, r2, a.len, b.len, r1 ? e1.msg : "", r2 ? e2.msg : "");
+        abort();
+    }
     if (plain && a.len > size) abort();
     pk_buf_free(&a);
     pk_buf_free(&b);

@@ -432,7 +432,14 @@ int pk_fdx_render(pk_doc *d, const char *s, size_t n, pk_error *err)
 cleanup:
     xmlSetStructuredErrorFunc(old_sctx, old_s);
     xmlSetGenericErrorFunc(old_gctx, old_g);
-    if (ctxt) xmlFreeParserCtxt(ctxt);
+    if (ctxt) {
+        /* No startDocument handler, but libxml2 still makes a document to
+         * hold a DTD when it meets an entity declaration (read before the
+         * DOCTYPE refusal can stop it): free it. */
+        if (ctxt->myDoc) xmlFreeDoc(ctxt->myDoc);
+        ctxt->myDoc = NULL;
+        xmlFreeParserCtxt(ctxt);
+    }
     pk_buf_free(&F->text);
     free(F);
     return rc;

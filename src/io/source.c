@@ -46,6 +46,11 @@
 #define SNIFF_BLOCK ((size_t)1 << 12) /* first read, enough for plain files */
 #define IN_BLOCK ((size_t)1 << 18)    /* compressed read size */
 #define MIN_BLOCK ((size_t)1 << 16)   /* first decompressed read in pk_lines */
+/* Zero bytes kept after the input buffered in `in`: igzip loads words
+ * past its avail_in and let them sway how it ends a corrupt stream (which
+ * error, at which byte), so the bytes there are always the same; the
+ * allocation has room for them (igzip's loads are at most 64 bytes). */
+#define IN_GUARD 256
 #define LINES_BLOCK ((size_t)1 << 20) /* largest one */
 
 enum kind { K_PLAIN, K_GZIP, K_ZSTD };
@@ -114,7 +119,10 @@ static int refill(pk_source *s)
         s->in_len -= s->in_pos;
         s->in_pos = 0;
     }
-    if (s->eof || s->in_len == s->in_cap) return 0;
+    if (s->eof || s->in_len == s->in_cap) {
+        memset(s->in + s->in_len, 0, IN_GUARD);
+        return 0;
+    }
     ssize_t r = read_some(s->fd, s->in + s->in_len, s->in_cap - s->in_len);
     if (r < 0)
         return src_fail(s, PK_EIO, "read error at byte %llu: %s",
@@ -122,6 +130,7 @@ static int refill(pk_source *s)
     if (r == 0) s->eof = true;
     s->in_len += (size_t)r;
     s->offset += (uint64_t)r;
+    memset(s->in + s->in_len, 0, IN_GUARD);
     return 0;
 }
 
@@ -150,7 +159,7 @@ int pk_source_open(pk_source **out, const char *path, pk_error *err)
     pk_buf_init(&s->ahead, 0);
     bool is_stdin = strcmp(path, "-") == 0;
     s->path = strdup(is_stdin ? "stdin" : path);
-    s->in = malloc(SNIFF_BLOCK);
+    s->in = calloc(1, SNIFF_BLOCK + IN_GUARD);
     s->in_cap = SNIFF_BLOCK;
     if (!s->path || !s->in) {
         pk_source_close(s);
@@ -183,7 +192,7 @@ int pk_source_open(pk_source **out, const char *path, pk_error *err)
                 ((m[0] & 0xf0) == 0x50 && m[1] == 0x2a && m[2] == 0x4d && m[3] == 0x18));
     if (gz || zst) {
         /* compressed input is read in bigger blocks */
-        unsigned char *big = realloc(s->in, IN_BLOCK);
+        unsigned char *big = realloc(s->in, IN_BLOCK + IN_GUARD);
         if (!big) {
             rc = src_fail(s, PK_ENOMEM, "out of memory");
             goto fail;
@@ -194,7 +203,10 @@ int pk_source_open(pk_source **out, const char *path, pk_error *err)
     if (gz) {
         s->kind = K_GZIP;
 #ifdef PK_HAVE_ISAL
-        if (!(s->isal = malloc(sizeof *s->isal))) {
+        /* Zeroed: on a corrupt stream igzip may copy from history it never
+         * wrote (a distance reaching before the output), and that must not
+         * be whatever the heap held. */
+        if (!(s->isal = calloc(1, sizeof *s->isal))) {
             rc = src_fail(s, PK_ENOMEM, "out of memory");
             goto fail;
         }
