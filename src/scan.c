@@ -1,4 +1,4 @@
-/* scan.c -- find registered works in one document: seed, extend, merge.
+/* scan.c -- find registered works in one document: seed, extend, chain.
  *
  * Seeding: the document is tokenized, its k-gram hashes winnowed with the
  * registry's parameters, and every selected fingerprint looked up in the
@@ -19,9 +19,13 @@
  * resynchronization two in a row (1 in 2^32 a try), so passages do not
  * wander into unrelated text.
  *
- * Passages shorter than min_words matched words are dropped; what stays is
- * reported per work with the words matched and the fraction of the work's
- * tokens covered.
+ * Around every span found, pairs of document k-grams are compared with the
+ * work's nearby (densify): pieces of a reworded passage that no
+ * fingerprint seeded are found too.  Spans of one work close in the
+ * document are then chained into passages (chain_spans), reordered
+ * sentences included.  Passages shorter than min_words matched words are
+ * dropped; what stays is reported per work with the words matched and the
+ * fraction of the work's tokens covered.
  *
  * With normalize_identifiers, the document scanned is its normalization as
  * source code (fmt/code.c), made whole before any windowing, and the
