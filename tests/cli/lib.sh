@@ -39,3 +39,42 @@ finish() {
   if [ "$nfail" -ne 0 ]; then echo "$nfail check(s) failed" >&2; exit 1; fi
   echo "all checks passed"
 }
+
+# A free TCP port on loopback.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# The start of an nginx.conf every test with a real nginx shares: in the
+# foreground, as this user (root in CI), pid, logs and temp files under DIR;
+# it opens the http block, which the caller fills and closes.
+nginx_preamble() { # DIR [WORKER_CONNECTIONS]
+  mkdir -p "$1/tmp"
+  if [ "$(id -u)" -eq 0 ]; then echo "user root;"; fi
+  cat <<EOF
+daemon off;
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/error.log;
+events { worker_connections ${2:-64}; }
+http {
+  access_log $1/access.log;
+  client_body_temp_path $1/tmp/body;
+  proxy_temp_path $1/tmp/proxy;
+  fastcgi_temp_path $1/tmp/fastcgi;
+  uwsgi_temp_path $1/tmp/uwsgi;
+  scgi_temp_path $1/tmp/scgi;
+EOF
+}
+
+# Start nginx ($NGINX, else the one on PATH) on DIR/nginx.conf and wait until
+# 127.0.0.1:PORT answers; it is stopped at exit, with any $EXTRA_PIDS.
+start_nginx() { # DIR PORT
+  local ngx=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+  "$ngx" -p "$1" -c "$1/nginx.conf" -e "$1/error.log" &
+  NGINX_PID=$!
+  trap 'kill $NGINX_PID ${EXTRA_PIDS:-} 2>/dev/null; wait $NGINX_PID ${EXTRA_PIDS:-} 2>/dev/null || true; rm -rf "$T"' EXIT
+  for _ in $(seq 100); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $2), 0.2)" 2>/dev/null && break
+    sleep 0.1
+  done
+  kill -0 $NGINX_PID 2>/dev/null || { cat "$1/error.log" >&2; echo "FAIL: nginx did not start" >&2; exit 1; }
+}

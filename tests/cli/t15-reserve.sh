@@ -133,24 +133,9 @@ NGINX=$(command -v nginx || true)
 if [ -z "$NGINX" ] || ! command -v curl >/dev/null; then
   echo "SKIP: nginx or curl is not installed (./setup.sh installs them); serving test not run"
 else
-  mkdir -p ng/tmp
-  PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  user_line=""
-  [ "$(id -u)" -eq 0 ] && user_line="user root;"
-  cat > ng/nginx.conf <<EOF
-$user_line
-daemon off;
-worker_processes 1;
-pid $T/ng/nginx.pid;
-error_log $T/ng/error.log;
-events { worker_connections 64; }
-http {
-  access_log $T/ng/access.log;
-  client_body_temp_path $T/ng/tmp/body;
-  proxy_temp_path $T/ng/tmp/proxy;
-  fastcgi_temp_path $T/ng/tmp/fastcgi;
-  uwsgi_temp_path $T/ng/tmp/uwsgi;
-  scgi_temp_path $T/ng/tmp/scgi;
+  mkdir -p ng
+  PORT=$(free_port)
+  { nginx_preamble "$T/ng"; cat <<EOF
   types { text/html html; text/plain txt; application/json json; }
   default_type application/octet-stream;
   server {
@@ -161,14 +146,8 @@ http {
   }
 }
 EOF
-  "$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -e "$T/ng/error.log" &
-  NGINX_PID=$!
-  trap 'kill $NGINX_PID 2>/dev/null; wait $NGINX_PID 2>/dev/null; rm -rf "$T"' EXIT
-  for _ in $(seq 100); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null && break
-    sleep 0.1
-  done
-  kill -0 $NGINX_PID 2>/dev/null || { cat ng/error.log >&2; echo "FAIL: nginx did not start" >&2; exit 1; }
+  } > ng/nginx.conf
+  start_nginx "$T/ng" "$PORT"
   ok "nginx serving the site on 127.0.0.1:$PORT with the generated snippet"
   B=http://127.0.0.1:$PORT
   h=$(curl -sS -D - -o /dev/null "$B/index.html" | tr -d '\r')

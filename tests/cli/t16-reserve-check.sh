@@ -106,8 +106,6 @@ i=0
 for s in $sites silent init; do PORT[$s]=${PORTS[$i]}; i=$((i + 1)); done
 url() { echo "http://127.0.0.1:${PORT[$1]}$2"; }
 
-user_line=""
-[ "$(id -u)" -eq 0 ] && user_line="user root;"
 server() { # site extra-config
   cat <<EOF
   server {
@@ -120,19 +118,8 @@ server() { # site extra-config
 EOF
 }
 {
+  nginx_preamble "$T/ng" 256
   cat <<EOF
-$user_line
-daemon off;
-worker_processes 1;
-pid $T/ng/nginx.pid;
-error_log $T/ng/error.log;
-events { worker_connections 256; }
-http {
-  client_body_temp_path $T/ng/tmp/body;
-  proxy_temp_path $T/ng/tmp/proxy;
-  fastcgi_temp_path $T/ng/tmp/fastcgi;
-  uwsgi_temp_path $T/ng/tmp/uwsgi;
-  scgi_temp_path $T/ng/tmp/scgi;
   types { text/html html; text/plain txt; application/json json; application/pdf pdf; }
   default_type application/octet-stream;
   log_format check '\$request_method \$uri \$status "\$http_user_agent" cookie=\$http_cookie';
@@ -183,14 +170,8 @@ while True:
 PY
 SILENT_PID=$!
 
-"$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -e "$T/ng/error.log" &
-NGINX_PID=$!
-trap 'kill $NGINX_PID $SILENT_PID 2>/dev/null; wait $NGINX_PID $SILENT_PID 2>/dev/null || true; rm -rf "$T"' EXIT
-for _ in $(seq 100); do
-  python3 -c "import socket; socket.create_connection(('127.0.0.1', ${PORT[conflict]}), 0.2)" 2>/dev/null && break
-  sleep 0.1
-done
-kill -0 $NGINX_PID 2>/dev/null || { cat ng/error.log >&2; echo "FAIL: nginx did not start" >&2; exit 1; }
+EXTRA_PIDS=$SILENT_PID
+start_nginx "$T/ng" "${PORT[conflict]}"
 ok "nginx serving $(wc -w <<<"$sites") sites on loopback"
 
 # jq-like checks on one JSON result, in Python: `jcheck 'expr' what` asserts
