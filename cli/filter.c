@@ -3,10 +3,12 @@
  * Every record read lands in exactly one output: kept records byte for
  * byte, dropped ones as a JSON line with the reason.  WARC records are
  * kept whole (header, block, separator), so the kept output of a WARC
- * input is itself a WARC file, uncompressed whatever the input was;
- * records that are not documents (requests, images, warcinfo ...) are
- * kept.  A dropped WARC record is described by its WARC header (as
- * "warc_header"), not copied: the block may be megabytes of anything.  Outputs go to
+ * input is itself a WARC file; records that are not documents (requests,
+ * images, warcinfo ...) are kept.  A dropped WARC record is described by
+ * its WARC header (as "warc_header"), not copied: the block may be
+ * megabytes of anything.  An output named .gz or .zst is compressed:
+ * kept WARC records one gzip member (zstd frame) each, as crawls are
+ * kept, anything else one member a batch of records.  Outputs go to
  * temporary files next to their targets and are renamed into place only
  * when the whole run succeeded, so a crash or an error leaves no
  * half-written output. */
@@ -25,6 +27,8 @@ typedef struct filt {
     double min_cov;
     FILE *out[2];
     char *tmp[2], *dst[2];
+    pk_compressor *comp[2]; /* NULL: written as is */
+    pk_buf zbuf;            /* compressed bytes on their way out */
     uint64_t kept, dropped, malformed, input_errors;
 } filt;
 
@@ -63,6 +67,7 @@ static int filter_record(const pk_record *rec, pk_sink *sink, void *ud)
         sink->n[0]++;
         if (rec->format == PK_FMT_WARC) {
             rc |= pk_buf_append(keep, rec->raw, rec->raw_len);
+            sink->n[4] = 1; /* WARC records in keep: a member each */
         } else if (rec->raw) {
             rc |= pk_buf_append(keep, rec->raw, rec->raw_len);
             rc |= pk_buf_putc(keep, '\n');
@@ -116,6 +121,24 @@ static int filter_record(const pk_record *rec, pk_sink *sink, void *ud)
     return rc ? PK_ENOMEM : 0;
 }
 
+/* p[0..n) compressed into f->zbuf: WARC records (warc) a member each,
+ * anything else one member. */
+static int compress_out(filt *f, int i, const char *p, size_t n, bool warc)
+{
+    pk_error e;
+    pk_buf_reset(&f->zbuf);
+    size_t at = 0;
+    while (warc && at < n) {
+        pk_warc_rec w;
+        const char *why;
+        if (pk_warc_parse(p + at, n - at, &w, &why) || w.total == 0 || w.total > n - at) break; /* not expected */
+        if (pk_compress_member(f->comp[i], &f->zbuf, p + at, w.total, &e)) return e.code;
+        at += w.total;
+    }
+    if (at < n && pk_compress_member(f->comp[i], &f->zbuf, p + at, n - at, &e)) return e.code;
+    return 0;
+}
+
 static int filter_flush(pk_sink *sink, void *ud)
 {
     filt *f = ud;
@@ -129,9 +152,16 @@ static int filter_flush(pk_sink *sink, void *ud)
         if (f->so.progress) fputs("\r\033[K", stderr);
         fwrite(sink->out[2].data, 1, sink->out[2].len, stderr);
     }
-    for (int i = 0; i < 2; i++)
-        if (sink->out[i].len && fwrite(sink->out[i].data, 1, sink->out[i].len, f->out[i]) != sink->out[i].len)
-            return PK_EIO;
+    for (int i = 0; i < 2; i++) {
+        const pk_buf *b = &sink->out[i];
+        if (!b->len) continue;
+        if (f->comp[i]) {
+            int rc = compress_out(f, i, b->data, b->len, i == 0 && sink->n[4]);
+            if (rc) return rc;
+            b = &f->zbuf;
+        }
+        if (fwrite(b->data, 1, b->len, f->out[i]) != b->len) return PK_EIO;
+    }
     scanopts_progress(&f->so, sink, 0);
     return 0;
 }
@@ -186,7 +216,12 @@ int cmd_filter(int argc, char **argv)
     memset(&e, 0, sizeof e);
     if (!f.keep || !f.removed) { cli_error("filter needs --keep FILE and --removed FILE"); goto done; }
     if (strcmp(f.keep, "-") == 0 && strcmp(f.removed, "-") == 0) { cli_error("--keep and --removed cannot both be stdout"); goto done; }
+    pk_buf_init(&f.zbuf, 0);
     if (open_out(&f, 0, f.keep) || open_out(&f, 1, f.removed)) goto done;
+    for (int i = 0; i < 2; i++) {
+        int kind = pk_compress_kind_of_name(i ? f.removed : f.keep);
+        if (kind != PK_COMP_NONE && pk_compressor_new(&f.comp[i], kind, &e)) { cli_perror(&e); goto done; }
+    }
     /* Kept members could only go back into an archive, which the kept
      * stream (records as read, one after another) cannot be: refused. */
     f.so.co.no_tar = 1;
@@ -224,7 +259,9 @@ done:
         if (f.out[i] && f.out[i] != stdout) fclose(f.out[i]);
         if (f.tmp[i]) { unlink(f.tmp[i]); free(f.tmp[i]); }
         free(f.dst[i]);
+        pk_compressor_free(f.comp[i]);
     }
+    pk_buf_free(&f.zbuf);
     pk_index_close(f.so.ix);
     return status;
 }

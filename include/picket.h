@@ -308,7 +308,7 @@ typedef struct pk_sink {
     pk_buf out[3];
     uint64_t docs, bytes, findings, errors, blank;
     uint64_t skipped; /* records that are not documents (rec->skipped) */
-    uint64_t n[4]; /* free for the callbacks (kept, removed, ...) */
+    uint64_t n[8]; /* free for the callbacks (kept, removed, ...) */
 } pk_sink;
 
 typedef struct pk_corpus_opts {

@@ -173,6 +173,18 @@ void pk_tar_close(pk_tar *t); /* does not close the source */
 /* p[0..n) starts with a ustar header (magic and checksum). */
 bool pk_tar_sniff(const char *p, size_t n);
 
+/* ---- writing compressed output (io/compress.c) ---------------------------- */
+
+enum { PK_COMP_NONE, PK_COMP_GZIP, PK_COMP_ZSTD };
+/* By the name's suffix: .gz gzip, .zst or .zstd zstd, else none. */
+int pk_compress_kind_of_name(const char *path);
+typedef struct pk_compressor pk_compressor;
+int pk_compressor_new(pk_compressor **out, int kind, pk_error *err);
+void pk_compressor_free(pk_compressor *c);
+/* Append p[0..n) to out as one gzip member or zstd frame (as itself for
+ * PK_COMP_NONE). */
+int pk_compress_member(pk_compressor *c, pk_buf *out, const void *p, size_t n, pk_error *err);
+
 /* ---- walking paths (walk.c) --------------------------------------------- */
 
 /* Visit the files under path (see walk.c for the rules).  A non-zero return

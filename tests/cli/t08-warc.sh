@@ -215,6 +215,21 @@ assert {f["warc-type"] for f, raw in kept} >= {"warcinfo", "request", "response"
 PY
 run scan kept.warc
 expect_eq "$rc" 1 "the kept WARC scans clean"
+# Named .gz or .zst, the kept WARC is compressed a record a member (frame),
+# as crawls are kept; the removed list a batch a member.
+run filter --keep kept.warc.gz --removed removed.jsonl.zst crawl.warc.gz
+expect_eq "$rc" 0 "filter to compressed outputs exits 0"
+expect_eq "$(zcat kept.warc.gz | md5sum)" "$(md5sum < kept.warc)" "kept.warc.gz holds the same records"
+expect_eq "$(zstdcat removed.jsonl.zst | md5sum)" "$(md5sum < removed.jsonl)" "removed.jsonl.zst holds the same lines"
+members=$(python3 -c '
+import zlib
+d = open("kept.warc.gz", "rb").read(); n = i = 0
+while i < len(d):
+    o = zlib.decompressobj(31); o.decompress(d[i:]); i = len(d) - len(o.unused_data); n += 1
+print(n)')
+expect_eq "$members" 13 "one gzip member per kept record"
+run scan kept.warc.gz
+expect_eq "$rc" 1 "and it scans clean"
 
 # ---- WET: conversion records, text/plain, built by hand; LF-only writer -------
 python3 - "$WORKS/the-crossing.fountain" <<'PY'
