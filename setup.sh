@@ -22,7 +22,7 @@ pkgs=(
   libcairo2-dev fonts-dejavu-core             # tests: PDFs drawn with cairo
   pandoc                                      # tests: DOCX, EPUB, HTML made by a real tool
   clang libclang-rt-14-dev                    # fuzzers (libFuzzer)
-  python3 ripgrep time gzip zstd # tests and benchmarks
+  python3 ripgrep time gzip zstd jq # tests, benchmarks, README examples
   nginx wget                                  # WARC test: a real crawl over loopback
   chromium                                    # report test: the HTML report in a headless browser
   poppler-utils                               # bench/pdf.sh peer: pdftotext
