@@ -57,5 +57,8 @@ int cmd_version(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_mark(int argc, char **argv);  /* cli/mark.c */
+int cmd_trace(int argc, char **argv); /* cli/trace.c */
+int cmd_canary(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@ static const struct cmd {
     {"version", cmd_version},
     {"report", cmd_report},     {"keygen", cmd_keygen},         {"verify", cmd_verify},
     {"robots", cmd_robots},     {"reserve", cmd_reserve},
+    {"mark", cmd_mark},         {"trace", cmd_trace},
+    {"canary", cmd_canary},
 };
 
 int main(int argc, char **argv)

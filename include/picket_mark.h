@@ -1,0 +1,149 @@
+/* picket_mark.h -- per-recipient marks: `picket mark` and `picket trace`.
+ *
+ * A marked copy differs from the work only at choice points a reader does
+ * not notice (apostrophe and dash forms, optional commas, equivalent
+ * spellings, contractions in action lines ...).  Each choice point is
+ * named by its content -- a hash of the channel and the words around it,
+ * after picket's normalization -- so it is found again in an excerpt whose
+ * offsets, line breaks and format changed.  The form chosen at each point
+ * is a bit of the recipient's codeword: a keyed pseudo-random bit with a
+ * per-point bias, as in a Tardos code.  Trace reads the bits present in a
+ * leak and scores every recipient of the work with the symmetric Tardos
+ * score; it accuses only when a Chernoff bound on an innocent's score,
+ * times the number of recipients scored, is at most alpha.  See mark.c. */
+#ifndef PICKET_MARK_H
+#define PICKET_MARK_H
+
+#include "picket.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Channels (the "channel" of a choice point). */
+enum {
+    PK_MARK_APOS = 1, /* ' or U+2019 inside a word */
+    PK_MARK_DASH,     /* -- or U+2014 */
+    PK_MARK_ELLIPSIS, /* ... or U+2026 */
+    PK_MARK_SPACE,    /* one or two spaces after a sentence */
+    PK_MARK_COMMA,    /* "Then he" or "Then, he" */
+    PK_MARK_SPELL,    /* toward/towards, okay/OK, someone/somebody ... */
+    PK_MARK_CONTRACT, /* does not/doesn't ... (screenplay action only) */
+    PK_MARK_QUOTE,    /* "..." or U+201C...U+201D, both marks of a pair alike */
+    PK_MARK_NCHANNELS
+};
+const char *pk_mark_channel_name(int channel);
+
+/* One choice point as found in a text: its content hash, channel, the
+ * form found there (bit), and the bytes [start, end) it occupies. */
+typedef struct pk_mark_point {
+    uint64_t ctx;
+    size_t start, end;
+    uint8_t channel;
+    uint8_t bit;
+} pk_mark_point;
+
+/* The choice points of text[0..n).  format (PK_WORK_*) says which parts of
+ * the bytes are markup or dialogue: for a work's own file, to choose where
+ * marks go; PK_WORK_AUTO reads every channel everywhere (a leak).
+ * *out is malloc'ed (free it), *np points. */
+int pk_mark_points(const char *text, size_t n, int format, pk_mark_point **out, size_t *np, pk_error *err);
+
+/* The codeword: keys derived from a registry's mark key and a copy's
+ * secret.  cutoff: the Tardos bias cutoff t (biases in [t, 1-t]). */
+typedef struct pk_mark_code {
+    uint8_t bias_key[16];
+    uint8_t bit_key[16];
+    double cutoff;
+} pk_mark_code;
+void pk_mark_code_init(pk_mark_code *c, const uint8_t mark_key[32], const uint8_t secret[32], double cutoff);
+double pk_mark_bias(const pk_mark_code *c, uint64_t ctx);
+int pk_mark_bit(const pk_mark_code *c, uint64_t ctx);
+
+/* Write the n bytes of a work with every choice point set to the code's
+ * bit into out (reset first).  *npoints: choice points set (may be NULL). */
+int pk_mark_apply(const char *data, size_t n, int format, const pk_mark_code *code, pk_buf *out, size_t *npoints,
+                  pk_error *err);
+
+/* Score an observation (bits y at points with biases p) against a
+ * codeword x: the symmetric Tardos score, and a Chernoff bound on the
+ * probability that an innocent recipient (x_i ~ Bernoulli(p_i),
+ * independent of y) scores at least as much. */
+typedef struct pk_mark_obs {
+    uint64_t ctx;
+    uint8_t bit;
+} pk_mark_obs;
+double pk_mark_score(const double *p, const uint8_t *y, const uint8_t *x, size_t n);
+double pk_mark_tail(const double *p, const uint8_t *y, size_t n, double score);
+
+/* The decision of trace, without a registry (trace, tests, bench): pts,
+ * the np points read from a leak, are filtered in place -- one reading per
+ * name, names in known (sorted ascending; NULL: all) only, typographic
+ * channels whose forms all read alike dropped -- and every code scored.
+ * The top PK_TRACE_TOP are in who[] by score; accused when bound[0] =
+ * ncodes * p[0] <= alpha (<= 0: PK_MARK_ALPHA). */
+#define PK_TRACE_TOP 5
+typedef struct pk_mark_verdict {
+    size_t used; /* points scored */
+    size_t n;    /* entries in who[] */
+    size_t who[PK_TRACE_TOP];
+    uint32_t matches[PK_TRACE_TOP];
+    double score[PK_TRACE_TOP], p[PK_TRACE_TOP], bound[PK_TRACE_TOP];
+    int accused;
+} pk_mark_verdict;
+int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t nknown, const pk_mark_code *codes,
+                  size_t ncodes, double alpha, pk_mark_verdict *v, pk_error *err);
+
+/* ---- with a registry -------------------------------------------------- */
+
+#define PK_MARK_ALPHA 1e-6  /* default bound on accusing any innocent */
+#define PK_MARK_CUTOFF 0.2  /* default Tardos cutoff for new registries */
+
+typedef struct pk_mark_result {
+    char mark_id[33];
+    char work_id[256]; /* "" when the original is not a registered work */
+    char sha256[65];   /* of the original */
+    size_t points;     /* choice points marked */
+    int existed;       /* the recipient already had a mark for this work */
+} pk_mark_result;
+
+/* Mark data[0..n) (a work's file, name for the format by extension) for
+ * recipient, recording the mark in r (one transaction); the copy in out. */
+int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, int format, const char *recipient,
+                 pk_buf *out, pk_mark_result *res, pk_error *err);
+
+typedef struct pk_trace_suspect {
+    char recipient[256];
+    char mark_id[33];
+    char date[32];
+    uint32_t matches; /* points where the leak has the recipient's bit */
+    double score;     /* symmetric Tardos score */
+    double p;         /* bound on an innocent scoring this much */
+    double bound;     /* p times the recipients scored */
+} pk_trace_suspect;
+
+typedef struct pk_trace_result {
+    char work_id[256];
+    char sha256[65];
+    size_t points_read;  /* choice points found in the leak */
+    size_t points_known; /* of them, points of the work, used */
+    size_t points_work;  /* the work's choice points */
+    size_t recipients;   /* scored */
+    double alpha;
+    int accused;         /* suspects[0] is named */
+    size_t nsuspects;
+    pk_trace_suspect suspects[PK_TRACE_TOP];
+} pk_trace_result;
+
+/* Trace the text of a leak (as a reader rendered it).  work: an id or
+ * sha256 to restrict to, or NULL to take the marked work whose choice
+ * points the leak holds most of.  alpha <= 0: PK_MARK_ALPHA.  Returns 0
+ * also when nobody is accused (res->accused == 0); PK_ENOTFOUND when the
+ * registry holds no marks. */
+int pk_trace_text(pk_registry *r, const char *text, size_t n, const char *work, double alpha, pk_trace_result *res,
+                  pk_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

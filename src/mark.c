@@ -1,0 +1,1203 @@
+/* mark.c -- per-recipient marks carried in the wording of a copy.
+ *
+ * A choice point is a place where two forms read the same to a person:
+ * ' or U+2019 inside a word, -- or U+2014, ... or U+2026, one or two
+ * spaces after a sentence, an optional comma after a sentence-initial
+ * adverb, equivalent spellings (toward/towards, okay/OK, all right/alright,
+ * someone/somebody ...) and, in screenplay action lines only, contractions
+ * (does not/doesn't): dialogue is the writer's voice and keeps its own.
+ * Picket's normalizer ignores every one of these differences, so the
+ * fingerprints of every copy are the work's.
+ *
+ * A point is named by content, not offset: ctx = hash(channel, the word at
+ * the point, up to CTX_WORDS following words in the same sentence), over
+ * canonical forms (the variants of a point map to one form, so the bit of
+ * one point never changes another's name).  Context stops at . ! ? and
+ * U+2026, a blank line, a line with no lowercase letter (a cue, a heading,
+ * a page number after PDF extraction) and markup that holds words.  So an
+ * excerpt, a re-wrap or a PDF round trip finds the same names; a typo
+ * inside a context loses that point rather than flipping it.
+ *
+ * The form at a point is one bit of the recipient's codeword, as in a
+ * Tardos code: p = bias(ctx) from the arcsine density cut to [t, 1-t]
+ * (SipHash keyed by the registry's mark key), x = [SipHash(k_j, ctx) <
+ * p], k_j derived from the copy's secret.  Two points with the same name
+ * get the same bit, so a work's repeated phrases stay consistent.
+ *
+ * Trace reads (ctx, bit) from the leak, keeps the points the marked work
+ * has (the table mark_points), drops a typographic channel whose forms all
+ * read alike (it died in the leak: quotes straightened, spaces collapsed),
+ * and computes for every recipient the symmetric Tardos score
+ *   S_j = sum_i U(y_i, x_ji, p_i),  U = +sqrt((1-p)/p) when y = x = 1,
+ *   -sqrt(p/(1-p)) when y = 1, x = 0, and symmetrically for y = 0.
+ * For an innocent j the x_ji are independent of the leak (they come from
+ * j's secret, which the leak never saw), so S_j is a sum of independent
+ * two-valued variables with known laws, and the Chernoff bound
+ *   P(S_j >= s) <= min_l exp(-l s) prod_i E exp(l U_i)
+ * is exact to compute.  Trace accuses the top recipient only when that
+ * bound times the number of recipients scored is <= alpha (1e-6): a union
+ * bound, so the chance that any innocent is named is at most alpha, for
+ * any leak, colluders' mixes included.  The work is chosen from the leak's
+ * point names alone, which do not depend on any codeword. */
+#include "picket_mark.h"
+#include "pk.h"
+
+#include <math.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CTX_WORDS 5
+#define MAX_POINTS ((size_t)1 << 24)
+
+/* Byte classes of a work's file (mark side). */
+enum {
+    C_NONE = 0,   /* not text: title page, headings, cues; words there stop context */
+    C_VOICE = 1,  /* dialogue: typographic channels only */
+    C_PROSE = 2,  /* narration: + commas and spellings */
+    C_ACTION = 3, /* screenplay action: + contractions */
+    C_MARKUP = 4  /* tags: invisible, as a space */
+};
+
+const char *pk_mark_channel_name(int ch)
+{
+    static const char *names[] = {"?",     "apostrophe", "dash",        "ellipsis", "space",
+                                  "comma", "spelling",   "contraction", "quotes"};
+    return ch > 0 && ch < PK_MARK_NCHANNELS ? names[ch] : "?";
+}
+
+/* ---- canonical words ---------------------------------------------------- */
+
+typedef struct variant {
+    const char *a, *b;   /* form 0, form 1 (lowercase; b may be "OK") */
+    const char *canon;   /* canonical words, space separated */
+} variant;
+
+static const variant spellings[] = {
+    {"toward", "towards", "toward"},        {"afterward", "afterwards", "afterward"},
+    {"okay", "OK", "okay"},                 {"all right", "alright", "all right"},
+    {"someone", "somebody", "someone"},     {"anyone", "anybody", "anyone"},
+    {"everyone", "everybody", "everyone"},
+};
+static const variant contractions[] = {
+    {"does not", "doesn't", "does not"}, {"do not", "don't", "do not"},       {"did not", "didn't", "did not"},
+    {"is not", "isn't", "is not"},       {"are not", "aren't", "are not"},     {"was not", "wasn't", "was not"},
+    {"were not", "weren't", "were not"}, {"has not", "hasn't", "has not"},     {"have not", "haven't", "have not"},
+    {"could not", "couldn't", "could not"}, {"would not", "wouldn't", "would not"}, {"cannot", "can't", "cannot"},
+    {"will not", "won't", "will not"},   {"should not", "shouldn't", "should not"}, {"had not", "hadn't", "had not"},
+    /* from here on, a contracted original is ambiguous ("he's" is also
+     * "he has") or cannot end a sentence: only a full form followed by a
+     * lowercase word is a choice point (FULL_ONLY) */
+    {"it is", "it's", "it is"},          {"he is", "he's", "he is"},           {"she is", "she's", "she is"},
+    {"that is", "that's", "that is"},    {"there is", "there's", "there is"},  {"they are", "they're", "they are"},
+    {"we are", "we're", "we are"},       {"you are", "you're", "you are"},     {"I am", "I'm", "I am"},
+};
+#define FULL_ONLY 15 /* contractions[FULL_ONLY..] */
+static const char *adverbs[] = {"Then", "Now", "Still", "Suddenly", "Finally", "Slowly", "Later", "Meanwhile",
+                                "Outside", "Inside", "Instead", "Again", "Soon", "Eventually", "Quietly", "Carefully",
+                                "Together", "Nearby", "Somewhere", "Behind", "Across", "Downstairs", "Upstairs",
+                                "Abruptly", "Gradually", "Briefly", "Silently", "Nervously", "Immediately", "Instantly",
+                                "Sometimes", "Usually", "Otherwise", "Afterward", "Tonight", "Today", "Moments later",
+                                "At last", "In the end", "For a moment", "Without a word", "After a moment"};
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint64_t mix(uint64_t h, uint64_t x)
+{
+    h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
+    return h;
+}
+
+static int is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static int is_lower(int c) { return c >= 'a' && c <= 'z'; }
+static int is_upper(int c) { return c >= 'A' && c <= 'Z'; }
+static int is_digit(int c) { return c >= '0' && c <= '9'; }
+
+/* U+2019 (right single quote) at p? */
+static int at_rsquo(const unsigned char *s, size_t n, size_t i)
+{
+    return i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x99;
+}
+/* Any U+2000..U+206F punctuation (E2 80..81 xx): not part of a word. */
+static int at_genpunct(const unsigned char *s, size_t n, size_t i)
+{
+    return i + 2 < n && s[i] == 0xE2 && (s[i + 1] == 0x80 || s[i + 1] == 0x81);
+}
+
+/* A word character: ASCII letter or digit, or a byte of a non-ASCII
+ * character that is not general punctuation.  *len: bytes it takes. */
+static int word_char(const unsigned char *s, size_t n, size_t i, size_t *len)
+{
+    *len = 1;
+    if (s[i] < 0x80) return is_alpha(s[i]) || is_digit(s[i]);
+    if (at_genpunct(s, n, i)) return *len = 3, 0;
+    if (s[i] == 0xC2 && i + 1 < n && s[i + 1] == 0xA0) return *len = 2, 0; /* NBSP */
+    return 1;
+}
+
+/* Lowercase ASCII of a word without apostrophes into buf (cap); 0 if it
+ * does not fit or holds non-ASCII. */
+static size_t word_key(const unsigned char *s, size_t a, size_t b, char *buf, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = a; i < b; i++) {
+        if (s[i] == '\'') continue;
+        if (at_rsquo(s, b, i)) { i += 2; continue; }
+        if (s[i] >= 0x80 || k + 1 >= cap) return 0;
+        buf[k++] = (char)(s[i] | (is_upper(s[i]) ? 0x20 : 0));
+    }
+    buf[k] = 0;
+    return k;
+}
+
+static int key_eq(const char *key, const char *form)
+{
+    for (; *key && *form; key++, form++) {
+        char f = *form == '\'' ? *++form : *form;
+        if (f >= 'A' && f <= 'Z') f = (char)(f | 0x20);
+        if (*key != f) return 0;
+    }
+    return *key == 0 && *form == 0;
+}
+
+static uint64_t str_hash(const char *s) { return pk_word_hash(s, strlen(s)); }
+
+/* ---- scanning ----------------------------------------------------------- */
+
+typedef struct mword {
+    size_t s, e;
+    uint64_t h[2];
+    uint8_t nh;
+} mword;
+
+typedef struct scan {
+    const unsigned char *s;
+    size_t n;
+    uint8_t *cls; /* NULL: a leak, every channel everywhere */
+    mword *w;
+    size_t nw, wcap;
+    pk_mark_point *pt;
+    size_t np, pcap;
+} scan;
+
+static int cls_at(const scan *sc, size_t i) { return sc->cls ? sc->cls[i] : C_ACTION; }
+
+/* Does the gap text[a..b) end a sentence or block? */
+static int gap_stops(const scan *sc, size_t a, size_t b)
+{
+    const unsigned char *s = sc->s;
+    for (size_t i = a; i < b && i < sc->n; i++) {
+        unsigned char c = s[i];
+        if (c == '.' || c == '!' || c == '?') return 1;
+        if (c == 0xE2 && i + 2 < sc->n && s[i + 1] == 0x80 && s[i + 2] == 0xA6) return 1;
+        if (sc->cls && sc->cls[i] == C_NONE && (is_alpha(c) || is_digit(c))) return 1;
+        if (c == '\n') {
+            size_t j = i + 1;
+            while (j < sc->n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r')) j++;
+            if (j >= sc->n || s[j] == '\n') return 1;
+            int lower = 0;
+            for (size_t k = j; k < sc->n && s[k] != '\n'; k++)
+                if (is_lower(s[k]) || s[k] >= 0x80) { lower = 1; break; }
+            if (!lower) return 1;
+        }
+    }
+    return 0;
+}
+
+static int push_word(scan *sc, size_t a, size_t b)
+{
+    if (sc->nw == sc->wcap) {
+        size_t nc = sc->wcap ? sc->wcap * 2 : 1024;
+        if (nc > MAX_POINTS * 4) return PK_ETOOBIG;
+        mword *nw = realloc(sc->w, nc * sizeof *nw);
+        if (!nw) return PK_ENOMEM;
+        sc->w = nw, sc->wcap = nc;
+    }
+    mword *w = &sc->w[sc->nw++];
+    w->s = a, w->e = b, w->nh = 1;
+    char key[32];
+    const char *canon = NULL;
+    if (word_key(sc->s, a, b, key, sizeof key)) {
+        for (size_t i = 0; i < NELEM(spellings) && !canon; i++)
+            if (strchr(spellings[i].b, ' ') == NULL && key_eq(key, spellings[i].b)) canon = spellings[i].canon;
+        for (size_t i = 0; i < NELEM(contractions) && !canon; i++)
+            if (key_eq(key, contractions[i].b)) canon = contractions[i].canon;
+    }
+    if (canon) {
+        const char *sp = strchr(canon, ' ');
+        if (sp) {
+            w->h[0] = pk_word_hash(canon, (size_t)(sp - canon));
+            w->h[1] = str_hash(sp + 1);
+            w->nh = 2;
+        } else
+            w->h[0] = str_hash(canon);
+    } else
+        w->h[0] = pk_word_hash((const char *)sc->s + a, b - a);
+    return 0;
+}
+
+static int find_words(scan *sc)
+{
+    const unsigned char *s = sc->s;
+    size_t i = 0, len;
+    while (i < sc->n) {
+        if (!word_char(s, sc->n, i, &len) || (sc->cls && (sc->cls[i] == C_NONE || sc->cls[i] == C_MARKUP))) {
+            i += len;
+            continue;
+        }
+        size_t a = i;
+        for (;;) {
+            while (i < sc->n && word_char(s, sc->n, i, &len) && !(sc->cls && sc->cls[i] == C_MARKUP)) i += len;
+            /* an apostrophe between letters joins */
+            if (i + 1 < sc->n && s[i] == '\'' && is_alpha(s[i + 1])) { i += 1; continue; }
+            if (at_rsquo(s, sc->n, i) && i + 3 < sc->n && is_alpha(s[i + 3])) { i += 3; continue; }
+            break;
+        }
+        int rc = push_word(sc, a, i);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Index of the first word starting at or after off. */
+static size_t word_after(const scan *sc, size_t off)
+{
+    size_t lo = 0, hi = sc->nw;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sc->w[mid].s < off) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+/* Index of the word containing or ending before off, or SIZE_MAX. */
+static size_t word_before(const scan *sc, size_t off)
+{
+    size_t i = word_after(sc, off + 1);
+    return i == 0 ? SIZE_MAX : i - 1;
+}
+
+static uint64_t context(const scan *sc, int ch, uint64_t self, size_t anchor)
+{
+    uint64_t h = mix(mix(0x7069636b65746dull, (uint64_t)ch), self);
+    size_t i = word_after(sc, anchor), prev = anchor;
+    unsigned got = 0;
+    while (i < sc->nw && got < CTX_WORDS) {
+        if (gap_stops(sc, prev, sc->w[i].s)) break;
+        for (unsigned k = 0; k < sc->w[i].nh && got < CTX_WORDS; k++) h = mix(h, sc->w[i].h[k]), got++;
+        prev = sc->w[i].e;
+        i++;
+    }
+    return mix(h, got);
+}
+
+static int push_point(scan *sc, int ch, size_t a, size_t b, int bit, uint64_t self, size_t anchor)
+{
+    if (sc->np == sc->pcap) {
+        size_t nc = sc->pcap ? sc->pcap * 2 : 256;
+        if (nc > MAX_POINTS) return PK_ETOOBIG;
+        pk_mark_point *np = realloc(sc->pt, nc * sizeof *np);
+        if (!np) return PK_ENOMEM;
+        sc->pt = np, sc->pcap = nc;
+    }
+    pk_mark_point *p = &sc->pt[sc->np++];
+    p->ctx = context(sc, ch, self, anchor);
+    p->start = a, p->end = b;
+    p->channel = (uint8_t)ch;
+    p->bit = (uint8_t)bit;
+    return 0;
+}
+
+/* A double quote at i: 1 for ", 3 for U+201C or U+201D, else 0. */
+static int at_dquote(const unsigned char *s, size_t n, size_t i)
+{
+    if (s[i] == '"') return 1;
+    return i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0x9C || s[i + 2] == 0x9D) ? 3 : 0;
+}
+
+/* An opening double quote at i (after a space, a line start or a
+ * bracket, before a letter) and its closing quote before the next blank
+ * line: a pair, both points named by the words inside.  Returns the
+ * opening quote's length, 0 when there is no pair. */
+static int quote_pair(scan *sc, size_t i, int *rc)
+{
+    const unsigned char *s = sc->s;
+    size_t n = sc->n;
+    int q = at_dquote(s, n, i);
+    if (!q || (i > 0 && s[i - 1] != ' ' && s[i - 1] != '\n' && s[i - 1] != '(' && s[i - 1] != '\t')) return 0;
+    if (!(i + (size_t)q < n && (is_alpha(s[i + (size_t)q]) || s[i + (size_t)q] >= 0x80))) return 0;
+    if (q == 3 && s[i + 2] != 0x9C) return 0;
+    for (size_t j = i + (size_t)q; j < n; j++) {
+        if (s[j] == '\n' && j + 1 < n && s[j + 1] == '\n') return 0;
+        if (sc->cls && sc->cls[j] == C_NONE) return 0;
+        int c = at_dquote(s, n, j);
+        if (!c) continue;
+        if (c == 3 && s[j + 2] != 0x9D) return 0;
+        if (j == i + (size_t)q) return 0;
+        if ((*rc = push_point(sc, PK_MARK_QUOTE, i, i + (size_t)q, q == 3, 0, i + (size_t)q))) return q;
+        uint64_t ctx = sc->pt[sc->np - 1].ctx;
+        if ((*rc = push_point(sc, PK_MARK_QUOTE, j, j + (size_t)c, c == 3, 0, i + (size_t)q))) return q;
+        sc->pt[sc->np - 1].ctx = ctx;
+        return q;
+    }
+    return 0;
+}
+
+/* Match form (lowercase, may hold one space and an apostrophe) at s[i]
+ * case-insensitively on word boundaries; the length matched or 0.  A
+ * space in the form matches one space. */
+static size_t match_form(const scan *sc, size_t i, const char *form)
+{
+    const unsigned char *s = sc->s;
+    size_t n = sc->n, j = i, len;
+    if (i > 0 && (word_char(s, n, i - 1, &len) || s[i - 1] == '\'')) return 0;
+    if (i >= 3 && at_rsquo(s, n, i - 3)) return 0;
+    for (const char *f = form; *f; f++) {
+        if (j >= n) return 0;
+        if (*f == '\'') {
+            if (s[j] == '\'') j++;
+            else if (at_rsquo(s, n, j)) j += 3;
+            else return 0;
+            continue;
+        }
+        int c = s[j];
+        if (is_upper(c)) c |= 0x20;
+        char fc = *f >= 'A' && *f <= 'Z' ? (char)(*f | 0x20) : *f;
+        if (c != fc) return 0;
+        j++;
+    }
+    if (j < n && (word_char(s, n, j, &len) || s[j] == '\'' || at_rsquo(s, n, j))) {
+        if (!(s[j] == '\'' || at_rsquo(s, n, j))) return 0;
+        /* someone's: fine; don't'x: not */
+        size_t k = j + (s[j] == '\'' ? 1 : 3);
+        if (strchr(form, '\'') || !(k < n && is_alpha(s[k]))) return 0;
+    }
+    return j - i;
+}
+
+static int find_points(scan *sc)
+{
+    const unsigned char *s = sc->s;
+    size_t n = sc->n, i = 0;
+    int rc = 0;
+    while (i < n && !rc) {
+        int c = s[i], cl = cls_at(sc, i);
+        if (cl == C_NONE || cl == C_MARKUP) { i++; continue; }
+        /* apostrophe inside a word with a lowercase letter */
+        int apos = c == '\'' ? 1 : at_rsquo(s, n, i) ? 3 : 0;
+        if (apos && i > 0 && is_alpha(s[i - 1]) && i + (size_t)apos < n && is_alpha(s[i + (size_t)apos]) &&
+            (is_lower(s[i - 1]) || is_lower(s[i + (size_t)apos]))) {
+            size_t w = word_before(sc, i);
+            if (w != SIZE_MAX && sc->w[w].s <= i && sc->w[w].e > i) {
+                int skip = 0;
+                if (cl == C_ACTION && sc->cls) /* the contraction channel owns it */
+                    for (size_t k = 0; k < FULL_ONLY && !skip; k++)
+                        skip = match_form(sc, sc->w[w].s, contractions[k].b) != 0;
+                if (!skip) rc = push_point(sc, PK_MARK_APOS, i, i + (size_t)apos, apos == 3, sc->w[w].h[0], sc->w[w].e);
+            }
+            i += (size_t)apos;
+            continue;
+        }
+        /* double quotes, in pairs (the closing one is pushed with its
+         * opening one; points are sorted by start afterwards) */
+        if (at_dquote(s, n, i)) {
+            int q = quote_pair(sc, i, &rc);
+            i += q ? (size_t)q : (size_t)at_dquote(s, n, i);
+            continue;
+        }
+        /* dashes: exactly two hyphens, or an em dash */
+        int dash = (c == '-' && i + 1 < n && s[i + 1] == '-' && (i == 0 || s[i - 1] != '-') &&
+                    (i + 2 >= n || s[i + 2] != '-')) ? 2
+                   : (i + 2 < n && c == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x94) ? 3 : 0;
+        if (dash) {
+            size_t w = word_before(sc, i);
+            rc = push_point(sc, PK_MARK_DASH, i, i + (size_t)dash, dash == 3, w == SIZE_MAX ? 0 : sc->w[w].h[0],
+                            i + (size_t)dash);
+            i += (size_t)dash;
+            continue;
+        }
+        int ell = (c == '.' && i + 2 < n && s[i + 1] == '.' && s[i + 2] == '.' && (i == 0 || s[i - 1] != '.') &&
+                   (i + 3 >= n || s[i + 3] != '.')) ? 3
+                  : (i + 2 < n && c == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0xA6) ? 4 : 0;
+        if (ell) {
+            size_t len = ell == 4 ? 3 : 3;
+            size_t w = word_before(sc, i);
+            rc = push_point(sc, PK_MARK_ELLIPSIS, i, i + len, ell == 4, w == SIZE_MAX ? 0 : sc->w[w].h[0], i + len);
+            i += len;
+            continue;
+        }
+        if (cl < C_PROSE) { i++; continue; }
+        /* one or two spaces after a sentence ending in a word of 4+ letters */
+        if ((c == '.' || c == '!' || c == '?') && i >= 4 && is_lower(s[i - 1]) && is_alpha(s[i - 2]) &&
+            is_alpha(s[i - 3]) && is_alpha(s[i - 4]) && i + 2 < n && s[i + 1] == ' ') {
+            size_t sp = s[i + 2] == ' ' ? 2 : 1;
+            if (i + 1 + sp < n && is_upper(s[i + 1 + sp]) && cls_at(sc, i + 1 + sp) >= C_PROSE) {
+                size_t w = word_before(sc, i);
+                rc = push_point(sc, PK_MARK_SPACE, i + 1, i + 1 + sp, sp == 2, w == SIZE_MAX ? 0 : sc->w[w].h[0],
+                                i + 1 + sp);
+                i += 1 + sp;
+                continue;
+            }
+        }
+        if (is_alpha(c) && (i == 0 || !is_alpha(s[i - 1]))) {
+            size_t m = 0;
+            /* comma after a sentence-initial adverb */
+            if (is_upper(c)) {
+                size_t b = i;
+                while (b > 0 && (s[b - 1] == ' ' || s[b - 1] == '\t')) b--;
+                int initial = b == 0 || s[b - 1] == '\n' || s[b - 1] == '.' || s[b - 1] == '!' || s[b - 1] == '?';
+                for (size_t k = 0; initial && k < NELEM(adverbs); k++) {
+                    size_t al = strlen(adverbs[k]);
+                    if (i + al + 2 < n && memcmp(s + i, adverbs[k], al) == 0) {
+                        size_t e = i + al;
+                        int comma = s[e] == ',';
+                        size_t after = e + (size_t)comma;
+                        if (after + 1 < n && s[after] == ' ' && is_alpha(s[after + 1])) {
+                            rc = push_point(sc, PK_MARK_COMMA, e, after, comma, str_hash(adverbs[k]), after);
+                            m = al;
+                        }
+                        break;
+                    }
+                }
+            }
+            for (size_t k = 0; k < NELEM(spellings) && !m && !rc; k++) {
+                size_t l0 = match_form(sc, i, spellings[k].a), l1 = l0 ? 0 : match_form(sc, i, spellings[k].b);
+                if (l0 || l1) {
+                    rc = push_point(sc, PK_MARK_SPELL, i, i + (l0 ? l0 : l1), l1 != 0, str_hash(spellings[k].canon),
+                                    i + (l0 ? l0 : l1));
+                    m = l0 ? l0 : l1;
+                }
+            }
+            if (cl == C_ACTION)
+                for (size_t k = 0; k < NELEM(contractions) && !m && !rc; k++) {
+                    size_t l0 = match_form(sc, i, contractions[k].a), l1 = l0 ? 0 : match_form(sc, i, contractions[k].b);
+                    if (k >= FULL_ONLY && sc->cls && (l1 || !(i + l0 + 1 < n && s[i + l0] == ' ' && is_lower(s[i + l0 + 1]))))
+                        l0 = l1 = 0; /* see FULL_ONLY */
+                    if (l0 || l1) {
+                        rc = push_point(sc, PK_MARK_CONTRACT, i, i + (l0 ? l0 : l1), l1 != 0,
+                                        str_hash(contractions[k].canon), i + (l0 ? l0 : l1));
+                        m = l0 ? l0 : l1;
+                    }
+                }
+            /* a leak: a contraction's apostrophe may also be a dialogue
+             * apostrophe point; read on inside the word */
+            if (m) {
+                int contracted = memchr(s + i, '\'', m) || memmem(s + i, m, "\xE2\x80\x99", 3);
+                if (sc->cls || !contracted) { i += m; continue; }
+            }
+            while (i < n && is_alpha(s[i])) i++;
+            continue;
+        }
+        i++;
+    }
+    return rc;
+}
+
+/* ---- byte classes of a work's file ------------------------------------- */
+
+static int line_blank(const unsigned char *s, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return 0;
+    return 1;
+}
+
+static void classify_fountain(const unsigned char *s, size_t n, uint8_t *cls)
+{
+    size_t i = 0;
+    int in_dialogue = 0, prev_blank = 1, boneyard = 0;
+    /* a title page: "Key: value" lines up to the first blank line */
+    size_t colon = 0;
+    while (colon < n && colon < 40 && s[colon] != '\n' && s[colon] != ':') colon++;
+    if (colon < n && s[colon] == ':' && colon > 0 && colon < 40) {
+        while (i < n) {
+            size_t e = i;
+            while (e < n && s[e] != '\n') e++;
+            int blank = line_blank(s, i, e);
+            memset(cls + i, C_NONE, (e < n ? e + 1 : e) - i);
+            i = e < n ? e + 1 : e;
+            if (blank) break;
+        }
+    }
+    while (i < n) {
+        size_t e = i;
+        while (e < n && s[e] != '\n') e++;
+        size_t a = i;
+        while (a < e && (s[a] == ' ' || s[a] == '\t')) a++;
+        size_t z = e;
+        while (z > a && (s[z - 1] == ' ' || s[z - 1] == '\r')) z--;
+        int blank = a == z, lower = 0, letter = 0;
+        for (size_t k = a; k < z; k++) lower |= is_lower(s[k]), letter |= is_alpha(s[k]);
+        int next_blank = 1;
+        if (e < n) {
+            size_t f = e + 1, g = f;
+            while (g < n && s[g] != '\n') g++;
+            next_blank = line_blank(s, f, g);
+        }
+        uint8_t c = C_ACTION;
+        if (boneyard || (z - a >= 2 && s[a] == '/' && s[a + 1] == '*')) c = C_NONE;
+        if (memmem(s + a, z - a, "/*", 2)) boneyard = 1;
+        if (memmem(s + a, z - a, "*/", 2)) boneyard = 0, c = C_NONE;
+        if (blank) in_dialogue = 0;
+        else if (c == C_NONE) {
+        } else if (in_dialogue)
+            c = C_VOICE;
+        else if ((z - a >= 4 && (memcmp(s + a, "INT", 3) == 0 || memcmp(s + a, "EXT", 3) == 0 ||
+                                 memcmp(s + a, "EST", 3) == 0 || memcmp(s + a, "I/E", 3) == 0) &&
+                  (s[a + 3] == '.' || s[a + 3] == ' ' || s[a + 3] == '/')) ||
+                 (s[a] == '.' && a + 1 < z && is_alpha(s[a + 1])) || s[a] == '#' || s[a] == '=' || s[a] == '>' ||
+                 s[a] == '[' || (!lower && letter && z - a >= 3 && memcmp(s + z - 3, "TO:", 3) == 0))
+            c = C_NONE;
+        else if (prev_blank && !next_blank && ((!lower && letter) || s[a] == '@')) {
+            c = C_NONE; /* a character cue: dialogue follows */
+            in_dialogue = 1;
+        } else if (s[a] == '~')
+            c = C_VOICE;
+        memset(cls + i, c, (e < n ? e + 1 : e) - i);
+        prev_blank = blank;
+        i = e < n ? e + 1 : e;
+    }
+}
+
+/* HTML, FDX (XML) and Markdown: tags are markup; script, style, head and
+ * FDX's title page are not text; FDX paragraphs by their Type. */
+static void classify_markup(const unsigned char *s, size_t n, int format, uint8_t *cls)
+{
+    uint8_t text = format == PK_WORK_FDX ? C_MARKUP : C_PROSE, para = C_PROSE;
+    int skip = 0, fence = 0;
+    size_t i = 0;
+    while (i < n) {
+        if (format == PK_WORK_MARKDOWN && (i == 0 || s[i - 1] == '\n') && i + 3 <= n && memcmp(s + i, "```", 3) == 0)
+            fence = !fence;
+        if (s[i] == '<') {
+            size_t e = i;
+            while (e < n && s[e] != '>') e++;
+            size_t len = e - i;
+#define TAG(t) (len >= strlen(t) && strncasecmp((const char *)s + i, t, strlen(t)) == 0)
+            if (TAG("<script") || TAG("<style") || TAG("<head") || TAG("<TitlePage")) skip = 1;
+            if (TAG("</script") || TAG("</style") || TAG("</head") || TAG("</TitlePage")) skip = 0;
+            if (format == PK_WORK_FDX) {
+                if (TAG("<Paragraph")) {
+                    para = C_NONE;
+                    if (memmem(s + i, len, "\"Action\"", 8)) para = C_ACTION;
+                    else if (memmem(s + i, len, "\"Dialogue\"", 10) || memmem(s + i, len, "\"Parenthetical\"", 15))
+                        para = C_VOICE;
+                    else if (memmem(s + i, len, "\"General\"", 9)) para = C_PROSE;
+                }
+                if (TAG("<Text")) text = para;
+                if (TAG("</Text")) text = C_MARKUP;
+                if (TAG("</Paragraph")) para = C_NONE;
+            }
+#undef TAG
+            size_t end = e < n ? e + 1 : e;
+            memset(cls + i, C_MARKUP, end - i);
+            i = end;
+            continue;
+        }
+        cls[i] = skip || fence ? C_NONE : (s[i] == '&' ? C_MARKUP : text);
+        if (s[i] == '&') { /* an entity is markup */
+            size_t e = i + 1;
+            while (e < n && e < i + 10 && (is_alpha(s[e]) || is_digit(s[e]) || s[e] == '#')) e++;
+            if (e < n && s[e] == ';') {
+                memset(cls + i, C_MARKUP, e + 1 - i);
+                i = e + 1;
+                continue;
+            }
+        }
+        i++;
+    }
+}
+
+static int sniff_format(const char *data, size_t n, int format)
+{
+    if (format != PK_WORK_AUTO) return format;
+    size_t m = n < 1024 ? n : 1024;
+    if (memmem(data, m, "<FinalDraft", 11)) return PK_WORK_FDX;
+    if (memmem(data, m, "<html", 5) || memmem(data, m, "<HTML", 5) || memmem(data, m, "<!DOCTYPE", 9))
+        return PK_WORK_HTML;
+    if (memmem(data, n < 65536 ? n : 65536, "\nINT. ", 6) || memmem(data, n < 65536 ? n : 65536, "\nEXT. ", 6))
+        return PK_WORK_FOUNTAIN;
+    return PK_WORK_TEXT;
+}
+
+static int cmp_start(const void *a, const void *b)
+{
+    const pk_mark_point *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void scan_free(scan *sc)
+{
+    free(sc->w);
+    free(sc->pt);
+    free(sc->cls);
+}
+
+/* format < 0: a leak (no classes). */
+static int scan_text(scan *sc, const char *text, size_t n, int format, pk_error *err)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->s = (const unsigned char *)text;
+    sc->n = n;
+    if (format >= 0) {
+        uint8_t *cls = malloc(n ? n : 1);
+        if (!cls) return pk_fail(err, PK_ENOMEM, "out of memory");
+        memset(cls, C_PROSE, n);
+        if (format == PK_WORK_FOUNTAIN) classify_fountain(sc->s, n, cls);
+        else if (format == PK_WORK_FDX || format == PK_WORK_HTML || format == PK_WORK_MARKDOWN)
+            classify_markup(sc->s, n, format, cls);
+        sc->cls = cls;
+    }
+    int rc = find_words(sc);
+    if (!rc) rc = find_points(sc);
+    if (!rc && sc->np > 1) qsort(sc->pt, sc->np, sizeof *sc->pt, cmp_start);
+    if (rc) return pk_fail(err, rc, rc == PK_ENOMEM ? "out of memory" : "too many choice points");
+    return 0;
+}
+
+int pk_mark_points(const char *text, size_t n, int format, pk_mark_point **out, size_t *np, pk_error *err)
+{
+    *out = NULL;
+    *np = 0;
+    scan sc;
+    int rc = scan_text(&sc, text, n, format == PK_WORK_AUTO ? -1 : format, err);
+    if (rc) goto cleanup;
+    *out = sc.pt;
+    *np = sc.np;
+    sc.pt = NULL;
+cleanup:
+    scan_free(&sc);
+    return rc;
+}
+
+/* ---- the code ----------------------------------------------------------- */
+
+void pk_mark_code_init(pk_mark_code *c, const uint8_t mark_key[32], const uint8_t secret[32], double cutoff)
+{
+    static const char bias_tag[] = "picket mark bias v1", bits_tag[] = "picket mark bits v1";
+    uint8_t in[64] = {0};
+    crypto_generichash(c->bias_key, sizeof c->bias_key, (const uint8_t *)bias_tag, sizeof bias_tag - 1, mark_key, 32);
+    memcpy(in, bits_tag, sizeof bits_tag - 1);
+    memcpy(in + 32, secret, 32);
+    crypto_generichash(c->bit_key, sizeof c->bit_key, in, sizeof in, mark_key, 32);
+    c->cutoff = cutoff;
+    sodium_memzero(in, sizeof in);
+}
+
+static double u64_unit(const uint8_t key[16], uint64_t ctx)
+{
+    uint8_t in[8], out[8];
+    for (int i = 0; i < 8; i++) in[i] = (uint8_t)(ctx >> (8 * i));
+    crypto_shorthash(out, in, sizeof in, key);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)out[i] << (8 * i);
+    return (double)(v >> 11) * (1.0 / 9007199254740992.0);
+}
+
+double pk_mark_bias(const pk_mark_code *c, uint64_t ctx)
+{
+    double t = asin(sqrt(c->cutoff)), r = t + (M_PI / 2 - 2 * t) * u64_unit(c->bias_key, ctx);
+    double p = sin(r);
+    return p * p;
+}
+
+int pk_mark_bit(const pk_mark_code *c, uint64_t ctx) { return u64_unit(c->bit_key, ctx) < pk_mark_bias(c, ctx); }
+
+/* ---- writing a copy ------------------------------------------------------ */
+
+static int put_word(pk_buf *o, const unsigned char *src, size_t srcn, int initial, const char *form)
+{
+    /* keep the source's capital: "Okay" -> "OK", "Does not" -> "Doesn't";
+     * "OK" has capitals of its own: "okay", or "Okay" opening a sentence */
+    int ok = srcn == 2 && (src[0] == 'O' || src[0] == 'o') && (src[1] == 'K' || src[1] == 'k');
+    int cap = ok ? initial : srcn > 0 && is_upper(src[0]);
+    int all = !ok && cap && srcn > 1 && is_upper(src[1]);
+    for (const char *f = form; *f; f++) {
+        int c = (unsigned char)*f;
+        if ((f == form && cap) || all) c = is_lower(c) ? c & ~0x20 : c;
+        if (pk_buf_putc(o, c)) return PK_ENOMEM;
+    }
+    return 0;
+}
+
+static int render(pk_buf *o, const scan *sc, const pk_mark_point *p, int bit)
+{
+    const unsigned char *src = sc->s + p->start;
+    size_t len = p->end - p->start;
+    switch (p->channel) {
+    case PK_MARK_APOS: return pk_buf_append(o, bit ? "\xE2\x80\x99" : "'", bit ? 3 : 1);
+    case PK_MARK_DASH: return pk_buf_append(o, bit ? "\xE2\x80\x94" : "--", bit ? 3 : 2);
+    case PK_MARK_ELLIPSIS: return pk_buf_append(o, bit ? "\xE2\x80\xA6" : "...", 3);
+    case PK_MARK_SPACE: return pk_buf_append(o, "  ", bit ? 2 : 1);
+    case PK_MARK_COMMA: return bit ? pk_buf_putc(o, ',') : 0;
+    case PK_MARK_QUOTE: {
+        /* an opening quote is followed by a letter, a closing one not */
+        int open = p->end < sc->n && (is_alpha(sc->s[p->end]) || sc->s[p->end] >= 0x80) &&
+                   !(p->start > 0 && is_alpha(sc->s[p->start - 1]));
+        if (!bit) return pk_buf_putc(o, '"');
+        return pk_buf_append(o, open ? "\xE2\x80\x9C" : "\xE2\x80\x9D", 3);
+    }
+    default: break;
+    }
+    const variant *tab = p->channel == PK_MARK_SPELL ? spellings : contractions;
+    size_t nt = p->channel == PK_MARK_SPELL ? NELEM(spellings) : NELEM(contractions);
+    for (size_t k = 0; k < nt; k++)
+        if (match_form(sc, p->start, tab[k].a) == len || match_form(sc, p->start, tab[k].b) == len) {
+            const char *f = bit ? tab[k].b : tab[k].a;
+            if (strcmp(f, "OK") == 0) return pk_buf_append(o, "OK", 2);
+            size_t b = p->start;
+            while (b > 0 && (sc->s[b - 1] == ' ' || sc->s[b - 1] == '\t' || sc->s[b - 1] == '"')) b--;
+            int initial = b == 0 || sc->s[b - 1] == '\n' || sc->s[b - 1] == '.' || sc->s[b - 1] == '!' ||
+                          sc->s[b - 1] == '?';
+            return put_word(o, src, len, initial, f);
+        }
+    return pk_buf_append(o, src, len);
+}
+
+int pk_mark_apply(const char *data, size_t n, int format, const pk_mark_code *code, pk_buf *out, size_t *npoints,
+                  pk_error *err)
+{
+    scan sc;
+    pk_buf_reset(out);
+    int rc = scan_text(&sc, data, n, sniff_format(data, n, format), err);
+    if (rc) goto cleanup;
+    size_t at = 0, used = 0;
+    for (size_t i = 0; i < sc.np; i++) {
+        const pk_mark_point *p = &sc.pt[i];
+        if (p->start < at) continue; /* overlaps the one before */
+        if ((rc = pk_buf_append(out, data + at, p->start - at)) ||
+            (rc = render(out, &sc, p, pk_mark_bit(code, p->ctx))))
+            goto fail;
+        at = p->end;
+        used++;
+    }
+    if ((rc = pk_buf_append(out, data + at, n - at))) goto fail;
+    if (npoints) *npoints = used;
+    goto cleanup;
+fail:
+    rc = pk_fail(err, rc, rc == PK_ETOOBIG ? "marked copy over the size limit" : "out of memory");
+cleanup:
+    scan_free(&sc);
+    return rc;
+}
+
+/* ---- the statistic --------------------------------------------------------- */
+
+/* U for observed y, codeword bit x, bias p. */
+static double tardos_u(double p, int y, int x)
+{
+    double a = sqrt((1 - p) / p), b = sqrt(p / (1 - p));
+    if (y) return x ? a : -b;
+    return x ? -a : b;
+}
+
+double pk_mark_score(const double *p, const uint8_t *y, const uint8_t *x, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += tardos_u(p[i], y[i], x[i]);
+    return s;
+}
+
+/* log of min over l of exp(-l s) prod E exp(l U) at a given l */
+static double log_mgf_bound(const double *p, const uint8_t *y, size_t n, double s, double l)
+{
+    double acc = -l * s;
+    for (size_t i = 0; i < n; i++) {
+        double u1 = tardos_u(p[i], y[i], 1), u0 = tardos_u(p[i], y[i], 0);
+        double e1 = l * u1, e0 = l * u0, m = e1 > e0 ? e1 : e0;
+        acc += m + log(p[i] * exp(e1 - m) + (1 - p[i]) * exp(e0 - m));
+    }
+    return acc;
+}
+
+double pk_mark_tail(const double *p, const uint8_t *y, size_t n, double s)
+{
+    if (s <= 0 || n == 0) return 1.0;
+    /* convex in l: golden-section search on [0, 64] */
+    double lo = 0, hi = 64, g = (sqrt(5.0) - 1) / 2;
+    double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
+    double fa = log_mgf_bound(p, y, n, s, a), fb = log_mgf_bound(p, y, n, s, b);
+    for (int it = 0; it < 80; it++) {
+        if (fa < fb) hi = b, b = a, fb = fa, a = hi - g * (hi - lo), fa = log_mgf_bound(p, y, n, s, a);
+        else lo = a, a = b, fa = fb, b = lo + g * (hi - lo), fb = log_mgf_bound(p, y, n, s, b);
+    }
+    double best = fa < fb ? fa : fb;
+    return best >= 0 ? 1.0 : exp(best);
+}
+
+/* ---- the registry's tables ----------------------------------------------- */
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS mark_key(id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL,"
+    "  cutoff REAL NOT NULL, created TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS marks(mark_id TEXT PRIMARY KEY, work_id TEXT, sha256 TEXT NOT NULL,"
+    "  recipient TEXT NOT NULL, format TEXT NOT NULL, points INTEGER NOT NULL, secret BLOB NOT NULL,"
+    "  created TEXT NOT NULL, UNIQUE(sha256, recipient));"
+    "CREATE TABLE IF NOT EXISTS mark_points(sha256 TEXT NOT NULL, ctx INTEGER NOT NULL, channel INTEGER NOT NULL,"
+    "  PRIMARY KEY(sha256, ctx)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS mark_points_ctx ON mark_points(ctx);";
+
+static int db_fail(pk_error *err, sqlite3 *db, const char *what)
+{
+    return pk_fail(err, PK_EDB, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+/* The registry's mark key, made on first use (inside the caller's
+ * transaction). */
+static int mark_key(sqlite3 *db, uint8_t key[32], double *cutoff, int create, pk_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(db, "SELECT key, cutoff FROM mark_key WHERE id = 1", -1, &st, NULL) != SQLITE_OK)
+        return create ? db_fail(err, db, "mark key") : pk_fail(err, PK_ENOTFOUND, "no marks in this registry");
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+        memcpy(key, sqlite3_column_blob(st, 0), 32);
+        *cutoff = sqlite3_column_double(st, 1);
+        goto cleanup;
+    }
+    if (s != SQLITE_DONE && s != SQLITE_ROW) { rc = db_fail(err, db, "mark key"); goto cleanup; }
+    if (!create) { rc = pk_fail(err, PK_ENOTFOUND, "no marks in this registry"); goto cleanup; }
+    sqlite3_finalize(st);
+    st = NULL;
+    randombytes_buf(key, 32);
+    *cutoff = PK_MARK_CUTOFF;
+    if (sqlite3_prepare_v2(db, "INSERT INTO mark_key(id, key, cutoff, created) VALUES (1, ?, ?, datetime('now'))", -1,
+                           &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_blob(st, 1, key, 32, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_double(st, 2, *cutoff) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(err, db, "storing the mark key");
+cleanup:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, int format, const char *recipient,
+                 pk_buf *out, pk_mark_result *res, pk_error *err)
+{
+    sqlite3 *db = pk_registry_db(r);
+    sqlite3_stmt *st = NULL;
+    scan sc;
+    memset(&sc, 0, sizeof sc);
+    memset(res, 0, sizeof *res);
+    int rc = 0, began = 0;
+    uint8_t key[32], secret[32];
+    double cutoff = PK_MARK_CUTOFF;
+    if (!recipient || !*recipient || strlen(recipient) >= 256)
+        return pk_fail(err, PK_EINVAL, "a recipient name of 1 to 255 bytes is needed");
+    if (format == PK_WORK_AUTO && name) {
+        const char *dot = strrchr(name, '.');
+        if (dot && (!strcasecmp(dot, ".fountain") || !strcasecmp(dot, ".spmd"))) format = PK_WORK_FOUNTAIN;
+        else if (dot && !strcasecmp(dot, ".fdx")) format = PK_WORK_FDX;
+        else if (dot && (!strcasecmp(dot, ".html") || !strcasecmp(dot, ".htm") || !strcasecmp(dot, ".xhtml")))
+            format = PK_WORK_HTML;
+        else if (dot && (!strcasecmp(dot, ".md") || !strcasecmp(dot, ".markdown"))) format = PK_WORK_MARKDOWN;
+        else if (dot && !strcasecmp(dot, ".txt")) format = PK_WORK_TEXT;
+    }
+    format = sniff_format(data, n, format);
+    if (format != PK_WORK_TEXT && format != PK_WORK_FOUNTAIN && format != PK_WORK_FDX && format != PK_WORK_HTML &&
+        format != PK_WORK_MARKDOWN)
+        return pk_fail(err, PK_EINVAL, "%s: cannot mark a %s file (text, Fountain, FDX, HTML, Markdown)",
+                       name ? name : "-", pk_work_format_name(format));
+    pk_sha256_hex(data, n, res->sha256);
+    if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) return db_fail(err, db, "mark tables");
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_fail(err, db, "begin");
+    began = 1;
+    if ((rc = mark_key(db, key, &cutoff, 1, err))) goto cleanup;
+    /* the work's id, when the original is registered */
+    if (sqlite3_prepare_v2(db, "SELECT id FROM works WHERE sha256 = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, res->sha256, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            snprintf(res->work_id, sizeof res->work_id, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    /* the recipient's existing mark: the same copy again */
+    if (sqlite3_prepare_v2(db, "SELECT mark_id, secret FROM marks WHERE sha256 = ? AND recipient = ?", -1, &st,
+                           NULL) != SQLITE_OK) {
+        rc = db_fail(err, db, "marks");
+        goto cleanup;
+    }
+    sqlite3_bind_text(st, 1, res->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, recipient, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
+        snprintf(res->mark_id, sizeof res->mark_id, "%s", (const char *)sqlite3_column_text(st, 0));
+        memcpy(secret, sqlite3_column_blob(st, 1), 32);
+        res->existed = 1;
+    } else {
+        uint8_t id[16];
+        randombytes_buf(secret, sizeof secret);
+        randombytes_buf(id, sizeof id);
+        sodium_bin2hex(res->mark_id, sizeof res->mark_id, id, sizeof id);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    pk_mark_code code;
+    pk_mark_code_init(&code, key, secret, cutoff);
+    if ((rc = pk_mark_apply(data, n, format, &code, out, &res->points, err))) goto cleanup;
+    if ((rc = scan_text(&sc, data, n, format, err))) goto cleanup;
+    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO mark_points(sha256, ctx, channel) VALUES (?, ?, ?)", -1, &st,
+                           NULL) != SQLITE_OK) {
+        rc = db_fail(err, db, "mark points");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < sc.np; i++) {
+        sqlite3_bind_text(st, 1, res->sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)sc.pt[i].ctx);
+        sqlite3_bind_int(st, 3, sc.pt[i].channel);
+        if (sqlite3_step(st) != SQLITE_DONE) { rc = db_fail(err, db, "mark points"); goto cleanup; }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!res->existed) {
+        if (sqlite3_prepare_v2(db,
+                               "INSERT INTO marks(mark_id, work_id, sha256, recipient, format, points, secret, created)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                               -1, &st, NULL) != SQLITE_OK) {
+            rc = db_fail(err, db, "marks");
+            goto cleanup;
+        }
+        sqlite3_bind_text(st, 1, res->mark_id, -1, SQLITE_STATIC);
+        if (res->work_id[0]) sqlite3_bind_text(st, 2, res->work_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, res->sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, recipient, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, pk_work_format_name(format), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)res->points);
+        sqlite3_bind_blob(st, 7, secret, 32, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) { rc = db_fail(err, db, "recording the mark"); goto cleanup; }
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) { rc = db_fail(err, db, "commit"); goto cleanup; }
+    began = 0;
+cleanup:
+    sqlite3_finalize(st);
+    if (began) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    scan_free(&sc);
+    sodium_memzero(key, sizeof key);
+    sodium_memzero(secret, sizeof secret);
+    return rc;
+}
+
+/* ---- the decision ---------------------------------------------------------- */
+
+static int cmp_obs(const void *a, const void *b)
+{
+    const pk_mark_point *x = a, *y = b;
+    return x->ctx < y->ctx ? -1 : x->ctx > y->ctx;
+}
+
+static int known_has(const uint64_t *known, size_t n, uint64_t ctx)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (known[mid] < ctx) lo = mid + 1; else hi = mid;
+    }
+    return lo < n && known[lo] == ctx;
+}
+
+/* Keep one reading per name (a name read both ways is dropped), only the
+ * names in known (sorted; NULL: all), and no typographic channel whose
+ * forms all read alike.  Returns the count kept, in pts. */
+static size_t judge_filter(pk_mark_point *pts, size_t np, const uint64_t *known, size_t nknown)
+{
+    if (np > 1) qsort(pts, np, sizeof *pts, cmp_obs);
+    size_t m = 0;
+    for (size_t i = 0; i < np;) {
+        size_t j = i;
+        int conflict = 0;
+        while (j < np && pts[j].ctx == pts[i].ctx) conflict |= pts[j].bit != pts[i].bit, j++;
+        if (!conflict && (!known || known_has(known, nknown, pts[i].ctx))) pts[m++] = pts[i];
+        i = j;
+    }
+    np = m;
+    for (int ch = PK_MARK_APOS; ch <= PK_MARK_QUOTE; ch++) {
+        if (ch > PK_MARK_SPACE && ch < PK_MARK_QUOTE) continue; /* wording channels do not die */
+        int seen[2] = {0, 0};
+        for (size_t i = 0; i < np; i++)
+            if (pts[i].channel == ch) seen[pts[i].bit] = 1;
+        if (seen[0] && seen[1]) continue;
+        m = 0;
+        for (size_t i = 0; i < np; i++)
+            if (pts[i].channel != ch) pts[m++] = pts[i];
+        np = m;
+    }
+    return np;
+}
+
+int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t nknown, const pk_mark_code *codes,
+                  size_t ncodes, double alpha, pk_mark_verdict *v, pk_error *err)
+{
+    memset(v, 0, sizeof *v);
+    if (alpha <= 0) alpha = PK_MARK_ALPHA;
+    np = judge_filter(pts, np, known, nknown);
+    v->used = np;
+    size_t cap = np ? np : 1;
+    double *p = malloc(cap * sizeof *p), *score = malloc((ncodes ? ncodes : 1) * sizeof *score);
+    uint8_t *y = malloc(cap), *x = malloc(cap);
+    int rc = 0;
+    if (!p || !y || !x || !score) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto cleanup; }
+    for (size_t i = 0; i < np; i++) p[i] = ncodes ? pk_mark_bias(&codes[0], pts[i].ctx) : 0.5, y[i] = pts[i].bit;
+    for (size_t j = 0; j < ncodes; j++) {
+        uint32_t matches = 0;
+        for (size_t i = 0; i < np; i++) x[i] = (uint8_t)pk_mark_bit(&codes[j], pts[i].ctx), matches += x[i] == y[i];
+        score[j] = pk_mark_score(p, y, x, np);
+        /* keep the top PK_TRACE_TOP by score, highest first */
+        size_t k = v->n < PK_TRACE_TOP ? v->n++ : PK_TRACE_TOP;
+        while (k > 0 && score[v->who[k - 1]] < score[j]) {
+            if (k < PK_TRACE_TOP) v->who[k] = v->who[k - 1], v->matches[k] = v->matches[k - 1];
+            k--;
+        }
+        if (k < PK_TRACE_TOP) v->who[k] = j, v->matches[k] = matches;
+    }
+    for (size_t k = 0; k < v->n; k++) {
+        v->score[k] = score[v->who[k]];
+        v->p[k] = pk_mark_tail(p, y, np, v->score[k]);
+        v->bound[k] = v->p[k] * (double)ncodes > 1 ? 1 : v->p[k] * (double)ncodes;
+    }
+    v->accused = v->n > 0 && v->bound[0] <= alpha;
+cleanup:
+    free(p);
+    free(y);
+    free(x);
+    free(score);
+    return rc;
+}
+
+/* ---- tracing ------------------------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int load_known(sqlite3 *db, const char *sha, uint64_t **out, size_t *n, pk_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(db, "SELECT ctx FROM mark_points WHERE sha256 = ?", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(err, db, "mark points");
+    sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 1024;
+            uint64_t *nk = nc <= MAX_POINTS ? realloc(*out, nc * sizeof *nk) : NULL;
+            if (!nk) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); break; }
+            *out = nk, cap = nc;
+        }
+        (*out)[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (!rc) {
+        if (*n > 1) qsort(*out, *n, sizeof **out, cmp_u64);
+    }
+    return rc;
+}
+
+int pk_trace_text(pk_registry *r, const char *text, size_t n, const char *work, double alpha, pk_trace_result *res,
+                  pk_error *err)
+{
+    sqlite3 *db = pk_registry_db(r);
+    sqlite3_stmt *st = NULL;
+    scan sc;
+    memset(&sc, 0, sizeof sc);
+    memset(res, 0, sizeof *res);
+    res->alpha = alpha > 0 ? alpha : PK_MARK_ALPHA;
+    uint8_t key[32];
+    double cutoff = PK_MARK_CUTOFF;
+    uint64_t *known = NULL;
+    size_t nknown = 0, ncodes = 0, cap = 0;
+    pk_mark_code *codes = NULL;
+    pk_trace_suspect *sus = NULL;
+    int rc = mark_key(db, key, &cutoff, 0, err);
+    if (rc) return rc;
+    if ((rc = scan_text(&sc, text, n, -1, err))) goto cleanup;
+    res->points_read = sc.np;
+    /* the work: given, or the one whose points the leak holds most of
+     * (chosen from names only, which no codeword influences) */
+    if (work) {
+        if (sqlite3_prepare_v2(db, "SELECT sha256 FROM marks WHERE work_id = ?1 OR sha256 = ?1 LIMIT 1", -1, &st,
+                               NULL) != SQLITE_OK) { rc = db_fail(err, db, "marks"); goto cleanup; }
+        sqlite3_bind_text(st, 1, work, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW) { rc = pk_fail(err, PK_ENOTFOUND, "%s: no marked copies of this work", work); goto cleanup; }
+        snprintf(res->sha256, sizeof res->sha256, "%s", (const char *)sqlite3_column_text(st, 0));
+    } else {
+        if (sqlite3_exec(db, "CREATE TEMP TABLE IF NOT EXISTS trace_ctx(ctx INTEGER PRIMARY KEY); DELETE FROM trace_ctx",
+                         NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO trace_ctx VALUES (?)", -1, &st, NULL) != SQLITE_OK) {
+            rc = db_fail(err, db, "trace");
+            goto cleanup;
+        }
+        for (size_t i = 0; i < sc.np; i++) {
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)sc.pt[i].ctx);
+            sqlite3_step(st);
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        if (sqlite3_prepare_v2(db,
+                               "SELECT mp.sha256, count(*) AS c FROM trace_ctx t JOIN mark_points mp ON mp.ctx = t.ctx"
+                               " GROUP BY mp.sha256 ORDER BY c DESC, mp.sha256 LIMIT 1",
+                               -1, &st, NULL) != SQLITE_OK) { rc = db_fail(err, db, "trace"); goto cleanup; }
+        if (sqlite3_step(st) == SQLITE_ROW)
+            snprintf(res->sha256, sizeof res->sha256, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!res->sha256[0]) goto cleanup; /* no marked work's points: cannot tell */
+    if ((rc = load_known(db, res->sha256, &known, &nknown, err))) goto cleanup;
+    res->points_work = nknown;
+    if (sqlite3_prepare_v2(db, "SELECT recipient, mark_id, created, secret, coalesce(work_id, '') FROM marks"
+                           " WHERE sha256 = ? ORDER BY created, mark_id", -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(err, db, "marks");
+        goto cleanup;
+    }
+    sqlite3_bind_text(st, 1, res->sha256, -1, SQLITE_STATIC);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 3) != 32) continue;
+        if (ncodes == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            pk_mark_code *ncd = realloc(codes, nc * sizeof *ncd);
+            pk_trace_suspect *ns = ncd ? realloc(sus, nc * sizeof *ns) : NULL;
+            if (ncd) codes = ncd;
+            if (!ns) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto cleanup; }
+            sus = ns, cap = nc;
+        }
+        pk_trace_suspect *t = &sus[ncodes];
+        memset(t, 0, sizeof *t);
+        snprintf(t->recipient, sizeof t->recipient, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(t->mark_id, sizeof t->mark_id, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(t->date, sizeof t->date, "%s", (const char *)sqlite3_column_text(st, 2));
+        if (!res->work_id[0]) snprintf(res->work_id, sizeof res->work_id, "%s", (const char *)sqlite3_column_text(st, 4));
+        pk_mark_code_init(&codes[ncodes++], key, sqlite3_column_blob(st, 3), cutoff);
+    }
+    if (s != SQLITE_DONE) { rc = db_fail(err, db, "marks"); goto cleanup; }
+    res->recipients = ncodes;
+    pk_mark_verdict v;
+    if ((rc = pk_mark_judge(sc.pt, sc.np, known, nknown, codes, ncodes, res->alpha, &v, err))) goto cleanup;
+    res->points_known = v.used;
+    res->nsuspects = v.n;
+    for (size_t k = 0; k < v.n; k++) {
+        res->suspects[k] = sus[v.who[k]];
+        res->suspects[k].matches = v.matches[k];
+        res->suspects[k].score = v.score[k];
+        res->suspects[k].p = v.p[k];
+        res->suspects[k].bound = v.bound[k];
+    }
+    res->accused = v.accused;
+cleanup:
+    sqlite3_finalize(st);
+    scan_free(&sc);
+    free(known);
+    free(codes);
+    free(sus);
+    sodium_memzero(key, sizeof key);
+    return rc;
+}

@@ -1,0 +1,358 @@
+/* test_mark.c -- per-recipient marks (src/mark.c): every channel is set
+ * and read back, names of choice points survive marking, excerpting and
+ * re-wrapping, the code is keyed and deterministic, and the trace
+ * statistic never accuses an innocent recipient. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "picket_mark.h"
+#include "pk.h"
+#include "test.h"
+#include "gen.h"
+
+/* A short screenplay written for this test, with every channel in it. */
+static const char script[] =
+    "Title: The Lamp Room\n"
+    "Author: picket tests\n"
+    "\n"
+    "INT. LAMP ROOM - NIGHT\n"
+    "\n"
+    "Rain hammers the glass. Nobody has swept the floor in weeks. Then a gull lands on the rail outside.\n"
+    "\n"
+    "JUNE sits by the lens. She does not look up. She is counting the seconds between flashes, and the count is wrong.\n"
+    "\n"
+    "JUNE\n"
+    "It's late -- he's never this late. I don't like it... not one bit.\n"
+    "\n"
+    "Suddenly the radio crackles. Someone is calling toward the rocks, okay, all right, but the voice is thin.\n"
+    "\n"
+    "TOMAS (O.S.)\n"
+    "June? June, it's Tomas. The boat's fine. I'll be there by morning.\n"
+    "\n"
+    "June cannot answer. Her hand is not steady on the switch. Slowly she turns the dial toward the harbor frequency and waits.\n"
+    "\n"
+    "Outside the storm does not ease. Everyone in the village is asleep. Afterward, nobody will believe the light went out.\n"
+    "\n"
+    "JUNE\n"
+    "Tomas, you're breaking up. Say it again -- slower.\n"
+    "\n"
+    "A sign on the door reads \"Keep the light burning\" in flaking paint.\n"
+    "\n"
+    "Finally the static clears. It is quiet. There is a knock at the door, and anybody could be standing there.\n";
+
+static void code_for(pk_mark_code *c, int who)
+{
+    uint8_t key[32], secret[32];
+    for (int i = 0; i < 32; i++) key[i] = (uint8_t)(i * 7 + 1), secret[i] = (uint8_t)(who * 31 + i);
+    pk_mark_code_init(c, key, secret, PK_MARK_CUTOFF);
+}
+
+static int point_known(const pk_mark_point *q, size_t nq, uint64_t ctx)
+{
+    for (size_t j = 0; j < nq; j++)
+        if (q[j].ctx == ctx) return 1;
+    return 0;
+}
+
+/* Read text as a leak; count points of the original that read back with
+ * the code's bit (*ok) and with the other bit (*bad). */
+static void read_back(const char *text, size_t n, const pk_mark_code *c, const pk_mark_point *q, size_t nq, int *ok,
+                      int *bad)
+{
+    pk_mark_point *p = NULL;
+    size_t np = 0;
+    *ok = *bad = 0;
+    CHECK_EQ_I(pk_mark_points(text, n, PK_WORK_AUTO, &p, &np, NULL), 0);
+    for (size_t i = 0; i < np; i++) {
+        if (!point_known(q, nq, p[i].ctx)) continue;
+        if (p[i].bit == pk_mark_bit(c, p[i].ctx)) (*ok)++;
+        else (*bad)++;
+    }
+    free(p);
+}
+
+static void test_every_channel_found(void)
+{
+    pk_mark_point *q = NULL;
+    size_t nq = 0;
+    CHECK_EQ_I(pk_mark_points(script, sizeof script - 1, PK_WORK_FOUNTAIN, &q, &nq, NULL), 0);
+    int seen[PK_MARK_NCHANNELS] = {0};
+    for (size_t i = 0; i < nq; i++) seen[q[i].channel]++;
+    for (int ch = PK_MARK_APOS; ch < PK_MARK_NCHANNELS; ch++) {
+        if (!seen[ch]) fprintf(stderr, "no %s point\n", pk_mark_channel_name(ch));
+        CHECK(seen[ch] > 0);
+    }
+    /* dialogue keeps its contractions: "don't" in June's line is an
+     * apostrophe point, never a contraction point */
+    const char *dont = strstr(script, "don't");
+    for (size_t i = 0; i < nq; i++)
+        if (q[i].start >= (size_t)(dont - script) && q[i].start < (size_t)(dont - script) + 5)
+            CHECK_EQ_I(q[i].channel, PK_MARK_APOS);
+    /* nothing on the title page, headings or cues */
+    for (size_t i = 0; i < nq; i++) CHECK(q[i].start > (size_t)(strstr(script, "Rain") - script));
+    free(q);
+}
+
+static void test_apply_reads_back(void)
+{
+    pk_mark_point *q = NULL;
+    size_t nq = 0;
+    pk_buf out;
+    pk_buf_init(&out, 0);
+    CHECK_EQ_I(pk_mark_points(script, sizeof script - 1, PK_WORK_FOUNTAIN, &q, &nq, NULL), 0);
+    for (int who = 0; who < 20; who++) {
+        pk_mark_code c;
+        code_for(&c, who);
+        size_t used = 0;
+        CHECK_EQ_I(pk_mark_apply(script, sizeof script - 1, PK_WORK_FOUNTAIN, &c, &out, &used, NULL), 0);
+        CHECK(used > 20);
+        /* the names in the marked copy are the original's, each with the
+         * code's bit (a contracted "it's" is no longer a point of the
+         * copy as a work: "it's" may be "it has") */
+        pk_mark_point *p = NULL;
+        size_t np = 0, known = 0;
+        CHECK_EQ_I(pk_mark_points(out.data, out.len, PK_WORK_FOUNTAIN, &p, &np, NULL), 0);
+        for (size_t i = 0; i < np; i++) {
+            if (!point_known(q, nq, p[i].ctx)) continue;
+            known++;
+            CHECK_EQ_I(p[i].bit, pk_mark_bit(&c, p[i].ctx));
+        }
+        CHECK(known + 6 >= nq);
+        free(p);
+        int ok, bad;
+        read_back(out.data, out.len, &c, q, nq, &ok, &bad);
+        CHECK_EQ_I(bad, 0);
+        CHECK(ok >= (int)used - 2);
+        /* picket's fingerprints do not see the mark: same words */
+        pk_work_fp a, b;
+        pk_params pp;
+        pk_params_default(&pp);
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        CHECK_EQ_I(pk_fingerprint_text(script, sizeof script - 1, 0, &pp, &a, NULL), 0);
+        CHECK_EQ_I(pk_fingerprint_text(out.data, out.len, 0, &pp, &b, NULL), 0);
+        /* contractions change the token count; everything else is equal */
+        CHECK(b.ntok + 12 >= a.ntok && b.ntok <= a.ntok + 12);
+        pk_work_fp_free(&a);
+        pk_work_fp_free(&b);
+    }
+    free(q);
+    pk_buf_free(&out);
+}
+
+static void test_keyed_and_deterministic(void)
+{
+    pk_buf a, b, c2;
+    pk_buf_init(&a, 0);
+    pk_buf_init(&b, 0);
+    pk_buf_init(&c2, 0);
+    pk_mark_code c, d;
+    code_for(&c, 1);
+    code_for(&d, 2);
+    CHECK_EQ_I(pk_mark_apply(script, sizeof script - 1, PK_WORK_FOUNTAIN, &c, &a, NULL, NULL), 0);
+    CHECK_EQ_I(pk_mark_apply(script, sizeof script - 1, PK_WORK_FOUNTAIN, &c, &b, NULL, NULL), 0);
+    CHECK_EQ_I(pk_mark_apply(script, sizeof script - 1, PK_WORK_FOUNTAIN, &d, &c2, NULL, NULL), 0);
+    CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+    CHECK(a.len != c2.len || memcmp(a.data, c2.data, a.len) != 0);
+    /* the biases are the registry key's, the same for every recipient */
+    CHECK(pk_mark_bias(&c, 12345) == pk_mark_bias(&d, 12345));
+    double p = pk_mark_bias(&c, 99);
+    CHECK(p >= PK_MARK_CUTOFF - 1e-12 && p <= 1 - PK_MARK_CUTOFF + 1e-12);
+    /* bits follow the bias: about p of them are 1 */
+    int ones = 0;
+    for (uint64_t x = 0; x < 20000; x++) ones += pk_mark_bit(&c, x);
+    CHECK(ones > 9000 && ones < 11000);
+    pk_buf_free(&a);
+    pk_buf_free(&b);
+    pk_buf_free(&c2);
+}
+
+/* Re-wrap to width w at spaces, as fmt does. */
+static void rewrap(const char *s, size_t n, size_t w, pk_buf *out)
+{
+    pk_buf_reset(out);
+    size_t col = 0;
+    for (size_t i = 0; i < n;) {
+        if (s[i] == '\n' && i + 1 < n && s[i + 1] == '\n') { pk_buf_append(out, "\n\n", 2); col = 0; i += 2; continue; }
+        if (s[i] == ' ' || s[i] == '\n') {
+            size_t j = i + 1;
+            while (j < n && s[j] != ' ' && s[j] != '\n') j++;
+            if (col + (j - i) > w) { pk_buf_putc(out, '\n'); col = 0; }
+            else { pk_buf_putc(out, ' '); col++; }
+            i++;
+            continue;
+        }
+        pk_buf_putc(out, s[i]);
+        col++;
+        i++;
+    }
+}
+
+static void test_excerpt_and_rewrap(void)
+{
+    pk_mark_point *q = NULL;
+    size_t nq = 0;
+    pk_buf out, w;
+    pk_buf_init(&out, 0);
+    pk_buf_init(&w, 0);
+    pk_mark_code c;
+    code_for(&c, 7);
+    CHECK_EQ_I(pk_mark_points(script, sizeof script - 1, PK_WORK_FOUNTAIN, &q, &nq, NULL), 0);
+    CHECK_EQ_I(pk_mark_apply(script, sizeof script - 1, PK_WORK_FOUNTAIN, &c, &out, NULL, NULL), 0);
+    int ok, bad;
+    /* an excerpt from the middle of a line to the middle of another */
+    const char *a = strstr(out.data, "hammers"), *b = strstr(out.data, "Afterward");
+    CHECK(a && b);
+    read_back(a, (size_t)(b - a), &c, q, nq, &ok, &bad);
+    CHECK_EQ_I(bad, 0);
+    CHECK(ok >= 15);
+    /* re-wrapped to 30 columns: the sentence-space channel may die (and
+     * trace then drops it); the others all read back */
+    rewrap(out.data, out.len, 30, &w);
+    read_back(w.data, w.len, &c, q, nq, &ok, &bad);
+    CHECK(ok >= 20);
+    CHECK(bad <= 2);
+    free(q);
+    pk_buf_free(&out);
+    pk_buf_free(&w);
+}
+
+/* The Chernoff bound is valid: over many innocent codewords, the fraction
+ * with bound <= a is at most a; and nobody innocent reaches 1e-6 / N. */
+static void test_innocent_never_accused(void)
+{
+    enum { L = 60, TRIALS = 20000 };
+    double p[L];
+    uint8_t y[L], x[L];
+    uint64_t seed = 42;
+    int under_01 = 0, accused = 0;
+    for (int t = 0; t < TRIALS; t++) {
+        if (t % 100 == 0) /* a fresh leak: biases and the leaked bits */
+            for (int i = 0; i < L; i++) {
+                double r = (double)(t_rand(&seed) >> 11) / 9007199254740992.0;
+                double lo = asin(sqrt(PK_MARK_CUTOFF)), s = sin(lo + (M_PI / 2 - 2 * lo) * r);
+                p[i] = s * s;
+                y[i] = (uint8_t)(t_rand(&seed) & 1);
+            }
+        for (int i = 0; i < L; i++) x[i] = (double)(t_rand(&seed) >> 11) / 9007199254740992.0 < p[i];
+        double sc = pk_mark_score(p, y, x, L), b = pk_mark_tail(p, y, L, sc);
+        under_01 += b <= 0.01;
+        accused += b * 1000 <= PK_MARK_ALPHA;
+    }
+    CHECK(under_01 <= TRIALS / 100);
+    CHECK_EQ_I(accused, 0);
+    /* and the guilty one, who leaked y itself, is named */
+    double sc = pk_mark_score(p, y, y, L);
+    CHECK(pk_mark_tail(p, y, L, sc) * 1000 <= PK_MARK_ALPHA);
+    /* perfect agreement on few points is not enough */
+    CHECK(pk_mark_tail(p, y, 10, pk_mark_score(p, y, y, 10)) > 1e-4);
+}
+
+static void test_registry_mark_and_trace(void)
+{
+    char db[512];
+    tmp_db(db, sizeof db, "mark");
+    pk_registry *r = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_registry_open(&r, db, PK_REG_CREATE, NULL, &e), 0);
+    /* a longer work: the script four times over, each copy varied */
+    pk_buf work, out, leak;
+    pk_buf_init(&work, 0);
+    pk_buf_init(&out, 0);
+    pk_buf_init(&leak, 0);
+    static const char *names[] = {"Ann", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hal"};
+    pk_buf_append(&work, script, sizeof script - 1);
+    for (int k = 0; k < 6; k++)
+        pk_buf_printf(&work, "\nINT. HALL %d - DAY\n\n%s is not here. Then %s doesn't wait; she is leaving toward the "
+                      "car -- and someone's dog follows... It is late.  Nobody's home.\n\nMAYA\nIt's %d o'clock, "
+                      "isn't it? We're done -- I'm sure.\n",
+                      k, names[k], names[k + 1], k + 2);
+    pk_mark_result res;
+    for (int i = 0; i < 8; i++)
+        CHECK_EQ_I(pk_mark_work(r, "lamp.fountain", work.data, work.len, PK_WORK_AUTO, names[i], &out, &res, &e), 0);
+    CHECK_EQ_I(res.existed, 0);
+    CHECK(res.points > 40);
+    pk_buf keep;
+    pk_buf_init(&keep, 0);
+    CHECK_EQ_I(pk_mark_work(r, "lamp.fountain", work.data, work.len, PK_WORK_AUTO, "Cleo", &keep, &res, &e), 0);
+    CHECK_EQ_I(res.existed, 1);
+    pk_trace_result tr;
+    CHECK_EQ_I(pk_trace_text(r, keep.data, keep.len, NULL, 0, &tr, &e), 0);
+    CHECK_EQ_U(tr.recipients, 8);
+    CHECK(tr.accused);
+    CHECK_STR(tr.suspects[0].recipient, "Cleo");
+    /* the unmarked original: nobody */
+    CHECK_EQ_I(pk_trace_text(r, work.data, work.len, NULL, 0, &tr, &e), 0);
+    CHECK(!tr.accused);
+    /* unrelated text: no work */
+    CHECK_EQ_I(pk_trace_text(r, "Nothing to see here.", 20, NULL, 0, &tr, &e), 0);
+    CHECK(!tr.accused);
+    CHECK_EQ_U(tr.recipients, 0);
+    /* no recipient, or an unmarkable format */
+    CHECK_EQ_I(pk_mark_work(r, "lamp.fountain", work.data, work.len, PK_WORK_AUTO, "", &out, &res, &e), PK_EINVAL);
+    CHECK_EQ_I(pk_mark_work(r, "x.pdf", work.data, work.len, PK_WORK_PDF, "Ann", &out, &res, &e), PK_EINVAL);
+    pk_registry_close(r);
+    pk_buf_free(&work);
+    pk_buf_free(&out);
+    pk_buf_free(&leak);
+    pk_buf_free(&keep);
+    remove(db);
+}
+
+static void test_markup_untouched(void)
+{
+    static const char html[] = "<html><head><title>Don't</title></head><body><p class=\"it's\">It's a test -- "
+                               "really... Then she said okay.</p><script>var a = 'b'--;</script></body></html>";
+    pk_mark_point *q = NULL;
+    size_t nq = 0;
+    CHECK_EQ_I(pk_mark_points(html, sizeof html - 1, PK_WORK_HTML, &q, &nq, NULL), 0);
+    const char *body = strstr(html, "It's"), *end = strstr(html, "</p>");
+    CHECK(nq >= 4);
+    for (size_t i = 0; i < nq; i++) CHECK(q[i].start >= (size_t)(body - html) && q[i].end <= (size_t)(end - html));
+    free(q);
+    static const char fdx[] = "<?xml version=\"1.0\"?><FinalDraft><Content>"
+                              "<Paragraph Type=\"Scene Heading\"><Text>INT. IT'S - DAY</Text></Paragraph>"
+                              "<Paragraph Type=\"Action\"><Text>She does not know it's over.</Text></Paragraph>"
+                              "<Paragraph Type=\"Character\"><Text>BO</Text></Paragraph>"
+                              "<Paragraph Type=\"Dialogue\"><Text>I do not know.</Text></Paragraph>"
+                              "</Content></FinalDraft>";
+    CHECK_EQ_I(pk_mark_points(fdx, sizeof fdx - 1, PK_WORK_FDX, &q, &nq, NULL), 0);
+    int contract = 0;
+    for (size_t i = 0; i < nq; i++) {
+        CHECK(q[i].start > (size_t)(strstr(fdx, "She") - fdx));
+        if (q[i].channel == PK_MARK_CONTRACT) {
+            contract++;
+            CHECK(q[i].start < (size_t)(strstr(fdx, "BO<") - fdx)); /* action, not dialogue */
+        }
+    }
+    CHECK_EQ_I(contract, 1);
+    free(q);
+}
+
+/* "OK" becomes "okay" mid-sentence and "Okay" opening one, never "OKAY";
+ * "Does not" keeps its capital as "Doesn't". */
+static void test_capitals_kept(void)
+{
+    static const char text[] = "INT. A - DAY\n\nHe nods, OK then. OK. Does not matter.\n";
+    pk_buf out;
+    pk_buf_init(&out, 0);
+    int seen_lower = 0, seen_upper = 0, seen_contract = 0;
+    for (int who = 0; who < 40; who++) {
+        pk_mark_code c;
+        code_for(&c, who);
+        CHECK_EQ_I(pk_mark_apply(text, sizeof text - 1, PK_WORK_FOUNTAIN, &c, &out, NULL, NULL), 0);
+        CHECK(strstr(out.data, "OKAY") == NULL);
+        seen_lower += strstr(out.data, "nods, okay then") != NULL;
+        seen_upper += strstr(out.data, "then. Okay.") != NULL;
+        seen_contract += strstr(out.data, "Doesn't matter") != NULL;
+        CHECK(strstr(out.data, "Does not matter") || strstr(out.data, "Doesn't matter"));
+    }
+    CHECK(seen_lower > 0 && seen_upper > 0 && seen_contract > 0);
+    pk_buf_free(&out);
+}
+
+TEST_MAIN(TEST(test_capitals_kept), TEST(test_every_channel_found), TEST(test_apply_reads_back), TEST(test_keyed_and_deterministic),
+          TEST(test_excerpt_and_rewrap), TEST(test_innocent_never_accused), TEST(test_registry_mark_and_trace),
+          TEST(test_markup_untouched))
