@@ -19,6 +19,11 @@
  * the rest (pk_robots_truncated() says so). */
 #define PK_ROBOTS_MAX_BYTES ((size_t)512 * 1024)
 
+/* RFC 3986 helpers shared by robots.c and signals.c (defined in robots.c):
+ * a hex digit's value (-1 if c is none), and whether c is unreserved. */
+int pk_url_hexval(unsigned char c);
+int pk_url_unreserved(unsigned c);
+
 typedef struct pk_robots pk_robots;
 
 /* Parse a robots.txt body (RFC 9309).  Never fails on content (junk lines

@@ -102,7 +102,7 @@ static int arena_put(pk_robots *r, const char *s, size_t n, uint32_t *off)
 
 static const char HEX[] = "0123456789ABCDEF";
 
-static int hexval(unsigned char c)
+int pk_url_hexval(unsigned char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -110,7 +110,7 @@ static int hexval(unsigned char c)
     return -1;
 }
 
-static int unreserved(unsigned c)
+int pk_url_unreserved(unsigned c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '.' || c == '_' || c == '~';
@@ -126,10 +126,10 @@ static size_t norm(const char *s, size_t n, int is_path, char *out)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '%' && i + 2 < n) {
-            int h = hexval((unsigned char)s[i + 1]), l = hexval((unsigned char)s[i + 2]);
+            int h = pk_url_hexval((unsigned char)s[i + 1]), l = pk_url_hexval((unsigned char)s[i + 2]);
             if (h >= 0 && l >= 0) {
                 unsigned v = (unsigned)(h * 16 + l);
-                if (unreserved(v)) {
+                if (pk_url_unreserved(v)) {
                     out[o++] = (char)v;
                 } else {
                     out[o++] = '%';

@@ -33,19 +33,6 @@
 
 /* ---- normalization and matching ------------------------------------------ */
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static int unreserved(unsigned c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-           c == '_' || c == '~';
-}
 
 /* Normalize s[0..n) into out (room for 3n + 1).  In a pattern, bare '*'
  * and a final '$' stay special; everywhere else '*' and '$' are written
@@ -56,9 +43,9 @@ static size_t norm(const char *s, size_t n, int pattern, char *out)
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 && hexval((unsigned char)s[i + 2]) >= 0) {
-            unsigned v = (unsigned)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
-            if (unreserved(v)) out[o++] = (char)v;
+        if (c == '%' && i + 2 < n && pk_url_hexval((unsigned char)s[i + 1]) >= 0 && pk_url_hexval((unsigned char)s[i + 2]) >= 0) {
+            unsigned v = (unsigned)(pk_url_hexval((unsigned char)s[i + 1]) * 16 + pk_url_hexval((unsigned char)s[i + 2]));
+            if (pk_url_unreserved(v)) out[o++] = (char)v;
             else {
                 out[o++] = '%';
                 out[o++] = hex[v >> 4];
