@@ -8,34 +8,12 @@
  * pages from 1 and never going back, scenes never going back, title and
  * author terminated.  The same bytes render the same way twice. */
 #include "fmt/fmt.h"
+#include "fuzz_doc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(const pk_doc *d)
-{
-    const char *p = d->text.data;
-    size_t nl = 0;
-    for (size_t i = 0; i < d->text.len; i++) nl += p[i] == '\n';
-    if (nl != d->nlines) abort();
-    if (d->nlines && p[d->text.len - 1] != '\n') abort();
-    size_t at = 0;
-    for (size_t i = 0; i < d->nlines; i++) {
-        const char *e = memchr(p + at, '\n', d->text.len - at);
-        size_t len = (size_t)(e - (p + at));
-        if (len == 0) abort();
-        char a = p[at], z = p[at + len - 1];
-        if (a == ' ' || a == '\t' || a == '\r' || z == ' ' || z == '\t' || z == '\r') abort();
-        at += len + 1;
-        if (d->page[i] < 1 || d->line[i] < 1) abort();
-        if (i && (d->line[i] <= d->line[i - 1] || d->page[i] < d->page[i - 1] || d->scene[i] < d->scene[i - 1]))
-            abort();
-    }
-    if (strnlen(d->title, sizeof d->title) >= sizeof d->title) abort();
-    if (strnlen(d->author, sizeof d->author) >= sizeof d->author) abort();
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -54,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strcmp(err.msg, err2.msg) != 0) abort();
         if (strchr(err.msg, '\n')) abort();
     } else {
-        check(&d);
+        doc_check(&d, 0, 1, 1);
         if (d.nlines != e.nlines || d.text.len != e.text.len) abort();
         if (d.text.len && memcmp(d.text.data, e.text.data, d.text.len)) abort();
     }

@@ -44,17 +44,25 @@ static pk_index *open_ix(void)
     return ix;
 }
 
+/* Words [w0, w0 + n) of work w appended to d; returns the byte offset
+ * where they start (*end: where they end). */
+static size_t put_work_words(pk_buf *d, int w, size_t w0, size_t n, size_t *end)
+{
+    size_t a = word_start(works[w].data, works[w].len, w0);
+    size_t b = word_end(works[w].data, works[w].len, w0 + n - 1);
+    size_t at = d->len;
+    pk_buf_append(d, works[w].data + a, b - a);
+    *end = d->len;
+    return at;
+}
+
 /* A document: made-up filler, then words [w0, w0+n) of work `w`, then filler. */
 static void make_doc(pk_buf *d, int w, size_t w0, size_t n, size_t *ds, size_t *de, uint64_t seed)
 {
     pk_buf_reset(d);
     gen_words(d, &seed, 200);
     pk_buf_append(d, " zzfiller ... ", 14);
-    size_t a = word_start(works[w].data, works[w].len, w0);
-    size_t b = word_end(works[w].data, works[w].len, w0 + n - 1);
-    *ds = d->len;
-    pk_buf_append(d, works[w].data + a, b - a);
-    *de = d->len;
+    *ds = put_work_words(d, w, w0, n, de);
     pk_buf_append(d, " ... zzfiller ", 14);
     gen_words(d, &seed, 200);
 }
@@ -509,18 +517,6 @@ static void repetitive_text(void)
     pk_buf_free(&w);
     pk_buf_free(&d);
     remove(rdb);
-}
-
-/* Words [w0, w0 + n) of work w appended to d; returns the byte offset
- * where they start (*end: where they end). */
-static size_t put_work_words(pk_buf *d, int w, size_t w0, size_t n, size_t *end)
-{
-    size_t a = word_start(works[w].data, works[w].len, w0);
-    size_t b = word_end(works[w].data, works[w].len, w0 + n - 1);
-    size_t at = d->len;
-    pk_buf_append(d, works[w].data + a, b - a);
-    *end = d->len;
-    return at;
 }
 
 /* Heavy rewording leaves a reused passage as pieces too short to report
