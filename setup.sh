@@ -16,7 +16,8 @@ pkgs=(
   libjansson-dev                              # JSON (reference parser in tests)
   libxml2-dev                                 # Final Draft (.fdx) works
   libarchive-dev                              # EPUB, DOCX works (zip containers)
-  libcurl4-openssl-dev                        # reserve check: HTTP client
+  libcurl4-openssl-dev                        # reserve check, probe, guard: HTTP client
+  libmicrohttpd-dev                           # guard (proxy) and the test language-model server: HTTP server
   libpoppler-glib-dev                         # PDF works
   libqpdf-dev libimage-exiftool-perl          # reserve stamp: PDF XMP (qpdf writes, exiftool reads in tests)
   libcairo2-dev fonts-dejavu-core             # tests: PDFs drawn with cairo
@@ -24,6 +25,7 @@ pkgs=(
   clang libclang-rt-14-dev                    # fuzzers (libFuzzer)
   python3 ripgrep time gzip zstd jq # tests, benchmarks, README examples
   nginx wget                                  # WARC test: a real crawl over loopback
+  wrk                                         # bench/guard.sh: HTTP load
   chromium                                    # report test: the HTML report in a headless browser
   poppler-utils                               # bench/pdf.sh peer: pdftotext
   libreoffice-writer-nogui                    # t17: screenplay PDF made by LibreOffice (headless)

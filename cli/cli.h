@@ -60,5 +60,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_mark(int argc, char **argv);  /* cli/mark.c */
 int cmd_trace(int argc, char **argv); /* cli/trace.c */
 int cmd_canary(int argc, char **argv);
+int cmd_probe(int argc, char **argv); /* cli/probe.c */
+int cmd_guard(int argc, char **argv); /* cli/guard.c */
 
 #endif

@@ -33,6 +33,10 @@ static const struct help {
      "  mark        write a copy marked for one recipient\n"
      "  trace       name the recipient whose marked copy leaked\n"
      "  canary      plant secret canaries in a copy for publication; list; find\n"
+     "  probe       test whether a model behind an API was trained on a work\n"
+     "\n"
+     "Keeping works out of prompts:\n"
+     "  guard       a proxy for LLM APIs that refuses prompts carrying registered works\n"
      "\n"
      "Reserving works from AI training:\n"
      "  reserve     publish a machine-readable opt-out (init), stamp documents\n"
@@ -481,6 +485,10 @@ static const struct help {
      "                 tar, one JSON line a hit; exit 0 when a published one is\n"
      "                 found.  --max-miss D: up to D of the 8 words may differ\n"
      "  --json         JSON output\n"},
+    {"probe",
+     "usage: picket probe (help text to come)\n"},
+    {"guard",
+     "usage: picket guard (help text to come)\n"},
     {"help", "usage: picket help [COMMAND]\n"},
     {"version", "usage: picket version\n"},
 };

@@ -16,6 +16,7 @@ static const struct cmd {
     {"robots", cmd_robots},     {"reserve", cmd_reserve},
     {"mark", cmd_mark},         {"trace", cmd_trace},
     {"canary", cmd_canary},
+    {"probe", cmd_probe},       {"guard", cmd_guard},
 };
 
 int main(int argc, char **argv)
