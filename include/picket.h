@@ -215,10 +215,11 @@ typedef struct pk_scan_opts {
     unsigned tok_flags; /* PK_TOK_LOSSY */
     int timing;         /* time seeding and aligning (pk_corpus_opts.stats) */
     int thorough;       /* align every work a seed points at, even from a
-                           lone 8-gram whose neighbours disagree (a chance
-                           phrase, or a short passage reworded around it):
-                           more recall on heavy edits, about 2.5 times the
-                           CPU on a web crawl (check uses it) */
+                           lone 8-gram whose neighbours disagree and that
+                           no nearby agreeing k-gram pair confirms (by
+                           default such a seed is checked against a window
+                           of the work first): about 2 times the CPU on a
+                           web crawl for little more recall (check uses it) */
     int normalize_identifiers; /* scan each document's MOSS-style
                            normalization as source code (comments dropped,
                            identifiers and strings replaced by

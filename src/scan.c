@@ -75,6 +75,16 @@ typedef struct wcache {
 } wcache;
 #define WCACHE 64
 
+/* A window of a work's k-gram pairs around a lone seed (lone_seed_agrees). */
+#define LONE_REACH 48 /* document k-grams looked at on each side */
+#define LONE_BAND 8   /* words inserted or deleted between them */
+#define LONE_CACHE 1024
+typedef struct lone_win {
+    uint32_t work1; /* work + 1; 0: empty */
+    uint32_t j;
+    uint32_t pair[2 * (LONE_REACH + LONE_BAND) + 1];
+} lone_win;
+
 typedef struct match {
     uint32_t d, j;
 } match;
@@ -133,6 +143,10 @@ struct pk_scanner {
     struct sqlite3 *db;   /* the registry, opened on the first alignment */
     struct sqlite3_blob *blob;
     wcache wc[WCACHE];
+    struct sqlite3_blob *lone_blob; /* works.sketch, moved from row to row */
+    void *lone;      /* bytes of a work's sketch (lone_seed_agrees) */
+    lone_win *lonec; /* LONE_CACHE windows, allocated on first use */
+    size_t lonecap;
     uint64_t sketch_reads, alignments;
     double seed_s, align_s;
     const char *utf16_u8; /* the document was UTF-16: its UTF-8 conversion */
@@ -193,6 +207,9 @@ void pk_scanner_free(pk_scanner *s)
     free(s->tok);
     free(s->kg);
     free(s->dsk);
+    free(s->lone);
+    free(s->lonec);
+    if (s->lone_blob) sqlite3_blob_close(s->lone_blob);
     free(s->fp);
     free(s->fpdf);
     free(s->pass_ix);
@@ -222,7 +239,19 @@ void pk_scanner_free(pk_scanner *s)
 /* Read column col of work w's registry row into *buf (grown as needed);
  * *n: its size in bytes.  Returns 0, or PK_ENOTFOUND when the work is no
  * longer registered, or another error. */
+static int read_blob_range(pk_scanner *s, uint32_t w, const char *col, size_t off, size_t want, void **buf,
+                           size_t *cap, size_t *n, pk_error *err);
 static int read_blob(pk_scanner *s, uint32_t w, const char *col, void **buf, size_t *cap, size_t *n, pk_error *err)
+{
+    return read_blob_range(s, w, col, 0, SIZE_MAX, buf, cap, n, err);
+}
+
+/* Bytes [off, off + want) of work w's column col (clipped to its length;
+ * want SIZE_MAX: to the end), through SQLite's incremental blob I/O, so
+ * that a few hundred bytes of a long work's sketch cost no more than
+ * that. */
+static int read_blob_range(pk_scanner *s, uint32_t w, const char *col, size_t off, size_t want, void **buf,
+                           size_t *cap, size_t *n, pk_error *err)
 {
     const char *path = pk_index_db_path(s->ix);
     if (!path) return pk_fail(err, PK_EINVAL, "index opened without its registry: no sketches to align with");
@@ -234,6 +263,9 @@ static int read_blob(pk_scanner *s, uint32_t w, const char *col, void **buf, siz
             return rc;
         }
         sqlite3_busy_timeout(s->db, 60000);
+        /* Sketches are read a window at a time (lone_seed_agrees) all over
+         * the registry: map it rather than pread a page per read. */
+        sqlite3_exec(s->db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
     }
     if (s->blob) {
         sqlite3_blob_close(s->blob);
@@ -247,8 +279,10 @@ static int read_blob(pk_scanner *s, uint32_t w, const char *col, void **buf, siz
         return pk_fail(err, PK_EDB, "%s: reading work %s: %s", path, pk_index_work_id(s->ix, w), sqlite3_errmsg(s->db));
     }
     size_t len = (size_t)sqlite3_blob_bytes(s->blob);
+    off = PK_MIN(off, len);
+    len = PK_MIN(len - off, want);
     if (grow(buf, cap, len + 1, 1)) return pk_fail(err, PK_ENOMEM, "out of memory");
-    if (len && sqlite3_blob_read(s->blob, *buf, (int)len, 0) != SQLITE_OK)
+    if (len && sqlite3_blob_read(s->blob, *buf, (int)len, (int)off) != SQLITE_OK)
         return pk_fail(err, PK_EDB, "%s: reading work %s: %s", path, pk_index_work_id(s->ix, w), sqlite3_errmsg(s->db));
     *n = len;
     return 0;
@@ -790,6 +824,23 @@ static int densify(pk_scanner *s, const uint16_t *W, size_t nw, pk_error *err)
     return 0;
 }
 
+/* Is a chain a passage of min_words or more?  Yes when it matched that
+ * many words; and when it spans that many words on both sides and matched
+ * at least half of the longer side (and two k-grams' worth), since a
+ * noisy copy (OCR errors, typos, an edit every ten words) of a 30-word
+ * passage keeps fewer than 25 of its words in runs of k + 1 agreeing
+ * words, though the passage is 30 words long.  The density on both sides
+ * and the floor keep chance pieces of unrelated text (and of unrelated
+ * normalized code, where chance pieces are common) from adding up to a
+ * passage: no finding in bench/pan's 10,000 unrelated documents. */
+static int long_enough(const pk_scanner *s, const chain *ch)
+{
+    const uint32_t k = s->p.k, mw = s->o.min_words;
+    if (ch->words >= mw) return 1;
+    const uint32_t dl = ch->d1 + k - ch->d0, jl = ch->j1 + k - ch->j0;
+    return PK_MIN(dl, jl) >= mw && ch->words >= 2 * k && 2 * ch->words >= PK_MAX(dl, jl);
+}
+
 /* Align one work's seeds [a, b) into passages and, if any is long enough,
  * one finding. */
 static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
@@ -863,7 +914,7 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
     s->ndvals = 0;
     for (size_t i = 0; i < s->nchains; i++) {
         const chain *ch = &s->chains[i];
-        if (ch->words < s->o.min_words || is_stock(s, ch->d0, ch->d1)) continue;
+        if (!long_enough(s, ch) || is_stock(s, ch->d0, ch->d1)) continue;
         const pk_tok *t0 = &s->tok[ch->d0], *t1 = &s->tok[ch->d1 + k - 1];
         if (t0->off < s->own_a || t0->off >= s->own_b) continue; /* another window's */
         /* The chain's matches in document order. */
@@ -1189,6 +1240,89 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
     return 0;
 }
 
+/* Does a lone weak seed have company?  worth_aligning passes over a work
+ * whose only seed is one 8-gram with neither neighbour agreeing, because
+ * most such seeds are chance phrases; but in heavily edited text (OCR
+ * noise, a word changed in five) a reused passage of 30 to 50 words often
+ * keeps exactly one seed, and alignment (densify) would find the rest.
+ * So look where densify would: within LONE_REACH document k-grams of the
+ * seed, outside its own words, for two consecutive k-grams that agree
+ * (32 bits of sketch) with two consecutive work k-grams on the seed's
+ * diagonal, give or take LONE_BAND words inserted or deleted.  Only that
+ * window of the work's sketch is read (about 300 bytes, not the whole
+ * work as an alignment does).  Chance agreement: about 2 * LONE_REACH *
+ * (2 * LONE_BAND + 1) / 2^32, under 1e-5 a lone seed.  Returns 1 (align
+ * it), 0, or a PK_E* code. */
+#define LONE_SEEDS 4 /* weak seeds of one work looked at */
+static int lone_seed_agrees(pk_scanner *s, const seed *sd, pk_error *err)
+{
+    const uint32_t k = s->p.k, nw = pk_index_work_kgrams(s->ix, sd->work);
+    if (sd->j >= nw || sd->d >= s->ndk || nw < 2 || s->ndk < 2) return 0;
+    const int64_t d = sd->d, j = sd->j, far = LONE_REACH + LONE_BAND;
+    const int64_t jlo = PK_MAX((int64_t)0, j - far), jhi = PK_MIN((int64_t)nw - 1, j + far + 1);
+    const size_t np = (size_t)(jhi - jlo);
+    /* The work's pairs around j, from a small cache: a chance phrase
+     * seeds the same place of the same work in document after document
+     * (on bench/out's crawl, 8,949 places for 38,184 lone seeds). */
+    if (!s->lonec && !(s->lonec = calloc(LONE_CACHE, sizeof *s->lonec))) return pk_fail(err, PK_ENOMEM, "out of memory");
+    lone_win *lw = &s->lonec[(sd->work * 2654435761u ^ sd->j) % LONE_CACHE];
+    if (lw->work1 != sd->work + 1 || lw->j != sd->j) {
+        lw->work1 = 0;
+        const size_t n = 2 * (np + 1);
+        const uint8_t *b;
+        const wcache *c = &s->wc[sd->work % WCACHE];
+        if (c->work == sd->work) {
+            b = NULL;
+        } else if (!s->db || !s->lone_blob) {
+            size_t got = 0; /* opens the registry and a blob handle on the first call */
+            int rc = read_blob_range(s, sd->work, "sketch", 2 * (size_t)jlo, n, &s->lone, &s->lonecap, &got, err);
+            if (rc) return rc == PK_ENOTFOUND ? 0 : rc;
+            s->lone_blob = s->blob; /* keep it: s->blob is the alignments' */
+            s->blob = NULL;
+            if (got != n) return 0;
+            b = s->lone;
+        } else {
+            /* sqlite3_blob_open compiles a statement (tens of
+             * microseconds); sqlite3_blob_reopen only moves to another
+             * row, so one handle serves every lone seed. */
+            int r = sqlite3_blob_reopen(s->lone_blob, pk_index_work_rowid(s->ix, sd->work));
+            if (r != SQLITE_OK) { /* the row is gone; the handle is spent */
+                sqlite3_blob_close(s->lone_blob);
+                s->lone_blob = NULL;
+                return 0;
+            }
+            if ((size_t)sqlite3_blob_bytes(s->lone_blob) < 2 * (size_t)jhi + 2) return 0; /* changed meanwhile */
+            if (grow(&s->lone, &s->lonecap, n, 1)) return pk_fail(err, PK_ENOMEM, "out of memory");
+            if (sqlite3_blob_read(s->lone_blob, s->lone, (int)n, (int)(2 * jlo)) != SQLITE_OK)
+                return pk_fail(err, PK_EDB, "reading work %s: %s", pk_index_work_id(s->ix, sd->work), sqlite3_errmsg(s->db));
+            b = s->lone;
+        }
+        for (size_t y = 0; y < np; y++) {
+            /* Sketches are little-endian u16s in the registry. */
+            const uint32_t lo = b ? (uint32_t)(b[2 * y] | b[2 * y + 1] << 8) : c->sk[jlo + (int64_t)y];
+            const uint32_t hi = b ? (uint32_t)(b[2 * y + 2] | b[2 * y + 3] << 8) : c->sk[jlo + (int64_t)y + 1];
+            lw->pair[y] = lo | hi << 16;
+        }
+        lw->work1 = sd->work + 1;
+        lw->j = sd->j;
+    }
+    /* For each document pair, a branch-free look along the band (17
+     * compares the compiler can vectorize). */
+    const uint32_t *pair = lw->pair;
+    const uint16_t *D = s->dsk;
+    const int64_t dlo = PK_MAX((int64_t)0, d - LONE_REACH), dhi = PK_MIN((int64_t)s->ndk - 2, d + LONE_REACH);
+    for (int64_t x = dlo; x <= dhi; x++) {
+        if (x + (int64_t)k >= d && x < d + (int64_t)k) continue; /* shares words with the seed */
+        const uint32_t dv = (uint32_t)D[x] | (uint32_t)D[x + 1] << 16;
+        const int64_t jc = j + (x - d) - jlo;
+        const int64_t ylo = PK_MAX((int64_t)0, jc - LONE_BAND), yhi = PK_MIN((int64_t)np - 1, jc + LONE_BAND);
+        int hit = 0;
+        for (int64_t y = ylo; y <= yhi; y++) hit |= pair[y] == dv;
+        if (hit) return 1;
+    }
+    return 0;
+}
+
 /* Align the seeded document with each work it has seeds in. */
 static int align_document(pk_scanner *s, pk_error *err)
 {
@@ -1197,15 +1331,18 @@ static int align_document(pk_scanner *s, pk_error *err)
     for (size_t a = 0; a < s->nseeds;) {
         size_t b = a + 1;
         while (b < s->nseeds && s->seeds[b].work == s->seeds[a].work) b++;
-        if (worth_aligning(s, a, b)) {
-            /* Only documents aligned with a work need the sketch of their
-             * k-grams. */
-            if (!have_dsk) {
-                for (size_t i = 0; i < s->ndk; i++) s->dsk[i] = pk_sketch16(s->kg[i]);
-                have_dsk = 1;
-            }
-            if ((rc = align_work(s, a, b, err))) return rc;
+        int worth = worth_aligning(s, a, b);
+        /* Only documents aligned with a work (or checked for one) need
+         * the sketch of their k-grams. */
+        if (!have_dsk) {
+            for (size_t i = 0; i < s->ndk; i++) s->dsk[i] = pk_sketch16(s->kg[i]);
+            have_dsk = 1;
         }
+        for (size_t i = a; !worth && i < b && i < a + LONE_SEEDS; i++) {
+            if ((rc = lone_seed_agrees(s, &s->seeds[i], err)) < 0) return rc;
+            worth = rc;
+        }
+        if (worth && (rc = align_work(s, a, b, err))) return rc;
         a = b;
     }
     return 0;

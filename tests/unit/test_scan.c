@@ -349,6 +349,61 @@ static void reformatted_and_edited(void)
     pk_index_close(ix);
 }
 
+/* A reused passage reworded every dozen words keeps few exact 8-grams,
+ * often only one fingerprint: a lone seed, which by default is aligned
+ * only when a pair of k-grams near it agrees with the work (the check
+ * reads a window of the work's sketch).  By default, then, such passages
+ * are found exactly as --thorough finds them, while lone_seed_reads_nothing
+ * shows chance 8-grams are still not aligned. */
+static void edited_passages_found_as_thorough(void)
+{
+    setup();
+    pk_index *ix = open_ix();
+    pk_scanner *s = NULL, *t = NULL;
+    pk_error e;
+    pk_scan_opts so;
+    pk_scan_opts_default(&so);
+    CHECK_EQ_I(pk_scanner_new(&s, ix, &so, &e), 0);
+    so.thorough = 1;
+    CHECK_EQ_I(pk_scanner_new(&t, ix, &so, &e), 0);
+    pk_buf d;
+    pk_buf_init(&d, 0);
+    size_t found = 0, found_thorough = 0, same_passage = 0;
+    for (size_t c = 0; c < 40; c++) {
+        /* 45 words of work 4: unchanged runs of 20, 11 and 12 words
+         * between two replaced words. */
+        const size_t w0 = 30 + 31 * c;
+        size_t ds, de;
+        pk_buf_reset(&d);
+        uint64_t seed = 1000 + c;
+        gen_words(&d, &seed, 150);
+        pk_buf_append(&d, " ", 1);
+        ds = put_work_words(&d, 4, w0, 20, &de);
+        pk_buf_append(&d, " quorbly ", 9);
+        put_work_words(&d, 4, w0 + 21, 11, &de);
+        pk_buf_append(&d, " zentrix ", 9);
+        put_work_words(&d, 4, w0 + 33, 12, &de);
+        pk_buf_append(&d, " ", 1);
+        gen_words(&d, &seed, 150);
+        pk_finding *f, *g;
+        size_t nf, ng;
+        CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+        uint64_t fs = nf ? f[0].passages[0].doc_start : 0, fe = nf ? f[0].passages[0].doc_end : 0;
+        CHECK_EQ_I(pk_scan_text(t, d.data, d.len, &g, &ng, &e), 0);
+        found += nf;
+        found_thorough += ng;
+        if (nf && ng && fs == g[0].passages[0].doc_start && fe == g[0].passages[0].doc_end) same_passage++;
+        if (nf) CHECK(fs >= ds && fe <= de);
+    }
+    CHECK_EQ_U(found, found_thorough);
+    CHECK_EQ_U(same_passage, found);
+    CHECK(found >= 30);
+    pk_buf_free(&d);
+    pk_scanner_free(s);
+    pk_scanner_free(t);
+    pk_index_close(ix);
+}
+
 static void unrelated_text_is_clean(void)
 {
     setup();
@@ -821,7 +876,7 @@ static void cleanup(void)
 
 TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(pieces_chained_repeats_not), TEST(every_25_word_run_found), TEST(lone_seed_reads_nothing),
           TEST(windows_find_what_whole_scan_finds),
-          TEST(short_passages_not_reported), TEST(reformatted_and_edited),
+          TEST(short_passages_not_reported), TEST(reformatted_and_edited), TEST(edited_passages_found_as_thorough),
           TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text),
           TEST(repeated_phrase_does_not_hide_others), TEST(incremental_updates),
           TEST(reused_rowids_rebuild), TEST(cleanup))
