@@ -255,7 +255,8 @@ static const struct help {
      "registry lives in a temporary directory unless --keep DIR is given.\n"},
     {"report",
      "usage: picket report [--db PATH] [--out DIR] [--sign KEY] [--per-work N]\n"
-     "                     [--max-works N] [--page-rows N] FINDINGS|-\n"
+     "                     [--max-works N] [--page-rows N] [--probe RESULTS]\n"
+     "                     FINDINGS|-\n"
      "\n"
      "Turn scan's findings (JSON lines, or filter's --removed lines) into an\n"
      "evidence bundle in DIR (default picket-report):\n"
@@ -271,13 +272,18 @@ static const struct help {
      "                  UTC time, SHA-256 of the findings file, a canonical hash\n"
      "                  of the registry's fingerprints, the works found with the\n"
      "                  SHA-256 of their bytes, the SHA-256 of every page, and\n"
-     "                  the findings themselves\n"
+     "                  the findings themselves (and the probe results, their\n"
+     "                  file's SHA-256 with them)\n"
      "  evidence.json.sig  with --sign KEY (from picket keygen): an Ed25519\n"
      "                  signature over the exact bytes of evidence.json\n"
      "\n"
      "  --db PATH       the registry the scan used (default: $PICKET_DB ...)\n"
      "  --per-work N    findings shown in full per work on report.html (5)\n"
      "  --max-works N   works given a section on report.html (50)\n"
+     "  --probe RESULTS picket probe --json output: a \"Model probe\" section on\n"
+     "                  report.html (each work's verdict, every test with its\n"
+     "                  p-value and assumption, the longest continuation the\n"
+     "                  model produced beside the work's text)\n"
      "SOURCE_DATE_EPOCH, when set, is the time recorded.\n"},
     {"keygen",
      "usage: picket keygen [--out FILE] [--force]\n"
@@ -286,13 +292,15 @@ static const struct help {
      "the secret key, mode 0600, and FILE.pub, the public key to hand to whoever\n"
      "verifies.  Refuses to replace existing files unless --force.\n"},
     {"verify",
-     "usage: picket verify [--key PUB] [--findings FILE] [--db PATH] BUNDLE\n"
+     "usage: picket verify [--key PUB] [--findings FILE] [--probe FILE] [--db PATH]\n"
+     "                     BUNDLE\n"
      "\n"
      "Check an evidence bundle (the report directory, or its evidence.json):\n"
      "the signature over evidence.json (by the key in PUB when given), the\n"
      "SHA-256 of every report page, and, when they are at hand (at the paths\n"
-     "recorded, or --findings and --db), the findings file's SHA-256 and the\n"
-     "registry's fingerprints.  Prints each check.\n"
+     "recorded, or --findings, --probe and --db), the SHA-256 of the findings\n"
+     "and probe results files and the registry's fingerprints.  Prints each\n"
+     "check.\n"
      "Exit status: 0 all checks passed, 1 any failed (a missing or bad\n"
      "signature, another key, a changed file), 2 error.\n"},
     {"robots",

@@ -37,8 +37,8 @@ int cmd_report(int argc, char **argv)
         {"db", required_argument, NULL, 'd'},        {"out", required_argument, NULL, 'o'},
         {"sign", required_argument, NULL, 's'},      {"per-work", required_argument, NULL, 'p'},
         {"max-works", required_argument, NULL, 'W'}, {"page-rows", required_argument, NULL, 'r'},
-        {NULL, 0, NULL, 0}};
-    const char *db = NULL, *dir = "picket-report", *key = NULL;
+        {"probe", required_argument, NULL, 'P'},     {NULL, 0, NULL, 0}};
+    const char *db = NULL, *dir = "picket-report", *key = NULL, *probe = NULL;
     pk_bundle_opts bo;
     memset(&bo, 0, sizeof bo);
     pk_report_opts_default(&bo.report);
@@ -50,6 +50,7 @@ int cmd_report(int argc, char **argv)
         case 'd': db = optarg; break;
         case 'o': dir = optarg; break;
         case 's': key = optarg; break;
+        case 'P': probe = optarg; break;
         case 'p': if ((v = cli_num("--per-work", optarg, 0, 10000)) < 0) return EXIT_ERR; bo.report.per_work = (size_t)v; break;
         case 'W': if ((v = cli_num("--max-works", optarg, 0, 100000)) < 0) return EXIT_ERR; bo.report.max_works = (size_t)v; break;
         case 'r': if ((v = cli_num("--page-rows", optarg, 1, 1000000)) < 0) return EXIT_ERR; bo.report.page_rows = (size_t)v; break;
@@ -61,8 +62,9 @@ int cmd_report(int argc, char **argv)
     int status = EXIT_ERR;
     pk_error e;
     memset(&e, 0, sizeof e);
-    pk_buf data;
+    pk_buf data, pdata;
     pk_buf_init(&data, FINDINGS_MAX);
+    pk_buf_init(&pdata, FINDINGS_MAX);
     pk_findings fs;
     pk_findings_init(&fs);
     pk_registry *reg = NULL;
@@ -76,6 +78,14 @@ int cmd_report(int argc, char **argv)
         cli_perror(&e);
         goto cleanup;
     }
+    if (probe && strcmp(probe, "-") == 0 && strcmp(in, "-") == 0) { cli_error("--probe -: stdin is the findings already"); goto cleanup; }
+    if (probe && (read_findings(probe, &pdata, &e) || pk_probe_check(probe, pdata.data ? pdata.data : "", pdata.len, NULL, &e))) {
+        cli_perror(&e);
+        goto cleanup;
+    }
+    bo.probe_path = probe;
+    bo.probe = probe ? (pdata.data ? pdata.data : "") : NULL;
+    bo.probe_len = pdata.len;
     bo.dir = dir;
     bo.findings_path = in;
     bo.findings = data.data;
@@ -96,6 +106,7 @@ int cmd_report(int argc, char **argv)
 cleanup:
     pk_findings_free(&fs);
     pk_buf_free(&data);
+    pk_buf_free(&pdata);
     pk_registry_close(reg);
     return status;
 }

@@ -15,6 +15,7 @@ static void show(int status, const char *what, const char *detail, void *ud)
 int cmd_verify(int argc, char **argv)
 {
     static const struct option opts[] = {{"key", required_argument, NULL, 'k'}, {"findings", required_argument, NULL, 'F'},
+                                         {"probe", required_argument, NULL, 'P'},
                                          {"db", required_argument, NULL, 'd'},  {NULL, 0, NULL, 0}};
     pk_verify_opts vo;
     memset(&vo, 0, sizeof vo);
@@ -24,6 +25,7 @@ int cmd_verify(int argc, char **argv)
         switch (c) {
         case 'k': vo.pubkey = optarg; break;
         case 'F': vo.findings = optarg; break;
+        case 'P': vo.probe = optarg; break;
         case 'd': vo.db = optarg; break;
         default: return cli_usage("verify");
         }

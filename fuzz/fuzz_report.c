@@ -3,7 +3,10 @@
  * succeed or fail with PK_EFORMAT/PK_ETOOBIG and a message; whatever
  * parses must render, and no input may put an element of its own in the
  * page: the template holds no <script>, <img>, <iframe> or <a href=
- * "javascript:, so finding one means an escape was missed. */
+ * "javascript:, so finding one means an escape was missed.  The same
+ * input is also read as probe results (picket probe --json lines): when
+ * pk_probe_check accepts it, the probe section renders under the same
+ * rules. */
 #include "pk.h"
 #include "picket_report.h"
 
@@ -46,6 +49,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.per_work = 3;
         o.max_works = 4;
         if (pk_report_html(&fs, NULL, &o, check_page, NULL, &e) != 0) abort();
+    }
+    size_t nres = 0;
+    rc = pk_probe_check("fuzz", (const char *)data, size, &nres, &e);
+    if (rc != 0 && (rc != PK_EFORMAT || !e.msg[0])) abort();
+    if (rc == 0 && nres) {
+        pk_findings none;
+        pk_findings_init(&none);
+        pk_report_opts o;
+        pk_report_opts_default(&o);
+        o.probe = (const char *)data;
+        o.probe_len = size;
+        o.probe_source = "<script>";
+        if (pk_report_html(&none, NULL, &o, check_page, NULL, &e) != 0) abort();
     }
     pk_findings_free(&fs);
     return 0;

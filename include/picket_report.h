@@ -77,6 +77,11 @@ typedef struct pk_report_opts {
     const char *source;   /* the findings file, as shown; may be NULL */
     const char *source_sha256;
     const char *created;  /* RFC 3339 time shown; may be NULL */
+    const char *probe;    /* picket probe --json output (JSON lines, one
+                             object a work), checked with pk_probe_check;
+                             NULL: no model probe section */
+    size_t probe_len;
+    const char *probe_source; /* its file, as shown */
 } pk_report_opts;
 void pk_report_opts_default(pk_report_opts *o);
 
@@ -88,6 +93,10 @@ void pk_report_opts_default(pk_report_opts *o);
  * findings is HTML-escaped; the pages load nothing and run no script. */
 int pk_report_html(const pk_findings *fs, pk_registry *reg, const pk_report_opts *o,
                    int (*page)(unsigned no, const pk_buf *html, void *ud), void *ud, pk_error *err);
+/* Check data[0..n), the JSON lines of `picket probe --json`: each
+ * non-blank line an object with a string "work".  *nresults: how many.
+ * Anything else fails PK_EFORMAT naming the line (name: the file). */
+int pk_probe_check(const char *name, const char *data, size_t n, size_t *nresults, pk_error *err);
 /* Append s[0..n) HTML-escaped (& < > " '; C0 controls but tab and
  * newline become U+FFFD). */
 int pk_html_escape(pk_buf *b, const char *s, size_t n);
@@ -123,6 +132,9 @@ typedef struct pk_bundle_opts {
     const char *findings_path; /* recorded ("-": stdin, not checkable later) */
     const char *findings;      /* its bytes as read */
     size_t findings_len;
+    const char *probe_path;    /* picket probe --json results, or NULL */
+    const char *probe;         /* their bytes, checked by pk_probe_check */
+    size_t probe_len;
     pk_registry *reg;          /* may be NULL: no registry recorded */
     const char *reg_path;
     const char *sign_key;      /* secret key file, or NULL: not signed */
@@ -147,6 +159,7 @@ typedef struct pk_verify_opts {
     const char *pubkey;   /* trusted public key file, or NULL */
     const char *findings; /* where the findings file is now (NULL: as recorded) */
     const char *db;       /* where the registry is now (NULL: as recorded) */
+    const char *probe;    /* where the probe results are now (NULL: as recorded) */
 } pk_verify_opts;
 /* Check the signature, every output's and input's hash that can be
  * checked; note() hears about each check (what: a short name, detail: a

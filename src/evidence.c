@@ -353,7 +353,7 @@ int pk_bundle_write(const pk_bundle_opts *o, const pk_findings *fs, pk_bundle_re
 {
     int rc = 0;
     json_t *ev = NULL, *outputs = NULL;
-    char *head = NULL, *fpath = NULL, *rpath = NULL;
+    char *head = NULL, *fpath = NULL, *rpath = NULL, *ppath = NULL;
     pk_buf out;
     pk_buf_init(&out, 0);
     unsigned char sk[crypto_sign_SECRETKEYBYTES];
@@ -373,6 +373,15 @@ int pk_bundle_write(const pk_bundle_opts *o, const pk_findings *fs, pk_bundle_re
     outputs = oc.outputs;
     pk_report_opts ro = o->report;
     ro.created = created;
+    size_t nprobe = 0;
+    char psha[65] = "";
+    if (o->probe) {
+        if ((rc = pk_probe_check(o->probe_path, o->probe, o->probe_len, &nprobe, err))) goto cleanup;
+        pk_sha256_hex(o->probe, o->probe_len, psha);
+        ro.probe = o->probe;
+        ro.probe_len = o->probe_len;
+        ro.probe_source = o->probe_path;
+    }
     ro.source = o->findings_path;
     ro.source_sha256 = fsha;
     if (!outputs) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto cleanup; }
@@ -384,6 +393,7 @@ int pk_bundle_write(const pk_bundle_opts *o, const pk_findings *fs, pk_bundle_re
     rpath = o->reg_path ? abs_path(o->reg_path) : NULL;
     pk_params p = {0, 0, 0};
     if (o->reg) pk_registry_get_params(o->reg, &p);
+    ppath = o->probe_path && strcmp(o->probe_path, "-") ? abs_path(o->probe_path) : strdup("-");
     json_t *works = works_json(fs, o->reg);
     ev = json_pack("{s:i, s:{s:s, s:s}, s:s, s:o, s:{s:{s:s, s:s, s:I, s:I, s:I}, s:o}, s:o, s:o, s:{s:I, s:I}}",
                    "picket_evidence", 1,
@@ -399,6 +409,13 @@ int pk_bundle_write(const pk_bundle_opts *o, const pk_findings *fs, pk_bundle_re
                    "outputs", outputs,
                    "summary", "findings", (json_int_t)fs->n, "works", (json_int_t)(works ? json_array_size(works) : 0));
     outputs = NULL; /* the pack took it, or dropped it on failure */
+    if (ev && o->probe &&
+        json_object_set_new(json_object_get(ev, "inputs"), "probe",
+                            json_pack("{s:s, s:s, s:I, s:I}", "path", ppath ? ppath : "-", "sha256", psha, "bytes",
+                                      (json_int_t)o->probe_len, "results", (json_int_t)nprobe))) {
+        rc = pk_fail(err, PK_ENOMEM, "out of memory");
+        goto cleanup;
+    }
     if (!ev || !works || !(head = json_dumps(ev, JSON_INDENT(1) | JSON_PRESERVE_ORDER))) {
         rc = pk_fail(err, PK_ENOMEM, "out of memory");
         goto cleanup;
@@ -416,7 +433,27 @@ int pk_bundle_write(const pk_bundle_opts *o, const pk_findings *fs, pk_bundle_re
         brc |= pk_buf_append(&out, i ? ",\n  " : "\n  ", i ? 4 : 3);
         brc |= pk_buf_append(&out, fs->line[i], fs->line_len[i]);
     }
-    brc |= pk_buf_printf(&out, "\n ]\n}\n");
+    brc |= pk_buf_printf(&out, "\n ]");
+    if (o->probe) {
+        /* The probe results likewise, as read (checked by pk_probe_check). */
+        brc |= pk_buf_printf(&out, ",\n \"probe\": [");
+        size_t k = 0;
+        for (size_t at = 0; at < o->probe_len;) {
+            const char *nl = memchr(o->probe + at, '\n', o->probe_len - at);
+            size_t end = nl ? (size_t)(nl - o->probe) : o->probe_len, a = at;
+            while (a < end && (o->probe[a] == ' ' || o->probe[a] == '\t' || o->probe[a] == '\r')) a++;
+            size_t z = end;
+            while (z > a && (o->probe[z - 1] == ' ' || o->probe[z - 1] == '\t' || o->probe[z - 1] == '\r')) z--;
+            if (z > a) {
+                brc |= k ? pk_buf_append(&out, ",\n  ", 4) : pk_buf_append(&out, "\n  ", 3);
+                k++;
+                brc |= pk_buf_append(&out, o->probe + a, z - a);
+            }
+            at = end + 1;
+        }
+        brc |= pk_buf_printf(&out, "\n ]");
+    }
+    brc |= pk_buf_printf(&out, "\n}\n");
     if (brc) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto cleanup; }
     if ((rc = write_file(o->dir, "evidence.json", out.data, out.len, 0644, err))) goto cleanup;
     res->evidence_bytes = out.len;
@@ -444,6 +481,7 @@ cleanup:
     free(head);
     free(fpath);
     free(rpath);
+    free(ppath);
     pk_buf_free(&out);
     return rc;
 }
@@ -547,23 +585,26 @@ static void check_outputs(vctx *v, const json_t *ev, const char *dir)
     }
 }
 
-static void check_findings(vctx *v, const json_t *ev, const char *given)
+/* An input file recorded under inputs.<what> (findings, probe): is it
+ * still what the report was made from?  given: where it is now. */
+static void check_input(vctx *v, const json_t *ev, const char *what, const char *given)
 {
-    const json_t *in = json_object_get(json_object_get(ev, "inputs"), "findings");
+    const json_t *in = json_object_get(json_object_get(ev, "inputs"), what);
+    if (!in && strcmp(what, "findings") != 0) return; /* optional inputs */
     const char *rec = jstr(in, "path"), *want = jstr(in, "sha256");
-    if (!want) { say(v, PK_CHECK_FAILED, "findings", "evidence.json records no findings hash"); return; }
+    if (!want) { say(v, PK_CHECK_FAILED, what, "evidence.json records no %s hash", what); return; }
     const char *path = given ? given : rec;
     if (!path || strcmp(path, "-") == 0) {
-        say(v, PK_CHECK_SKIPPED, "findings", "read from stdin when the report was made: give --findings FILE to check it");
+        say(v, PK_CHECK_SKIPPED, what, "read from stdin when the report was made: give --%s FILE to check it", what);
         return;
     }
     char sha[65];
     pk_error e = {0, ""};
     int rc = pk_sha256_file(path, sha, NULL, &e);
-    if (rc == PK_ENOTFOUND) say(v, PK_CHECK_SKIPPED, "findings", "%s is not at hand: give --findings FILE to check it", path);
-    else if (rc) say(v, PK_CHECK_FAILED, "findings", "%s", e.msg);
-    else if (strcmp(sha, want) != 0) say(v, PK_CHECK_FAILED, "findings", "%s changed: SHA-256 %s, evidence says %s", path, sha, want);
-    else say(v, PK_CHECK_OK, "findings", "%s: SHA-256 matches", path);
+    if (rc == PK_ENOTFOUND) say(v, PK_CHECK_SKIPPED, what, "%s is not at hand: give --%s FILE to check it", path, what);
+    else if (rc) say(v, PK_CHECK_FAILED, what, "%s", e.msg);
+    else if (strcmp(sha, want) != 0) say(v, PK_CHECK_FAILED, what, "%s changed: SHA-256 %s, evidence says %s", path, sha, want);
+    else say(v, PK_CHECK_OK, what, "%s: SHA-256 matches", path);
 }
 
 static void check_registry(vctx *v, const json_t *ev, const char *given)
@@ -629,7 +670,8 @@ int pk_bundle_verify(const pk_verify_opts *o, void (*note)(int, const char *, co
         say(&v, PK_CHECK_NOTE, "evidence", "%s: made by picket %s at %s, %zu finding line%s", evpath, ver ? ver : "?",
             created ? created : "?", json_array_size(fl), json_array_size(fl) == 1 ? "" : "s");
         check_outputs(&v, ev, dir);
-        check_findings(&v, ev, o->findings);
+        check_input(&v, ev, "findings", o->findings);
+        check_input(&v, ev, "probe", o->probe);
         check_registry(&v, ev, o->db);
     }
     json_decref(ev);

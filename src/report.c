@@ -718,6 +718,155 @@ static int nav_html(pk_buf *b, const rctx *c, unsigned cur, unsigned last)
     return rc | LIT(b, "</nav>\n");
 }
 
+/* ---- model probe results (picket probe --json) ---------------------------- */
+
+int pk_probe_check(const char *name, const char *data, size_t n, size_t *nresults, pk_error *err)
+{
+    size_t line = 0, count = 0;
+    for (size_t at = 0; at < n;) {
+        const char *nl = memchr(data + at, '\n', n - at);
+        size_t end = nl ? (size_t)(nl - data) : n;
+        line++;
+        size_t a = at;
+        while (a < end && is_space(data[a])) a++;
+        if (a < end) {
+            json_error_t je;
+            json_t *o = json_loadb(data + a, end - a, JSON_REJECT_DUPLICATES, &je);
+            const char *why = !o ? je.text : !json_is_object(o) ? "not a JSON object"
+                              : !json_is_string(json_object_get(o, "work")) ? "no \"work\" string: not picket probe output" : NULL;
+            json_decref(o);
+            if (why) return pk_fail(err, PK_EFORMAT, "%s:%zu: %s", name ? name : "probe results", line, why);
+            count++;
+        }
+        at = end + 1;
+    }
+    if (nresults) *nresults = count;
+    return 0;
+}
+
+/* A number from the results: a count (whole), or with %.3g; a dash
+ * when it is missing or not a number. */
+static int num_html(pk_buf *b, const json_t *v, int whole)
+{
+    if (!json_is_number(v)) return LIT(b, "&ndash;");
+    return whole ? pk_buf_printf(b, "%.0f", json_number_value(v)) : pk_buf_printf(b, "%.3g", json_number_value(v));
+}
+
+/* One test's row: what it found, and its p-value. */
+static int probe_test_html(pk_buf *b, const char *name, const json_t *t)
+{
+    int rc = LIT(b, "<tr><td>");
+    rc |= esc(b, name);
+    rc |= LIT(b, "</td><td>");
+    if (!json_is_object(t)) return rc | LIT(b, "<span class=\"none\">not in the results</span></td><td></td></tr>\n");
+    if (!json_is_true(json_object_get(t, "run"))) {
+        rc |= LIT(b, "<span class=\"none\">not run");
+        const char *why = json_string_value(json_object_get(t, "why"));
+        if (why) rc |= LIT(b, ": "), rc |= esc(b, why);
+        return rc | LIT(b, "</span></td><td></td></tr>\n");
+    }
+    const json_t *p = json_object_get(t, "p");
+    if (!strcmp(name, "extraction")) {
+        const json_t *ctl = json_object_get(t, "control");
+        rc |= num_html(b, json_object_get(t, "extractable"), 1);
+        rc |= LIT(b, " of "), rc |= num_html(b, json_object_get(t, "samples"), 1);
+        rc |= LIT(b, " passages continued word for word (mean longest run ");
+        rc |= num_html(b, json_object_get(t, "mean_longest_run"), 0);
+        rc |= LIT(b, " words); control text the model cannot have seen: ");
+        rc |= num_html(b, json_object_get(ctl, "extractable"), 1);
+        rc |= LIT(b, " of "), rc |= num_html(b, json_object_get(ctl, "samples"), 1);
+    } else if (!strcmp(name, "canaries")) {
+        const json_t *sets = json_object_get(t, "sets"), *s;
+        size_t i;
+        const char *m = json_string_value(json_object_get(t, "method"));
+        rc |= LIT(b, "by "), rc |= esc(b, m ? m : "?"), rc |= LIT(b, ":");
+        json_array_foreach(sets, i, s) {
+            if (i == 20) { rc |= pk_buf_printf(b, " &hellip; (%zu sets)", json_array_size(sets)); break; }
+            rc |= LIT(b, " set "), rc |= num_html(b, json_object_get(s, "set"), 1);
+            rc |= LIT(b, ", "), rc |= num_html(b, json_object_get(s, "count"), 1);
+            rc |= LIT(b, " canaries against "), rc |= num_html(b, json_object_get(s, "nulls"), 1);
+            rc |= LIT(b, " never published, p "), rc |= num_html(b, json_object_get(s, "p"), 0);
+            rc |= LIT(b, ";");
+        }
+        if (!p) { /* the smallest p over the sets */
+            json_array_foreach(sets, i, s) {
+                const json_t *q = json_object_get(s, "p");
+                if (json_is_number(q) && (!p || json_number_value(q) < json_number_value(p))) p = q;
+            }
+        }
+    } else {
+        rc |= LIT(b, "passages of the work against ");
+        rc |= num_html(b, json_object_get(t, "reference_documents"), 1);
+        rc |= LIT(b, " reference documents: composite score "), rc |= num_html(b, json_object_get(t, "composite"), 0);
+        rc |= LIT(b, ", t "), rc |= num_html(b, json_object_get(t, "t"), 0);
+        const char *as = json_string_value(json_object_get(t, "assumption"));
+        if (as) rc |= LIT(b, "<br><span class=\"meta\">Assumption: "), rc |= esc(b, as), rc |= LIT(b, "</span>");
+    }
+    rc |= LIT(b, "</td><td class=\"n\">"), rc |= num_html(b, p, 0);
+    return rc | LIT(b, "</td></tr>\n");
+}
+
+/* The model probe section of page 1: per work, the verdict, each test
+ * with its p-value, and the longest extracted passage beside the true
+ * text.  The results were checked by pk_probe_check; fields that are
+ * missing or of another type show as a dash. */
+static int probe_html(pk_buf *b, const pk_report_opts *o)
+{
+    int rc = LIT(b, "<section id=\"probe\"><h2>Model probe</h2>\n<p class=\"meta\">");
+    if (o->probe_source) rc |= LIT(b, "Results of <code>picket probe --json</code> from <b>"), rc |= esc(b, o->probe_source), rc |= LIT(b, "</b>. ");
+    rc |= LIT(b, "A p-value is the chance of a result at least this strong from a model not trained on the work; "
+                 "single-text membership scores are never shown alone as proof.</p>\n");
+    const char *d = o->probe;
+    const size_t n = o->probe_len;
+    size_t shown = 0;
+    for (size_t at = 0; at < n && !rc;) {
+        const char *nl = memchr(d + at, '\n', n - at);
+        size_t end = nl ? (size_t)(nl - d) : n;
+        json_t *r = json_loadb(d + at, end - at, 0, NULL);
+        at = end + 1;
+        if (!json_is_object(r)) { json_decref(r); continue; }
+        if (++shown > 200) { json_decref(r); rc |= LIT(b, "<p>More results are in evidence.json.</p>\n"); break; }
+        rc |= LIT(b, "<article><h3>");
+        rc |= esc(b, json_string_value(json_object_get(r, "work")));
+        rc |= LIT(b, "</h3><p class=\"meta\">model <b>");
+        const char *model = json_string_value(json_object_get(r, "model"));
+        const char *api = json_string_value(json_object_get(r, "api"));
+        const char *lp = json_string_value(json_object_get(r, "logprobs"));
+        rc |= esc(b, model ? model : "?"), rc |= LIT(b, "</b>, API "), rc |= esc(b, api ? api : "?");
+        rc |= LIT(b, ", log-probabilities: "), rc |= esc(b, lp ? lp : "?");
+        rc |= LIT(b, "</p>\n<p>");
+        const int ev = json_is_true(json_object_get(r, "evidence"));
+        rc |= ev ? LIT(b, "<b>Evidence of training on this work</b>") : LIT(b, "<b>No evidence of training</b> at this level");
+        rc |= LIT(b, " (alpha "), rc |= num_html(b, json_object_get(r, "alpha"), 0);
+        rc |= LIT(b, ", divided among "), rc |= num_html(b, json_object_get(r, "tests_run"), 1);
+        rc |= LIT(b, " tests run).</p>\n<table><tr><th>Test</th><th>Result</th><th>p</th></tr>\n");
+        rc |= probe_test_html(b, "extraction", json_object_get(r, "extraction"));
+        rc |= probe_test_html(b, "canaries", json_object_get(r, "canaries"));
+        rc |= probe_test_html(b, "dataset inference", json_object_get(r, "dataset_inference"));
+        rc |= LIT(b, "</table>\n");
+        const json_t *ex = json_array_get(json_object_get(json_object_get(r, "extraction"), "examples"), 0);
+        const char *pre = json_string_value(json_object_get(ex, "prefix"));
+        const char *tru = json_string_value(json_object_get(ex, "true"));
+        const char *gen = json_string_value(json_object_get(ex, "generated"));
+        if (pre && tru && gen) {
+            rc |= LIT(b, "<p>The longest continuation the model produced (");
+            rc |= num_html(b, json_object_get(ex, "longest_run"), 1);
+            rc |= LIT(b, " words in a row), after the prompt <span class=\"txt\">&hellip;");
+            size_t pl = strlen(pre), from = pl > 300 ? pl - 300 : 0; /* its last 300 bytes */
+            while (from < pl && ((unsigned char)pre[from] & 0xC0) == 0x80) from++;
+            rc |= pk_html_escape(b, pre + from, pl - from);
+            rc |= LIT(b, "</span>:</p><div class=\"pair\"><div class=\"side\"><h4>The work</h4><div class=\"txt\">");
+            rc |= pk_html_escape(b, tru, utf8_cut(tru, strlen(tru), PK_SIDE_MAX));
+            rc |= LIT(b, "</div></div><div class=\"side\"><h4>The model</h4><div class=\"txt\">");
+            rc |= pk_html_escape(b, gen, utf8_cut(gen, strlen(gen), PK_SIDE_MAX));
+            rc |= LIT(b, "</div></div></div>\n");
+        }
+        rc |= LIT(b, "</article>\n");
+        json_decref(r);
+    }
+    return rc | LIT(b, "</section>\n");
+}
+
 static int summary_html(pk_buf *b, rctx *c, unsigned last)
 {
     const pk_report_opts *o = c->o;
@@ -945,7 +1094,7 @@ int pk_report_html(const pk_findings *fs, pk_registry *reg, const pk_report_opts
     c.ndocs = count_docs(fs, tmp, n);
 
     const unsigned last = n ? 1 + (unsigned)((n + o.page_rows - 1) / o.page_rows) : 1;
-    if ((rc = summary_html(&html, &c, last)) || (rc = works_html(&html, &c)) ||
+    if ((rc = summary_html(&html, &c, last)) || (o.probe && (rc = probe_html(&html, &o))) || (rc = works_html(&html, &c)) ||
         (rc = LIT(&html, "<footer class=\"meta\"><p>Made by picket from scan findings. Word numbers count the work's "
                          "words from 0; lines and pages are the work's own.</p></footer>\n</body></html>\n"))) {
         rc = pk_fail(err, PK_ENOMEM, "out of memory (or over the page size cap) writing the report");

@@ -4,6 +4,7 @@
 #include "pk.h"
 #include "picket_report.h"
 #include "test.h"
+#include <jansson.h>
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -305,7 +306,7 @@ static void count_failures(int status, const char *what, const char *detail, voi
 
 static unsigned verify_dir(const char *dir, const char *pub)
 {
-    pk_verify_opts vo = {dir, pub, "/nonexistent/findings", "/nonexistent/db"};
+    pk_verify_opts vo = {dir, pub, "/nonexistent/findings", "/nonexistent/db", NULL};
     unsigned failures = 0, seen = 0;
     pk_error e;
     if (pk_bundle_verify(&vo, count_failures, &seen, &failures, &e)) return 1000;
@@ -390,6 +391,102 @@ static void bundle_signed_and_tamper_evident(void)
     CHECK(system(cmd) == 0);
 }
 
+/* Probe results (picket probe --json lines) in the report: checked line
+ * by line, shown with each test's p-value and escaped, spliced into
+ * evidence.json with their file's SHA-256, and checked by verify. */
+static const char *probe_line =
+    "{\"work\":\"crossing<b>\",\"sha256\":\"ab\",\"model\":\"m<script>\",\"api\":\"openai-completions\",\"logprobs\":\"prompt\","
+    "\"alpha\":0.01,\"tests_run\":3,\"evidence\":true,\"significant\":[\"extraction\"],"
+    "\"extraction\":{\"run\":true,\"samples\":50,\"extractable\":12,\"rate\":0.24,\"mean_longest_run\":31.5,"
+    "\"control\":{\"samples\":100,\"extractable\":0},\"p\":1.25e-07,"
+    "\"examples\":[{\"longest_run\":50,\"prefix\":\"INT. DOCK - NIGHT\",\"true\":\"the rope <slips>\",\"generated\":\"the rope slips\"}]},"
+    "\"canaries\":{\"run\":false,\"why\":\"no canary set for this work\"},"
+    "\"dataset_inference\":{\"run\":true,\"reference_documents\":20,\"composite\":3.1,\"t\":9.2,\"p\":4.5e-08,"
+    "\"assumption\":\"the reference text is of the same kind\"}}\n";
+
+static void probe_results_in_report(void)
+{
+    pk_error e;
+    size_t n = 9;
+    CHECK_EQ_I(pk_probe_check("p.jsonl", probe_line, strlen(probe_line), &n, &e), 0);
+    CHECK_EQ_U(n, 1);
+    const char *bad = "\n{\"work\":\"a\"}\n[1]\n";
+    CHECK_EQ_I(pk_probe_check("p.jsonl", bad, strlen(bad), &n, &e), PK_EFORMAT);
+    CHECK_STR(e.msg, "p.jsonl:3: not a JSON object");
+    const char *nowork = "{\"model\":\"x\"}";
+    CHECK_EQ_I(pk_probe_check("q", nowork, strlen(nowork), &n, &e), PK_EFORMAT);
+    CHECK(strstr(e.msg, "q:1: no \"work\"") == e.msg);
+
+    pk_findings fs;
+    pk_findings_init(&fs);
+    CHECK_EQ_I(pk_findings_parse(&fs, scan_line, strlen(scan_line), &e), 0);
+    pk_report_opts o;
+    pk_report_opts_default(&o);
+    o.probe = probe_line;
+    o.probe_len = strlen(probe_line);
+    o.probe_source = "probe.jsonl";
+    pages p = {0};
+    CHECK_EQ_I(pk_report_html(&fs, NULL, &o, keep_page, &p, &e), 0);
+    CHECK(p.n >= 1);
+    if (p.n) {
+        const char *h = p.html[0].data;
+        CHECK(strstr(h, "<h2>Model probe</h2>") != NULL);
+        CHECK(strstr(h, "<b>Evidence of training on this work</b>") != NULL);
+        CHECK(strstr(h, "12 of 50 passages continued word for word") != NULL);
+        CHECK(strstr(h, "<td class=\"n\">1.25e-07</td>") != NULL);
+        CHECK(strstr(h, "<td class=\"n\">4.5e-08</td>") != NULL);
+        CHECK(strstr(h, "not run: no canary set for this work") != NULL);
+        CHECK(strstr(h, "Assumption: the reference text is of the same kind") != NULL);
+        CHECK(strstr(h, "crossing&lt;b&gt;") != NULL);
+        CHECK(strstr(h, "the rope &lt;slips&gt;") != NULL);
+        CHECK(!has_tag(&p.html[0], "script"));
+    }
+    pages_free(&p);
+
+    make_tdir();
+    char dir[600], pf[600], db[512];
+    snprintf(dir, sizeof dir, "%s/pbundle", tdir);
+    snprintf(pf, sizeof pf, "%s/probe.jsonl", tdir);
+    FILE *f = fopen(pf, "wb");
+    fputs(probe_line, f);
+    fclose(f);
+    tmp_db(db, sizeof db, "pbundle");
+    pk_registry *r = NULL;
+    CHECK_EQ_I(pk_registry_open(&r, db, PK_REG_CREATE, NULL, &e), 0);
+    pk_bundle_opts bo = {.dir = dir, .findings_path = "-", .findings = scan_line, .findings_len = strlen(scan_line),
+                         .probe_path = pf, .probe = probe_line, .probe_len = strlen(probe_line), .reg = r, .reg_path = db};
+    pk_report_opts_default(&bo.report);
+    pk_bundle_result res;
+    CHECK_EQ_I(pk_bundle_write(&bo, &fs, &res, &e), 0);
+    char evp[700];
+    snprintf(evp, sizeof evp, "%s/evidence.json", dir);
+    json_error_t je;
+    json_t *ev = json_load_file(evp, 0, &je);
+    CHECK(ev != NULL);
+    char sha[65];
+    pk_sha256_hex(probe_line, strlen(probe_line), sha);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(json_object_get(ev, "inputs"), "probe"), "sha256")), sha);
+    CHECK_EQ_U(json_array_size(json_object_get(ev, "probe")), 1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(ev, "probe"), 0), "work")), "crossing<b>");
+    json_decref(ev);
+    unsigned failures = 9, seen = 0;
+    pk_verify_opts vo = {.bundle = dir, .findings = "/nonexistent/findings"};
+    CHECK_EQ_I(pk_bundle_verify(&vo, count_failures, &seen, &failures, &e), 0);
+    CHECK_EQ_U(failures, 1); /* not signed: the one failure */
+    f = fopen(pf, "ab");     /* the results changed since the report */
+    fputs("\n", f);
+    fclose(f);
+    CHECK_EQ_I(pk_bundle_verify(&vo, count_failures, &seen, &failures, &e), 0);
+    CHECK_EQ_U(failures, 2);
+    pk_findings_free(&fs);
+    pk_registry_close(r);
+    remove(db);
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tdir);
+    CHECK(system(cmd) == 0);
+}
+
 TEST_MAIN(TEST(escape_html_specials), TEST(parse_scan_line), TEST(parse_filter_removed_line), TEST(parse_refuses_malformed),
           TEST(hostile_text_is_escaped), TEST(passages_side_by_side), TEST(many_findings_are_paged),
-          TEST(registry_hash_is_canonical), TEST(keygen_modes_and_refusal), TEST(bundle_signed_and_tamper_evident))
+          TEST(registry_hash_is_canonical), TEST(keygen_modes_and_refusal), TEST(bundle_signed_and_tamper_evident),
+          TEST(probe_results_in_report))
