@@ -496,7 +496,46 @@ static const struct help {
     {"probe",
      "usage: picket probe (help text to come)\n"},
     {"guard",
-     "usage: picket guard (help text to come)\n"},
+     "usage: picket guard [serve] [--config FILE] [--listen ADDR:PORT] [--upstream URL]\n"
+     "                    [--mode block|redact] [--min-words N] [--db PATH]\n"
+     "       picket guard token add NAME | list | revoke NAME   [--db PATH] [--config FILE]\n"
+     "       picket guard log [--verify] [--json] [--since TIME] [--audit-db FILE]\n"
+     "       picket guard --check-config FILE\n"
+     "\n"
+     "A proxy for the OpenAI API (POST /v1/chat/completions, /v1/completions,\n"
+     "/v1/responses, /v1/embeddings; GET /v1/models) and the Anthropic Messages\n"
+     "API (POST /v1/messages) that refuses prompts carrying registered works.\n"
+     "Every piece of text in a request (messages in string or list form, tool\n"
+     "calls and results, system prompts, prompt and input arrays, text and PDF\n"
+     "documents sent as base64) is checked as `picket check` does; a registered\n"
+     "passage of min_words words or more gets 403 with an error body in the\n"
+     "API's own format naming the work, or, in redact mode, is replaced and\n"
+     "the request forwarded.  Responses stream through as they come\n"
+     "(server-sent events included); with check_responses = true they are\n"
+     "checked too.  The index is reloaded when the registry changes; when it\n"
+     "cannot be read, requests get 503 (fail_open = true passes them).\n"
+     "\n"
+     "Clients send a token issued by `picket guard token add NAME` (printed\n"
+     "once; only its SHA-256 is kept) as `Authorization: Bearer` or\n"
+     "`x-api-key`; the upstream's own key is only in the guard's config\n"
+     "(upstream_key_env = VAR).  Every decision is appended to a hash-chained\n"
+     "audit log (default REGISTRY.guard.db) without prompt text unless\n"
+     "store_prompts = true; `guard log --verify` exits 0 when the chain is\n"
+     "intact and 1 naming the first altered or missing entry.\n"
+     "\n"
+     "  --config FILE      key = value settings (docs/guard.md): listen, upstream,\n"
+     "                     upstream_key_env, upstream_ca, mode, min_words, message,\n"
+     "                     redaction, max_body, check_responses, fail_open, audit_db,\n"
+     "                     store_prompts, threads, timeout, token_prompts, pdf\n"
+     "  --listen ADDR:PORT default 127.0.0.1:8080\n"
+     "  --upstream URL     e.g. https://api.openai.com or https://api.anthropic.com\n"
+     "  --mode M           block (default) or redact\n"
+     "  --min-words N      shortest passage refused (default 25)\n"
+     "  --check-config F   validate a config file and exit\n"
+     "  --audit-db FILE    the guard database (tokens and audit log)\n"
+     "\n"
+     "Exit status: 0 success (log --verify: intact), 1 log --verify found a\n"
+     "broken chain (or revoke found no such token), 2 error.\n"},
     {"help", "usage: picket help [COMMAND]\n"},
     {"version", "usage: picket version\n"},
 };
