@@ -851,13 +851,13 @@ static int probe_html(pk_buf *b, const pk_report_opts *o)
         if (pre && tru && gen) {
             rc |= LIT(b, "<p>The longest continuation the model produced (");
             rc |= num_html(b, json_object_get(ex, "longest_run"), 1);
-            rc |= LIT(b, " words in a row), after the prompt <span class=\"txt\">&hellip;");
+            rc |= LIT(b, " words in a row):</p><div class=\"side\"><h4>The prompt (its end)</h4><div class=\"txt\">&hellip;");
             size_t pl = strlen(pre), from = pl > 300 ? pl - 300 : 0; /* its last 300 bytes */
             while (from < pl && ((unsigned char)pre[from] & 0xC0) == 0x80) from++;
             rc |= pk_html_escape(b, pre + from, pl - from);
-            rc |= LIT(b, "</span>:</p><div class=\"pair\"><div class=\"side\"><h4>The work</h4><div class=\"txt\">");
+            rc |= LIT(b, "</div></div><div class=\"pair\"><div class=\"side\"><h4>The work goes on</h4><div class=\"txt\">");
             rc |= pk_html_escape(b, tru, utf8_cut(tru, strlen(tru), PK_SIDE_MAX));
-            rc |= LIT(b, "</div></div><div class=\"side\"><h4>The model</h4><div class=\"txt\">");
+            rc |= LIT(b, "</div></div><div class=\"side\"><h4>The model went on</h4><div class=\"txt\">");
             rc |= pk_html_escape(b, gen, utf8_cut(gen, strlen(gen), PK_SIDE_MAX));
             rc |= LIT(b, "</div></div></div>\n");
         }
