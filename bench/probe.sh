@@ -14,6 +14,10 @@
 #                non-members: false-positive rates at 0.05 and 0.01, deciles
 #                of the p-values and the Kolmogorov-Smirnov distance to the
 #                uniform distribution (with its 5% critical value)
+#   short works  100 non-member works of 1 to 5 passages (cut anywhere in a
+#                non-member file) against REFS long references: the same
+#                number of passages k for every document, and the
+#                false-positive rates
 #   contrast     the same non-member question with passages taken as
 #                independent (Welch over passage losses): why the document
 #                is the unit of dataset inference
@@ -109,6 +113,33 @@ ks = max(max((i + 1) / len(np_) - p, p - i / len(np_)) for i, p in enumerate(np_
 print("Kolmogorov-Smirnov distance to uniform: %.3f (5%% critical value %.3f)" % (ks, 1.358 / math.sqrt(len(np_))))
 print("verdict 'evidence' (any test at 0.01 / tests run): members %.3f, non-members %.3f" %
       (rate(m, lambda x: x["evidence"]), rate(n, lambda x: x["evidence"])))
+print()
+# Short works: a non-member work of 1 to 5 passages (cut anywhere in a
+# non-member file, its own bytes) against long references: the probe must
+# use the same number of passages k for every document, else the short
+# work's average varies more than the references' and is named too often.
+import re
+t0 = time.time()
+sp, bad_k = [], 0
+for i in range(100):
+    src = rng.choice(nonmembers)
+    text = open(src).read()
+    w = [mm.span() for mm in re.finditer(r"\S+", text)]
+    npass = 1 + i % 5
+    at = rng.randrange(0, len(w) - 64 * npass)
+    short = os.path.join(out, "short-work.txt")
+    with open(short, "w") as f: f.write(text[w[at][0] : w[at + 64 * npass - 1][1]] + "\n")
+    refs = rng.sample([d for d in nonmembers if d != src], nrefs)
+    d, rc = probe(V, short, ["--no-canaries", "--no-extraction", "--no-min-k-pp", "--no-cache"] + sum((["--nonmember", r] for r in refs), []))
+    di = d["dataset_inference"]
+    bad_k += di["passages_per_document"] != min(npass, samples)
+    sp.append(di["p"])
+sp.sort()
+ks = max(max((i + 1) / len(sp) - p, p - i / len(sp)) for i, p in enumerate(sp))
+print("== short works: 100 non-member works of 1 to 5 passages against %d long references, %.0f s ==" % (nrefs, time.time() - t0))
+print("same k for the work and every reference: %d of 100 runs; false positives at 0.05: %.3f, at 0.01: %.3f; "
+      "KS distance to uniform %.3f (5%% critical value %.3f)" %
+      (100 - bad_k, sum(p < 0.05 for p in sp) / 100, sum(p < 0.01 for p in sp) / 100, ks, 1.358 / 10))
 print()
 # Why the document is the unit: the same non-member trials with the passages
 # taken as independent (Welch's t-test on passage losses) against the

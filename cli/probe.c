@@ -4,10 +4,12 @@
  * tests and the client are in src/probe/.
  *
  * Exit status: 0 when some work shows evidence of training (a test
- * significant at --alpha after the Bonferroni correction), 1 when none
- * does, 2 on an error.  The API key is read from the environment variable
- * named by --api-key-env (else OPENAI_API_KEY when set) and handed only to
- * the client; it is never printed. */
+ * significant at --alpha after the Bonferroni correction over that work's
+ * tests: per work, so W works together can be named falsely with chance up
+ * to W * alpha, as the docs say), 1 when none does, 2 on an error.  The API key is read from the environment variable
+ * named by --api-key-env (else OPENAI_API_KEY, when set and the endpoint is
+ * api.openai.com) and handed only to the client; it is never printed, and
+ * never sent over plain http:// to a host other than loopback. */
 #include "cli.h"
 
 #include "probe/probe.h"
@@ -15,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,6 +82,34 @@ static int read_list(const char *path, char ***v, size_t *n)
     return 0;
 }
 
+/* The host of an http(s):// URL (userinfo and port left out) into host. */
+static void url_host(const char *url, char *host, size_t cap)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    size_t n = strcspn(h, "/?#");
+    const char *at = memchr(h, '@', n);
+    if (at) {
+        n -= (size_t)(at + 1 - h);
+        h = at + 1;
+    }
+    if (*h == '[') { /* [IPv6]:port */
+        const char *e = memchr(h, ']', n);
+        n = e ? (size_t)(e - h - 1) : n - 1;
+        h++;
+    } else {
+        const char *colon = memchr(h, ':', n);
+        if (colon) n = (size_t)(colon - h);
+    }
+    snprintf(host, cap, "%.*s", (int)PK_MIN(n, cap - 1), h);
+}
+
+/* Loopback: a key sent there in clear text does not leave the machine. */
+static int is_loopback(const char *host)
+{
+    return strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
+}
+
 typedef struct {
     const char *key;
     char id[256], sha[65];
@@ -105,8 +136,10 @@ int cmd_probe(int argc, char **argv)
         {"jobs", required_argument, NULL, 'j'},      {"retries", required_argument, NULL, 'r'},
         {"backoff", required_argument, NULL, 'B'},   {"timeout", required_argument, NULL, 'T'},
         {"cache", required_argument, NULL, 'c'},     {"no-cache", no_argument, NULL, 'C'},
-        {"samples", required_argument, NULL, 'n'},   {"prefix-tokens", required_argument, NULL, 'p'},
-        {"suffix-tokens", required_argument, NULL, 's'}, {"passage-words", required_argument, NULL, 'P'},
+        {"samples", required_argument, NULL, 'n'},   {"prefix-words", required_argument, NULL, 'p'},
+        {"suffix-words", required_argument, NULL, 's'}, {"passage-words", required_argument, NULL, 'P'},
+        /* the old names: they always counted words, not tokens */
+        {"prefix-tokens", required_argument, NULL, 'p'}, {"suffix-tokens", required_argument, NULL, 's'},
         {"batch", required_argument, NULL, 'b'},     {"control", required_argument, NULL, 'x'},
         {"nonmember", required_argument, NULL, 'N'}, {"nonmember-list", required_argument, NULL, 'L'},
         {"control-list", required_argument, NULL, 'X'}, {"alpha", required_argument, NULL, 'A'},
@@ -155,8 +188,8 @@ int cmd_probe(int argc, char **argv)
         case 'c': cache = optarg; break;
         case 'C': no_cache = 1; break;
         case 'n': if ((v = cli_num("--samples", optarg, 1, 100000)) < 0) goto done; o.samples = (uint32_t)v; break;
-        case 'p': if ((v = cli_num("--prefix-tokens", optarg, 1, 2000)) < 0) goto done; o.prefix_words = (uint32_t)v; break;
-        case 's': if ((v = cli_num("--suffix-tokens", optarg, 1, 2000)) < 0) goto done; o.suffix_words = (uint32_t)v; break;
+        case 'p': if ((v = cli_num("--prefix-words", optarg, 1, 2000)) < 0) goto done; o.prefix_words = (uint32_t)v; break;
+        case 's': if ((v = cli_num("--suffix-words", optarg, 1, 2000)) < 0) goto done; o.suffix_words = (uint32_t)v; break;
         case 'P': if ((v = cli_num("--passage-words", optarg, 8, 4000)) < 0) goto done; o.passage_words = (uint32_t)v; break;
         case 'b': if ((v = cli_num("--batch", optarg, 1, 1024)) < 0) goto done; o.batch = (uint32_t)v; break;
         case 'x': if (push(&ctl, &nctl, optarg)) goto done; break;
@@ -189,13 +222,24 @@ int cmd_probe(int argc, char **argv)
     while (bl && base[bl - 1] == '/') base[--bl] = 0;
     if (bl >= 3 && !strcmp(base + bl - 3, "/v1")) base[bl -= 3] = 0;
     o.client.base = base;
+    /* the key: from --api-key-env; OPENAI_API_KEY by default only for
+     * OpenAI's own API (a key for OpenAI is not handed to another host);
+     * never in clear text (http://) to a host other than this machine */
     const char *key = NULL;
+    char host[256];
+    url_host(base, host, sizeof host);
     if (keyenv) {
         key = getenv(keyenv);
         if (!key || !*key) { cli_error("--api-key-env: the environment variable %s is not set", keyenv); goto done; }
-    } else
+    } else if (strcasecmp(host, "api.openai.com") == 0)
         key = getenv("OPENAI_API_KEY");
     o.client.api_key = key && *key ? key : NULL;
+    if (o.client.api_key && strncmp(base, "http://", 7) == 0 && !is_loopback(host)) {
+        cli_error("--api-key-env: refusing to send the API key in clear text to %s: use https:// (or a server on "
+                  "this machine)",
+                  endpoint);
+        goto done;
+    }
     if (!no_cache) {
         o.client.cache = cache ? cache : default_cache(cachebuf, sizeof cachebuf);
         if (!o.client.cache) { cli_error("probe: no cache directory ($XDG_CACHE_HOME, $HOME): give --cache FILE or --no-cache"); goto done; }

@@ -69,6 +69,8 @@ int pk_probe_client_new(pk_probe_client **out, const pk_probe_client_opts *o, pk
     pthread_once(&curl_once, init_curl);
     if (curl_init_rc != CURLE_OK) return pk_fail(err, PK_EINTERNAL, "libcurl: %s", curl_easy_strerror(curl_init_rc));
     if (!o->base || !*o->base) return pk_fail(err, PK_EINVAL, "no endpoint");
+    /* randombytes_uniform (the backoff's jitter) wants libsodium set up */
+    if (sodium_init() < 0) return pk_fail(err, PK_EINTERNAL, "libsodium: cannot initialize");
     pk_probe_client *c = calloc(1, sizeof *c);
     if (!c) return pk_fail(err, PK_ENOMEM, "out of memory");
     c->o = *o;
@@ -173,17 +175,38 @@ static void sleep_s(double s)
 }
 
 /* A server may echo the key in an error body ("Incorrect API key
- * provided: ..."): blank it out of the message kept for the user. */
-static void redact(const pk_probe_client *c, char *why)
+ * provided: ..."): blank it out of the body kept for the user, all of it,
+ * before the message is cut to one short line (cutting first would leave
+ * the part of a key that straddles the cut).  A message is cut anyway: the
+ * caller masks, after cutting, a tail that is the start of the key
+ * (mask_key_tail). */
+static void redact(const pk_probe_client *c, char *s, size_t n)
 {
     static const char pre[] = "Authorization: Bearer ";
     if (!c->auth) return;
     const char *key = c->auth + sizeof pre - 1;
     size_t kl = strlen(key);
-    if (kl < 4) return;
-    for (char *q = strstr(why, key); q; q = strstr(q, key)) {
-        memset(q, '*', kl);
-    }
+    if (kl < 4 || n < kl) return;
+    for (size_t i = 0; i + kl <= n; i++)
+        if (memcmp(s + i, key, kl) == 0) {
+            memset(s + i, '*', kl);
+            i += kl - 1;
+        }
+}
+
+/* Mask the longest tail of s (n bytes) that is a prefix of the key (at
+ * least 4 bytes): what is left of a key cut off at the end of a message. */
+static void mask_key_tail(const pk_probe_client *c, char *s, size_t n)
+{
+    static const char pre[] = "Authorization: Bearer ";
+    if (!c->auth) return;
+    const char *key = c->auth + sizeof pre - 1;
+    size_t kl = strlen(key);
+    for (size_t t = PK_MIN(kl, n); t >= 4; t--)
+        if (memcmp(s + n - t, key, t) == 0) {
+            memset(s + n - t, '*', t);
+            return;
+        }
 }
 
 /* One request with retries; method POST when body is not NULL. */
@@ -237,13 +260,15 @@ static void perform(pk_probe_client *c, CURL *h, const char *path, const char *b
             curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
             r->status = status;
             if (status != 200) {
-                /* the server's own message, one line, trimmed */
+                /* the server's own message, the key blanked out of the
+                 * whole body first, then one line, trimmed */
+                if (r->resp.data) redact(c, r->resp.data, r->resp.len);
                 int k = (int)PK_MIN(r->resp.len, 160);
                 snprintf(r->why, sizeof r->why, "%s: HTTP %ld: %.*s", path, status, k,
                          r->resp.data ? r->resp.data : "");
-                for (char *q = r->why; *q; q++)
-                    if (*q == '\n' || *q == '\r') *q = ' ';
-                redact(c, r->why);
+                for (char *q = r->why; *q; q++) /* one line, no terminal controls (ESC ...) */
+                    if ((unsigned char)*q < 0x20 || *q == 0x7f) *q = ' ';
+                mask_key_tail(c, r->why, strlen(r->why));
             }
             retry = status == 429 || status >= 500;
         }
@@ -380,14 +405,22 @@ static void *worker(void *ud)
             }
         }
         perform(c, h, r->path, r->body, c->o.retries, r);
-        if (c->db && r->status == 200) {
-            pthread_mutex_lock(&c->mu);
-            cache_put(c, key, r->path, &r->resp);
-            pthread_mutex_unlock(&c->mu);
-        }
+        /* not cached here: a 200 whose body does not parse would be
+         * answered from the cache forever; the caller keeps it
+         * (pk_probe_client_keep) once it has parsed it */
     }
     curl_easy_cleanup(h);
     return NULL;
+}
+
+void pk_probe_client_keep(pk_probe_client *c, const char *model, const pk_probe_req *r)
+{
+    if (!c->db || r->status != 200 || r->cached) return;
+    char key[65];
+    cache_key(c->base, r->path, model, r->body, key);
+    pthread_mutex_lock(&c->mu);
+    cache_put(c, key, r->path, &r->resp);
+    pthread_mutex_unlock(&c->mu);
 }
 
 int pk_probe_client_run(pk_probe_client *c, const char *model, pk_probe_req *reqs, size_t n, pk_error *err)
@@ -398,7 +431,7 @@ int pk_probe_client_run(pk_probe_client *c, const char *model, pk_probe_req *req
     pthread_t th[64];
     size_t started = 0;
     for (size_t i = 0; i < n; i++)
-        if (reqs[i].resp.max == 0) reqs[i].resp.max = c->o.max_response;
+        reqs[i].resp.max = c->o.max_response; /* every answer bounded by the client's limit */
     for (; started < nt; started++)
         if (pthread_create(&th[started], NULL, worker, &pl) != 0) break;
     if (started == 0) return pk_fail(err, PK_EINTERNAL, "cannot start a thread");

@@ -4,9 +4,11 @@
  * whether a model was trained on a work"); a single-text membership score
  * is never reported alone.
  *
- * Extraction.  N passages of the work (start words drawn by a PRNG seeded
- * with the work's SHA-256, so a re-run asks the same questions and hits the
- * cache) are cut into a prefix of P words and the S words after it; the
+ * Extraction.  N non-overlapping windows of P + S words of the work
+ * (drawn without replacement by a PRNG seeded with the work's SHA-256, so
+ * a re-run asks the same questions and hits the cache; non-overlapping, so
+ * no two samples share words) are cut into a prefix of P words and the S
+ * words after it; the
  * model continues the prefix greedily and the continuation is compared with
  * the true words after normalization (letters, digits and apostrophes,
  * lower-cased): "extractable" when all S words come back in order (Carlini
@@ -14,7 +16,12 @@
  * control text the model cannot have seen: the work's own words shuffled
  * (always, twice as many passages: the test's power grows with the
  * control's size at no risk) and the user's --control files.  p-value: Fisher's exact test,
- * one-sided, of extractable passages in the work against the controls.
+ * one-sided, of extractable passages in the work against the controls.  Its
+ * null: the work's passages are reproduced no more often than the
+ * controls' (the shuffled words, which no model can have seen in that
+ * order); it does not model text that is easy to continue without having
+ * been seen (quotations, lists), which the summary's examples let a reader
+ * judge.
  *
  * Canaries.  Every canary set of the work in the registry: each published
  * sequence and each of its never-published nulls is scored by the model,
@@ -36,7 +43,11 @@
  * zlib's bits), Min-K% (mean of the 20% highest token losses), Min-K%++
  * (mean of the 20% lowest (log p - mu) / sigma, when the server gives mu
  * and sigma) -- are averaged over the passages of each document: the work
- * and every --nonmember reference document.  Each feature is standardized
+ * and every --nonmember reference document, over the SAME number of
+ * passages k for all of them (the fewest any has, at most --samples):
+ * means over different numbers of passages have different variances, so a
+ * short work would not be exchangeable with long references under H0 and
+ * would be named far more often than alpha.  Each feature is standardized
  * over all these documents together (a rule symmetric in the documents)
  * and the composite is minus their mean (equal fixed weights: nothing is
  * learned, so nothing can overfit, and one test, not four, is corrected
@@ -48,7 +59,10 @@
  * time: the reference documents are of the same kind as the work.
  *
  * The decision: evidence when any test's p-value is below alpha divided by
- * the number of tests run (Bonferroni). */
+ * the number of tests run on the work (Bonferroni, per work; with several
+ * works the CLI's exit status says whether ANY work showed evidence, so the
+ * chance of a false "evidence" over W works is up to W * alpha: the docs
+ * say to give alpha / W to hold it at alpha). */
 #include "probe/probe.h"
 #include "canary.h"
 
@@ -69,7 +83,12 @@ typedef struct {
     char sha[65];
 } doc_t;
 
+/* Per-passage features of one document (pf: passages x NF, only the
+ * passages with enough tokens), and their means over the k passages that
+ * doc_mean chose (f, passages = k). */
 typedef struct {
+    double (*pf)[NF];
+    size_t np;
     double f[NF];
     size_t passages;
 } docfeat;
@@ -108,6 +127,8 @@ static uint64_t seed_of(const char *sha, uint64_t salt)
     for (size_t i = 0; sha[i]; i++) s = s * 1099511628211ull ^ (unsigned char)sha[i];
     return s;
 }
+
+static void oneline(pk_buf *b, const char *s, size_t max);
 
 static int is_word_byte(unsigned char c) { return isalnum(c) || c == '\'' || c >= 0x80; }
 
@@ -314,7 +335,7 @@ static int ask(pk_probe *p, int what, char *const *prompts, size_t n, uint32_t m
         if (!bodies[r]) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
         reqs[r].path = path_of(p);
         reqs[r].body = bodies[r];
-        pk_buf_init(&reqs[r].resp, (size_t)64 << 20);
+        pk_buf_init(&reqs[r].resp, 0); /* bounded by the client's max_response */
     }
     for (size_t i = 0; i < n; i++) elen[i] = strlen(prompts[i]);
     if ((rc = pk_probe_client_run(p->cl, p->model, reqs, nreq, err))) goto done;
@@ -337,6 +358,7 @@ static int ask(pk_probe *p, int what, char *const *prompts, size_t n, uint32_t m
             pk_probe_resp_free(&resp);
             goto done;
         }
+        pk_probe_client_keep(p->cl, p->model, &reqs[r]); /* parsed: now worth keeping */
         if (!reqs[r].cached) {
             p->ptok += resp.prompt_tokens;
             p->ctok += resp.completion_tokens;
@@ -507,8 +529,9 @@ int pk_probe_new(pk_probe **out, const pk_probe_opts *o, pk_buf *info, pk_error 
             p->lp = PK_PROBE_LP_NONE;
         }
     }
-    pk_buf_printf(info, "server: %s, API %s, model %s\n", o->client.base, api_name(p),
-                  p->model[0] ? p->model : "(the server's)");
+    pk_buf_printf(info, "server: %s, API %s, model ", o->client.base, api_name(p));
+    oneline(info, p->model[0] ? p->model : "(the server's)", sizeof p->model); /* the server's name, escaped */
+    pk_buf_putc(info, '\n');
     pk_buf_printf(info, "log-probabilities: %s%s\n",
                   p->lp == PK_PROBE_LP_PROMPT   ? "of the prompt (prompt_logprobs)"
                   : p->lp == PK_PROBE_LP_ECHO   ? "of the prompt (echo + logprobs)"
@@ -553,6 +576,7 @@ void pk_probe_free(pk_probe *p)
     for (size_t i = 0; i < p->nref; i++) doc_free(&p->ref[i]);
     free(p->ctl);
     free(p->ref);
+    for (size_t i = 0; p->reff && i < p->nref; i++) free(p->reff[i].pf);
     free(p->reff);
     free(p);
 }
@@ -623,9 +647,13 @@ static int extract(pk_probe *p, const char *text, size_t n, uint64_t seed, size_
     int rc = chunks(text, n, &ch, &nch);
     if (rc) return pk_fail(err, rc, "out of memory");
     if (nch < P + S) { free(ch); return 0; }
-    size_t span = nch - P - S + 1;
-    if (want > span) want = span;
-    size_t *pos = malloc(want * sizeof *pos);
+    /* non-overlapping windows of P + S words, so that the samples share no
+     * words (overlapping ones are not independent, and Fisher's test counts
+     * them as if they were): nslot slots after a seeded shift, want of them
+     * drawn without replacement (a partial Fisher-Yates shuffle) */
+    size_t W = P + S, nslot = nch / W;
+    if (want > nslot) want = nslot;
+    size_t *pos = malloc(nslot * sizeof *pos);
     char **prompts = calloc(want ? want : 1, sizeof *prompts);
     pk_probe_out *outs = calloc(want ? want : 1, sizeof *outs);
     size_t base = x->n;
@@ -636,17 +664,15 @@ static int extract(pk_probe *p, const char *text, size_t n, uint64_t seed, size_
         goto done;
     }
     x->s = ns;
-    /* distinct start words, repeats drawn again (want <= span, so this
-     * ends; at want == span it is the coupon collector, O(span log span)
-     * draws) */
     uint64_t st = seed;
+    size_t shift = (size_t)(mix64(&st) % (nch - nslot * W + 1));
+    for (size_t i = 0; i < nslot; i++) pos[i] = i;
     for (size_t i = 0; i < want; i++) {
-        for (;;) {
-            size_t c = (size_t)(mix64(&st) % span), dup = 0;
-            for (size_t j = 0; j < i && !dup; j++) dup = pos[j] == c;
-            if (!dup) { pos[i] = c; break; }
-        }
+        size_t j = i + (size_t)(mix64(&st) % (nslot - i)), t = pos[i];
+        pos[i] = pos[j];
+        pos[j] = t;
     }
+    for (size_t i = 0; i < want; i++) pos[i] = shift + pos[i] * W;
     for (size_t i = 0; i < want; i++) {
         size_t a = pos[i];
         prompts[i] = dupn(text + ch[2 * a], ch[2 * (a + P - 1) + 1] - ch[2 * a]);
@@ -755,9 +781,11 @@ static int passage_features(const char *text, const pk_probe_out *o, int full, d
     return 1;
 }
 
-/* Mean features over up to want non-overlapping passages of a text. */
+/* Features of up to want non-overlapping passages of a text (evenly
+ * spread over it) into df->pf; the means are doc_mean's. */
 static int doc_features(pk_probe *p, const char *text, size_t n, size_t want, docfeat *df, pk_error *err)
 {
+    free(df->pf);
     memset(df, 0, sizeof *df);
     size_t *ch = NULL, nch = 0, L = p->o.passage_words;
     if (chunks(text, n, &ch, &nch)) return pk_fail(err, PK_ENOMEM, "out of memory");
@@ -772,21 +800,35 @@ static int doc_features(pk_probe *p, const char *text, size_t n, size_t want, do
         if (!prompts[i]) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
     }
     if (np && (rc = ask(p, ASK_SCORE, prompts, np, 1, p->lp, p->full, outs, NULL, err))) goto done;
-    double acc[NF] = {0};
-    size_t cnt[NF] = {0};
-    for (size_t i = 0; i < np; i++) {
-        double f[NF];
-        if (!passage_features(prompts[i], &outs[i], p->full, f)) continue;
-        df->passages++;
-        for (int k = 0; k < NF; k++)
-            if (!isnan(f[k])) { acc[k] += f[k]; cnt[k]++; }
-    }
-    for (int k = 0; k < NF; k++) df->f[k] = cnt[k] == df->passages && cnt[k] ? acc[k] / (double)cnt[k] : NAN;
+    df->pf = calloc(np ? np : 1, sizeof *df->pf);
+    if (!df->pf) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
+    for (size_t i = 0; i < np; i++)
+        if (passage_features(prompts[i], &outs[i], p->full, df->pf[df->np])) df->np++;
 done:
     free(ch);
     free_strs(prompts, np);
     outs_free(outs, np);
     return rc;
+}
+
+/* Means of the features over k of the document's passages (k <= df->np),
+ * evenly spread over the ones it has: the same rule for the work and every
+ * reference, so that under H0 the work's mean is exchangeable with theirs.
+ * Averages over different numbers of passages are not: a mean over 1
+ * passage varies far more than one over 50, and a short work would be
+ * named far more often than alpha says.  A feature missing from one of
+ * the k passages is NAN. */
+static void doc_mean(docfeat *df, size_t k)
+{
+    double acc[NF] = {0};
+    size_t cnt[NF] = {0};
+    for (size_t i = 0; i < k; i++) {
+        const double *f = df->pf[(2 * i + 1) * df->np / (2 * k)]; /* the middle of each k-th */
+        for (int j = 0; j < NF; j++)
+            if (!isnan(f[j])) { acc[j] += f[j]; cnt[j]++; }
+    }
+    df->passages = k;
+    for (int j = 0; j < NF; j++) df->f[j] = k && cnt[j] == k ? acc[j] / (double)k : NAN;
 }
 
 static int reference_features(pk_probe *p, pk_error *err)
@@ -899,7 +941,9 @@ static int cmp_sample(const void *a, const void *b)
     return (x->at > y->at) - (x->at < y->at);
 }
 
-/* The text of s cut to at most max bytes at a word boundary, on one line. */
+/* The text of s cut to at most max bytes at a word boundary, on one line,
+ * control bytes (ESC and the rest) written as \xHH: it comes from the
+ * server and goes to a terminal. */
 static void oneline(pk_buf *b, const char *s, size_t max)
 {
     size_t n = strlen(s);
@@ -907,7 +951,12 @@ static void oneline(pk_buf *b, const char *s, size_t max)
         n = max;
         while (n > 0 && s[n] != ' ') n--;
     }
-    for (size_t i = 0; i < n; i++) pk_buf_putc(b, s[i] == '\n' || s[i] == '\t' ? ' ' : s[i]);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '\n' || ch == '\t') pk_buf_putc(b, ' ');
+        else if (ch < 0x20 || ch == 0x7f) pk_buf_printf(b, "\\x%02x", ch);
+        else pk_buf_putc(b, (char)ch);
+    }
     if (n < strlen(s)) pk_buf_append(b, " ...", 4);
 }
 
@@ -971,11 +1020,20 @@ static int run_extraction(pk_probe *p, const char *text, size_t n, const char *s
                  p->o.prefix_words + p->o.suffix_words);
         return 0;
     }
-    char *shuf = shuffled(text, n, seed ^ 0x5348);
-    if (!shuf) return pk_fail(err, PK_ENOMEM, "out of memory");
-    rc = extract(p, shuf, strlen(shuf), seed ^ 0x4354, 2 * (size_t)p->o.samples, &f->xc, err);
-    free(shuf);
-    if (rc) return rc;
+    /* twice as many control windows as the work's samples: a work has only
+     * words / (P + S) non-overlapping windows, so further independent
+     * shuffles of its words give the rest */
+    size_t wantc = 2 * (size_t)p->o.samples;
+    for (uint64_t r = 0; f->xc.n < wantc && r < wantc; r++) {
+        uint64_t salt = r * 0x9E3779B97F4A7C15ull;
+        char *shuf = shuffled(text, n, seed ^ 0x5348 ^ salt);
+        if (!shuf) return pk_fail(err, PK_ENOMEM, "out of memory");
+        size_t before = f->xc.n;
+        rc = extract(p, shuf, strlen(shuf), seed ^ 0x4354 ^ salt, wantc - f->xc.n, &f->xc, err);
+        free(shuf);
+        if (rc) return rc;
+        if (f->xc.n == before) break;
+    }
     for (size_t i = 0; i < p->nctl; i++)
         if ((rc = extract(p, p->ctl[i].text, p->ctl[i].n, seed_of(p->ctl[i].sha, 0x7072), p->o.samples, &f->xc,
                           err))) {
@@ -1073,9 +1131,9 @@ static int run_inference(pk_probe *p, const char *text, size_t n, findings *f, p
         goto done;
     }
     for (size_t i = 0; i < p->nref; i++)
-        if (p->reff[i].passages > 0) idx[m++] = i;
+        if (p->reff[i].np > 0) idx[m++] = i;
     f->mref = m;
-    if (f->wf.passages == 0) {
+    if (f->wf.np == 0) {
         snprintf(f->di_why, sizeof f->di_why, "the work is shorter than one passage of %u words", p->o.passage_words);
         goto done;
     }
@@ -1084,6 +1142,12 @@ static int run_inference(pk_probe *p, const char *text, size_t n, findings *f, p
                  p->o.passage_words);
         goto done;
     }
+    /* the same number of passages k for every document: the fewest any of
+     * them has (each already capped by --samples) */
+    size_t kp = f->wf.np;
+    for (size_t i = 0; i < m; i++) kp = PK_MIN(kp, p->reff[idx[i]].np);
+    doc_mean(&f->wf, kp);
+    for (size_t i = 0; i < m; i++) doc_mean(&p->reff[idx[i]], kp);
     /* each feature standardized over the m references and the work together
      * (symmetric in the documents), the composite minus their mean: higher
      * is more member-like */
@@ -1193,8 +1257,9 @@ static void write_json(const pk_probe *p, const char *name, const char *sha256, 
         jstr(json, "why", f->di_why);
     } else {
         pk_buf_printf(json,
-                      "\"run\":true,\"passages\":%zu,\"passage_words\":%u,\"reference_documents\":%zu,\"features\":[",
-                      f->wf.passages, p->o.passage_words, f->mref);
+                      "\"run\":true,\"passages\":%zu,\"passages_per_document\":%zu,\"work_passages_available\":%zu,"
+                      "\"passage_words\":%u,\"reference_documents\":%zu,\"features\":[",
+                      f->wf.passages, f->wf.passages, f->wf.np, p->o.passage_words, f->mref);
         for (int k = 0, c = 0; k < NF; k++)
             if (f->use[k]) pk_buf_printf(json, "%s\"%s\"", c++ ? "," : "", feat_name[k]);
         pk_buf_append(json, "],\"work_features\":{", 19);
@@ -1255,7 +1320,8 @@ static void write_summary(const pk_probe *p, const char *name, const char *sha25
     else pk_buf_printf(summary, "  canaries: skipped: %s\n", f->ca_why);
     if (f->di_run)
         pk_buf_printf(summary,
-                      "  dataset inference: %zu passages against %zu reference documents: composite t = %.2f, "
+                      "  dataset inference: %zu passages of each document, the work against %zu reference "
+                      "documents: composite t = %.2f, "
                       "p = %.3g (rank p = %.3g)\n",
                       f->wf.passages, f->mref, f->dt.stat, f->dt.p, f->p_rank);
     else
@@ -1297,6 +1363,7 @@ int pk_probe_work(pk_probe *p, const char *name, const char *text, size_t n, con
     }
     extr_free(&f.xw);
     extr_free(&f.xc);
+    free(f.wf.pf);
     pk_buf_free(&f.cj);
     pk_buf_free(&f.sj);
     free(f.pv);

@@ -123,10 +123,15 @@ void pk_probe_client_free(pk_probe_client *c);
  * when the server did not answer. */
 int pk_probe_client_get(pk_probe_client *c, const char *path, long *status, pk_buf *body, pk_error *err);
 /* Run n POSTs, at most opts.jobs at once; each request's outcome is in
- * the request.  A 200 answer is kept in the cache under SHA-256(URL,
- * model, body).  Returns an error only when the client itself fails
+ * the request.  Answers are looked up in the cache under SHA-256(URL,
+ * model, body) first.  Returns an error only when the client itself fails
  * (memory, threads); non-200 answers are reported per request. */
 int pk_probe_client_run(pk_probe_client *c, const char *model, pk_probe_req *reqs, size_t n, pk_error *err);
+/* Keep a 200 answer of pk_probe_client_run in the cache (nothing when it
+ * came from the cache, was not 200, or there is no cache).  Called only
+ * once the caller has parsed the answer: a 200 with a body that does not
+ * parse is never kept, so a re-run asks again. */
+void pk_probe_client_keep(pk_probe_client *c, const char *model, const pk_probe_req *r);
 void pk_probe_client_get_stats(const pk_probe_client *c, pk_probe_client_stats *s);
 
 /* ---- the probe (probe.c) ------------------------------------------------- */

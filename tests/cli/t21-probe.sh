@@ -67,10 +67,13 @@ expect_match "$errs" 'log-probabilities: of the prompt \(prompt_logprobs\), with
 expect_match "$errs" 'dataset inference against the --nonmember documents' "all three tests announced"
 J=$(head -n 1 out)
 expect_eq "$(jget evidence <<<"$J")" true "member: evidence true in JSON"
-expect_eq "$(jget extraction.samples <<<"$J")" 30 "extraction: 30 passages"
+# non-overlapping windows of 50 + 50 words: at most words / 100 of them
+NW=$(( $(wc -w < docs/ca05.txt) / 100 )); [ "$NW" -gt 30 ] && NW=30
+expect_eq "$(jget extraction.samples <<<"$J")" "$NW" "extraction: $NW non-overlapping passages (at most 30)"
+expect_eq "$(jget extraction.control.samples <<<"$J")" 60 "extraction: 60 control passages (more than one shuffle)"
 X=$(jget extraction.extractable <<<"$J")
-[ "$X" -ge 5 ] && ok "extraction: $X of 30 member passages reproduced word for word" \
-  || fail "extraction: only $X of 30 member passages reproduced"
+[ "$X" -ge 5 ] && ok "extraction: $X of $NW member passages reproduced word for word" \
+  || fail "extraction: only $X of $NW member passages reproduced"
 expect_eq "$(jget extraction.control.extractable <<<"$J")" 0 "extraction: nothing of the shuffled control"
 expect_eq "$(jget canaries.sets.0.best_rank <<<"$J")" 0 "canary ranks before every one of the 1000 nulls"
 expect_eq "$(jget canaries.sets.0.p <<<"$J")" 0.000999001 "canary: exact p = 1/1001"

@@ -1,8 +1,11 @@
 /* test_probe_client.c -- the probe's HTTP client against a real server on
  * loopback (libmicrohttpd, a thread per connection): retries through 429
  * (with Retry-After) and 503, a 400 that is final, the SQLite cache (a
- * second run makes no call; the key is not in the cache file), the API key
- * blanked out of an error body that echoes it, and at most `jobs`
+ * second run makes no call once the answers are kept, none is kept before;
+ * the key is not in the cache file), the API key
+ * blanked out of an error body that echoes it (also where the message's
+ * 160-byte cut falls inside the key, and where the body ends in the key's
+ * first bytes), max_response bounding POST answers, and at most `jobs`
  * requests in flight. */
 #include "probe/probe.h"
 #include "test.h"
@@ -62,6 +65,20 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         char msg[512];
         snprintf(msg, sizeof msg, "{\"error\":{\"message\":\"Incorrect API key provided: %s\"}}",
                  auth ? auth + 7 : "");
+        rc = reply(c, 401, msg, NULL);
+    } else if (strcmp(url, "/echo-key-at-cut") == 0) {
+        /* the key starts at byte 150 of the body: the 160-byte cut of the
+         * message falls inside it */
+        char msg[512];
+        snprintf(msg, sizeof msg, "{\"error\":\"%.*s%s\"}", 140,
+                 "........................................................................................................"
+                 "..................................................",
+                 auth ? auth + 7 : "");
+        rc = reply(c, 401, msg, NULL);
+    } else if (strcmp(url, "/echo-key-prefix") == 0) {
+        /* the server itself cut the key: its first 12 bytes end the body */
+        char msg[512];
+        snprintf(msg, sizeof msg, "{\"error\":\"Incorrect API key provided: %.12s", auth ? auth + 7 : "");
         rc = reply(c, 401, msg, NULL);
     } else if (atomic_load(&fail_next) > 0) {
         int left = atomic_fetch_sub(&fail_next, 1);
@@ -175,7 +192,13 @@ static void the_cache_answers_a_second_run_without_the_key(void)
     one(&r[2], "/v1/completions", "{\"prompt\":\"one\"}"); /* same question: one call or two, same answer */
     pk_error e;
     CHECK_EQ_I(pk_probe_client_run(c, "m", r, 3, &e), 0);
+    /* nothing is kept until the caller has parsed the answer */
     int before = atomic_load(&posts);
+    CHECK_EQ_I(pk_probe_client_run(c, "m", r, 2, &e), 0);
+    CHECK_EQ_I(atomic_load(&posts), before + 2);
+    CHECK_EQ_I(r[0].cached + r[1].cached, 0);
+    for (int i = 0; i < 3; i++) pk_probe_client_keep(c, "m", &r[i]);
+    before = atomic_load(&posts);
     CHECK_EQ_I(pk_probe_client_run(c, "m", r, 3, &e), 0);
     CHECK_EQ_I(atomic_load(&posts), before); /* no call at all */
     for (int i = 0; i < 3; i++) {
@@ -211,9 +234,57 @@ static void an_echoed_key_is_blanked_out_of_the_error(void)
     pk_error e;
     CHECK_EQ_I(pk_probe_client_run(c, "m", &r, 1, &e), 0);
     CHECK_EQ_I(r.status, 401);
-    CHECK(strstr(r.resp.data, key) != NULL); /* the server did echo it */
+    CHECK(strstr(r.resp.data, key) == NULL); /* blanked out of the body kept too */
     CHECK(strstr(r.why, key) == NULL);
     CHECK(strstr(r.why, "Incorrect API key provided: **********************") != NULL);
+    pk_buf_free(&r.resp);
+    pk_probe_client_free(c);
+}
+
+/* The key straddles the 160-byte cut of the message: the whole body is
+ * redacted before it is cut, so not even the key's first bytes remain; and
+ * a body that ends in the key's first bytes has them masked. */
+static void a_key_cut_off_by_the_message_is_blanked_out_too(void)
+{
+    const char *key = "sk-unit-test-cut-0099x";
+    pk_probe_client *c = client(1, 0, key, NULL);
+    pk_probe_req r;
+    one(&r, "/echo-key-at-cut", "{}");
+    pk_error e;
+    CHECK_EQ_I(pk_probe_client_run(c, "m", &r, 1, &e), 0);
+    CHECK_EQ_I(r.status, 401);
+    CHECK_EQ_I(r.resp.len, 150 + strlen(key) + 2);
+    CHECK(strstr(r.why, "sk-u") == NULL);
+    /* the message: path, status, the first 160 bytes of the body, of which the last 10 are the masked key */
+    CHECK(strstr(r.why, "/echo-key-at-cut: HTTP 401: {\"error\":\"....") == r.why);
+    size_t wl = strlen(r.why);
+    CHECK(wl >= 11 && strcmp(r.why + wl - 11, ".**********") == 0);
+    pk_buf_free(&r.resp);
+    one(&r, "/echo-key-prefix", "{}");
+    CHECK_EQ_I(pk_probe_client_run(c, "m", &r, 1, &e), 0);
+    CHECK_EQ_I(r.status, 401);
+    CHECK_STR(r.why, "/echo-key-prefix: HTTP 401: {\"error\":\"Incorrect API key provided: ************");
+    pk_buf_free(&r.resp);
+    pk_probe_client_free(c);
+}
+
+/* --max-response bounds POST answers too, whatever cap the caller's buffer
+ * was given: the 15-byte {"you_sent":2} is over a limit of 8 bytes. */
+static void max_response_bounds_a_post(void)
+{
+    pk_probe_client_opts o;
+    pk_probe_client_opts_default(&o);
+    o.base = base;
+    o.retries = 0;
+    o.max_response = 8;
+    pk_probe_client *c = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_probe_client_new(&c, &o, &e), 0);
+    pk_probe_req r;
+    one(&r, "/v1/completions", "{}");
+    CHECK_EQ_I(pk_probe_client_run(c, "m", &r, 1, &e), 0);
+    CHECK_EQ_I(r.status, 0);
+    CHECK_STR(r.why, "/v1/completions: response over 8 bytes");
     pk_buf_free(&r.resp);
     pk_probe_client_free(c);
 }
@@ -253,4 +324,5 @@ static void stop(void)
 
 TEST_MAIN(TEST(start), TEST(retries_get_through_429_and_503), TEST(a_400_is_not_retried),
           TEST(the_cache_answers_a_second_run_without_the_key), TEST(an_echoed_key_is_blanked_out_of_the_error),
+          TEST(a_key_cut_off_by_the_message_is_blanked_out_too), TEST(max_response_bounds_a_post),
           TEST(no_more_than_jobs_requests_in_flight), TEST(stop))
