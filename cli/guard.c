@@ -156,17 +156,19 @@ static int cmd_log(int argc, char **argv, gopts *g, const char *db)
 {
     static const struct option opts[] = {{"verify", no_argument, NULL, 'v'}, {"json", no_argument, NULL, 'j'},
                                          {"since", required_argument, NULL, 's'},
+                                         {"head", required_argument, NULL, 'H'},
                                          {"audit-db", required_argument, NULL, 'a'},
                                          {"db", required_argument, NULL, 'd'},
                                          {"config", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
     int verify = 0, json = 0, c;
-    const char *since = NULL;
+    const char *since = NULL, *anchor = NULL;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'v': verify = 1; break;
         case 'j': json = 1; break;
         case 's': since = optarg; break;
+        case 'H': anchor = optarg; break;
         case 'a': g->audit_db_opt = optarg; break;
         case 'd': db = optarg; break;
         case 'c': g->config = optarg; break;
@@ -174,6 +176,8 @@ static int cmd_log(int argc, char **argv, gopts *g, const char *db)
         }
     }
     if (optind != argc) return cli_usage("guard");
+    if (anchor && (!verify || strlen(anchor) != 64 || strspn(anchor, "0123456789abcdefABCDEF") != 64))
+        return cli_error("--head: expected the 64 hex digits of a hash printed by `guard log --verify`, with --verify");
     int rc = load_config(g, db);
     if (rc) return rc;
     pk_error e;
@@ -185,12 +189,15 @@ static int cmd_log(int argc, char **argv, gopts *g, const char *db)
         int64_t bad;
         char why[256];
         uint64_t n;
-        if (pk_audit_verify(gd, &bad, why, &n, &e)) cli_perror(&e);
+        char head[65];
+        if (pk_audit_verify_anchor(gd, anchor, &bad, why, &n, head, &e)) cli_perror(&e);
         else if (bad) {
             printf("%s: audit chain broken at entry %lld: %s\n", g->gdb, (long long)bad, why);
             status = EXIT_NONE;
         } else {
-            printf("%s: audit chain intact, %llu entries\n", g->gdb, (unsigned long long)n);
+            /* The head hash, to keep elsewhere and give back with --head. */
+            printf("%s: audit chain intact, %llu entries, head %s\n", g->gdb, (unsigned long long)n,
+                   head[0] ? head : "(none)");
             status = EXIT_FOUND;
         }
     } else {

@@ -17,9 +17,10 @@
  * 3 ... without gaps and the last (seq, hash) is kept in a one-row head
  * table, so an altered row breaks its own hash, a deleted row leaves a
  * gap (or breaks the next row's hash), and a deleted last row no longer
- * matches the head.  Someone who can rewrite the whole file can rewrite
- * the whole chain: keep copies of the head elsewhere (`guard log --json`
- * prints every hash) to anchor it.
+ * matches the head.  Someone who can rewrite the whole file can cut its
+ * end and rewrite the head to match, or rewrite the whole chain: keep the
+ * head hash elsewhere (`guard log --verify` prints it) and verify against
+ * it (pk_audit_verify_anchor, `--verify --head HASH`).
  *
  * Writes: appends run in one transaction per batch, each re-reading the
  * head inside the transaction (BEGIN IMMEDIATE), so two writers on one
@@ -127,6 +128,7 @@ int pk_guard_token_add(pk_guard_db *g, const char *name, char tok[64], pk_error 
     sqlite3_finalize(st);
     if (exists) return pk_fail(err, PK_EEXIST, "a token named '%s' exists: revoke it first", name);
     unsigned char raw[32];
+    if (sodium_init() < 0) return pk_fail(err, PK_EINTERNAL, "libsodium cannot start (no random source)");
     randombytes_buf(raw, sizeof raw);
     memcpy(tok, "pkg_", 4);
     sodium_bin2base64(tok + 4, 60, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -335,9 +337,17 @@ int pk_audit_each(pk_guard_db *g, const char *since, int (*cb)(const pk_audit_ro
 
 int pk_audit_verify(pk_guard_db *g, int64_t *bad, char why[256], uint64_t *n, pk_error *err)
 {
+    return pk_audit_verify_anchor(g, NULL, bad, why, n, NULL, err);
+}
+
+int pk_audit_verify_anchor(pk_guard_db *g, const char *anchor, int64_t *bad, char why[256], uint64_t *n,
+                           char head[65], pk_error *err)
+{
     *bad = 0;
     *n = 0;
     why[0] = 0;
+    if (head) head[0] = 0;
+    int found = 0;
     sqlite3_stmt *st = NULL, *hd = NULL;
     int e = 0, rc;
     if (sqlite3_prepare_v2(g->db, "SELECT " ROW_COLS " FROM audit ORDER BY seq", -1, &st, NULL) ||
@@ -366,6 +376,7 @@ int pk_audit_verify(pk_guard_db *g, int64_t *bad, char why[256], uint64_t *n, pk
             goto end;
         }
         memcpy(prev, h, 65);
+        if (anchor && strcasecmp(anchor, h) == 0) found = 1;
         (*n)++;
         expect++;
     }
@@ -385,6 +396,15 @@ int pk_audit_verify(pk_guard_db *g, int64_t *bad, char why[256], uint64_t *n, pk
         *bad = 1;
         snprintf(why, 256, "the head of the chain is missing");
     }
+    if (!*bad && anchor && !found) {
+        /* The chain and its head agree, but the hash kept elsewhere is not
+         * in it: the end was cut and the head rewritten to match. */
+        *bad = expect;
+        snprintf(why, 256,
+                 "the anchored hash %.16s... is not in the chain (%lld entries): entries were removed or rewritten",
+                 anchor, (long long)(expect - 1));
+    }
+    if (head && expect > 1) memcpy(head, prev, 65);
 end:
     sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL);
 done:

@@ -24,6 +24,7 @@ void pk_guard_config_default(pk_guard_config *c)
     c->min_words = 25;
     c->max_body = (size_t)4 << 20;
     c->threads = 256;
+    c->per_ip = 128;
     c->timeout = 600;
     c->x.max_doc = (size_t)16 << 20;
 }
@@ -105,6 +106,13 @@ static int set_key(pk_guard_config *c, const char *k, const char *v, size_t vn, 
         else return pk_fail(err, PK_EFORMAT, "%s:%u: pdf: expected read or refuse, got '%s'", name, line, v);
         return 0;
     }
+    if (!strcmp(k, "binary") || !strcmp(k, "remote_documents")) {
+        int *dst = k[0] == 'b' ? &c->x.binary_pass : &c->x.remote_pass;
+        if (!strcmp(v, "refuse")) *dst = 0;
+        else if (!strcmp(v, "pass")) *dst = 1;
+        else return pk_fail(err, PK_EFORMAT, "%s:%u: %s: expected refuse or pass, got '%s'", name, line, k, v);
+        return 0;
+    }
     if (!strcmp(k, "check_responses")) return set_bool(&c->check_responses, v, name, line, k, err);
     if (!strcmp(k, "fail_open")) return set_bool(&c->fail_open, v, name, line, k, err);
     if (!strcmp(k, "store_prompts")) return set_bool(&c->store_prompts, v, name, line, k, err);
@@ -121,6 +129,11 @@ static int set_key(pk_guard_config *c, const char *k, const char *v, size_t vn, 
     if (!strcmp(k, "threads")) {
         if ((e = set_num(&u, v, 1, 65536, 0, name, line, k, err))) return e;
         c->threads = (int)u;
+        return 0;
+    }
+    if (!strcmp(k, "per_ip_connections")) {
+        if ((e = set_num(&u, v, 0, 65536, 0, name, line, k, err))) return e;
+        c->per_ip = (int)u;
         return 0;
     }
     if (!strcmp(k, "timeout")) {

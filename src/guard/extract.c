@@ -9,6 +9,13 @@
  * Responses input items and instructions, embeddings input, Anthropic
  * system prompts and content blocks (text, tool_use input of any shape,
  * tool_result content, text and base64 documents, search results).
+ * Then a catch-all walk takes every string and object key that the typed
+ * walk did not (of the body and of each decoded document): the typed
+ * walk gives good pointers and joins message text in reading order, the
+ * catch-all makes sure a field it does not list still gets checked.  A
+ * string that holds a JSON object or array is also decoded, its strings
+ * taken as nested pieces (a tool result made with json.dumps: the raw
+ * text's "\n" escapes would glue words together).
  *
  * Each piece keeps the JSON pointer of the string it came from, and all
  * pieces are joined into one text, separated by a blank line, which is
@@ -25,7 +32,10 @@
  * Invariants: pieces are in increasing order of start, separated by
  * exactly "\n\n", and do not overlap; ptr strings live in one buffer owned
  * by the request; a piece names its node in the body (doc -1) or in the
- * nested document nest[doc]. */
+ * nested document nest[doc] (a document piece: the base64 string it was
+ * decoded from); every string node of the body and of each nested
+ * document is taken by exactly one piece, or is the outer string of a
+ * nested document (taken raw by at most one). */
 #include "guard/guard.h"
 
 #include <jansson.h>
@@ -45,6 +55,7 @@ typedef struct piece {
 
 typedef struct nested {
     uint32_t outer; /* the body's string node holding the document */
+    char *ptr;      /* the outer string's pointer (for the catch-all walk) */
     pk_buf text;    /* the document, unescaped (j.s points here) */
     pk_gj j;
 } nested;
@@ -122,6 +133,8 @@ static void pop(pk_guard_req *r, size_t mark)
 /* Elements of an array: index i, node x. */
 #define EACH(arr, i, x) for (i = 0, x = (arr) + 1; i < D->v[arr].count; i++, x = D->v[x].next)
 
+static int nested_parse(pk_guard_req *r, uint32_t s, int *parsed);
+
 static int add_string(pk_guard_req *r, uint32_t s)
 {
     if (r->np == r->pcap) {
@@ -147,17 +160,29 @@ static int add_string(pk_guard_req *r, uint32_t s)
     else e = pk_buf_append(&r->ptrs, r->path.data, r->path.len + 1);
     if (e) return e;
     r->np++;
+    /* A string of the body that holds a JSON object or array (a tool
+     * result made with json.dumps, say): its raw text has the inner
+     * strings' escapes ("\n" glues two words into one), so the strings
+     * inside it are pieces too, as for tool call arguments. */
+    if (s != PK_GJ_NONE && r->cur_nest < 0) {
+        const char *t = r->text.data + p->pub.start;
+        size_t k = 0, n = p->pub.len;
+        while (k < n && (t[k] == ' ' || t[k] == '\t' || t[k] == '\n' || t[k] == '\r')) k++;
+        if (k < n && (t[k] == '{' || t[k] == '[')) return nested_parse(r, s, NULL);
+    }
     return 0;
 }
 
-/* Text decoded from base64: a piece that is not a string of the body. */
-static int add_doc_text(pk_guard_req *r, const char *t, size_t n)
+/* Text decoded from base64: a piece that is not a string of the body
+ * (node: the base64 string, so the catch-all walk skips it). */
+static int add_doc_text(pk_guard_req *r, uint32_t node, const char *t, size_t n)
 {
     int e = add_string(r, PK_GJ_NONE);
     if (e) return e;
     piece *p = &r->p[r->np - 1];
     if ((e = pk_buf_append(&r->text, t, n))) return e;
     p->pub.len = n;
+    p->node = node;
     return 0;
 }
 
@@ -223,11 +248,11 @@ static int field_str(pk_guard_req *r, uint32_t obj, const char *key, pk_error *e
     return 0;
 }
 
-/* A JSON document inside a string (tool call arguments): its strings, or
- * the string itself when it is not JSON. */
-static int nested_json(pk_guard_req *r, uint32_t s)
+/* The strings of the JSON document inside body string s, as nested
+ * pieces; *parsed (when not NULL) says whether s held JSON. */
+static int nested_parse(pk_guard_req *r, uint32_t s, int *parsed)
 {
-    if (r->cur_nest >= 0) return add_string(r, s);
+    if (parsed) *parsed = 0;
     if (r->nn == r->ncap) {
         size_t nc = r->ncap ? 2 * r->ncap : 4;
         nested *nn = realloc(r->nest, nc * sizeof *nn);
@@ -247,8 +272,14 @@ static int nested_json(pk_guard_req *r, uint32_t s)
     if (pk_gj_parse(&d->j, d->text.data ? d->text.data : "", d->text.len, NULL, NULL) != 0) {
         pk_gj_free(&d->j);
         pk_buf_free(&d->text);
-        return add_string(r, s);
+        return 0;
     }
+    if (!(d->ptr = strdup(r->path.data ? r->path.data : ""))) {
+        pk_gj_free(&d->j);
+        pk_buf_free(&d->text);
+        return PK_ENOMEM;
+    }
+    if (parsed) *parsed = 1;
     r->cur_nest = (int)r->nn++;
     e = pk_buf_putc(&r->path, '#');
     size_t mark = r->path.len - 1;
@@ -258,8 +289,98 @@ static int nested_json(pk_guard_req *r, uint32_t s)
     return e;
 }
 
-/* Base64 (or a data: URL) holding a file: a PDF read with picket's PDF
- * reader, UTF-8 text as it is; other binary files carry no text. */
+/* A JSON document inside a string (tool call arguments): its strings, or
+ * the string itself when it is not JSON. */
+static int nested_json(pk_guard_req *r, uint32_t s)
+{
+    if (r->cur_nest >= 0) return add_string(r, s);
+    int parsed = 0, e = nested_parse(r, s, &parsed);
+    if (e || parsed) return e;
+    return add_string(r, s);
+}
+
+/* bin[0..n) as UTF-8 text into out: valid UTF-8 as it is, any other byte
+ * as the Latin-1 letter of that value, NUL as a space (lossy, but every
+ * ASCII word of the file survives, and so does a passage in it). */
+static int lossy_utf8(const unsigned char *bin, size_t n, pk_buf *out)
+{
+    size_t i = 0;
+    int e = 0;
+    while (i < n && !e) {
+        int32_t cp;
+        size_t l = pk_utf8_decode(bin + i, n - i, &cp);
+        if (l && cp) {
+            e = pk_buf_append(out, (const char *)bin + i, l);
+            i += l;
+            continue;
+        }
+        unsigned char c = bin[i++];
+        if (c == 0) e = pk_buf_putc(out, ' ');
+        else if (c < 0x80) e = pk_buf_putc(out, (char)c);
+        else {
+            char two[2] = {(char)(0xC0 | (c >> 6)), (char)(0x80 | (c & 0x3F))};
+            e = pk_buf_append(out, two, 2);
+        }
+    }
+    return e;
+}
+
+/* UTF-16 (bin[0..n), after its BOM; big-endian when be) as UTF-8 into
+ * out; unpaired surrogates become U+FFFD. */
+static int utf16_to_utf8(const unsigned char *bin, size_t n, int be, pk_buf *out)
+{
+    int e = 0;
+    for (size_t i = 0; i + 1 < n && !e; i += 2) {
+        uint32_t u = be ? (uint32_t)(bin[i] << 8 | bin[i + 1]) : (uint32_t)(bin[i + 1] << 8 | bin[i]);
+        if (u >= 0xD800 && u < 0xDC00 && i + 3 < n) {
+            uint32_t l = be ? (uint32_t)(bin[i + 2] << 8 | bin[i + 3]) : (uint32_t)(bin[i + 3] << 8 | bin[i + 2]);
+            if (l >= 0xDC00 && l < 0xE000) {
+                u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
+                i += 2;
+            } else {
+                u = 0xFFFD;
+            }
+        } else if (u >= 0xD800 && u < 0xE000) {
+            u = 0xFFFD;
+        }
+        if (u == 0) u = ' ';
+        char o[4];
+        size_t k;
+        if (u < 0x80) o[0] = (char)u, k = 1;
+        else if (u < 0x800) o[0] = (char)(0xC0 | u >> 6), o[1] = (char)(0x80 | (u & 0x3F)), k = 2;
+        else if (u < 0x10000)
+            o[0] = (char)(0xE0 | u >> 12), o[1] = (char)(0x80 | (u >> 6 & 0x3F)), o[2] = (char)(0x80 | (u & 0x3F)), k = 3;
+        else
+            o[0] = (char)(0xF0 | u >> 18), o[1] = (char)(0x80 | (u >> 12 & 0x3F)), o[2] = (char)(0x80 | (u >> 6 & 0x3F)),
+            o[3] = (char)(0x80 | (u & 0x3F)), k = 4;
+        e = pk_buf_append(out, o, k);
+    }
+    return e;
+}
+
+/* Whether bin[0..n) looks like a binary file rather than text in a
+ * single-byte or broken encoding: a NUL byte, or more than 1 in 100
+ * bytes a control character other than tab, newline, form feed and
+ * carriage return (ZIP containers such as DOCX, images and the like all
+ * have both within their first kilobytes). */
+static int looks_binary(const unsigned char *bin, size_t n)
+{
+    size_t ctl = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = bin[i];
+        if (c == 0) return 1;
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\f' && c != '\r') ctl++;
+        else if (c == 0x7F) ctl++;
+    }
+    return ctl * 100 > n;
+}
+
+/* Base64 (or a data: URL) holding a file: a PDF (its "%PDF-" within the
+ * first KiB, as PDF readers accept) read with picket's PDF reader; UTF-16
+ * with a BOM decoded; UTF-8 as it is; other text decoded lossily; a file
+ * of none of these kinds (DOCX, images, ...) is refused (binary = refuse,
+ * the default: the guard cannot tell what it says) or passed with a note
+ * (binary = pass). */
 static int base64_doc(pk_guard_req *r, uint32_t s, pk_error *err)
 {
     pk_buf raw;
@@ -291,28 +412,51 @@ static int base64_doc(pk_guard_req *r, uint32_t s, pk_error *err)
         e = pk_fail(err, PK_EFORMAT, "%s: not base64", r->path.data);
         goto done;
     }
-    if (got >= 5 && memcmp(bin, "%PDF-", 5) == 0) {
+    const unsigned char *pdf = got >= 5 ? memmem(bin, PK_MIN(got, (size_t)1024 + 5), "%PDF-", 5) : NULL;
+    if (pdf) {
         if (r->o.pdf_refuse) {
             e = pk_fail(err, PK_EINVAL, "%s: PDF documents are refused by this guard (pdf = refuse)", r->path.data);
             goto done;
         }
         pk_doc d;
         pk_doc_init(&d);
-        e = pk_doc_read(&d, "document.pdf", (const char *)bin, got, PK_WORK_PDF, PK_TOK_LOSSY, err);
+        size_t skip = (size_t)(pdf - bin);
+        e = pk_doc_read(&d, "document.pdf", (const char *)bin + skip, got - skip, PK_WORK_PDF, PK_TOK_LOSSY, err);
         if (e) pk_error_prefix(err, "%s", r->path.data);
-        else e = add_doc_text(r, d.text.data ? d.text.data : "", d.text.len);
+        else e = add_doc_text(r, s, d.text.data ? d.text.data : "", d.text.len);
         pk_doc_free(&d);
         goto done;
     }
-    size_t i = 0;
-    while (i < got) {
+    if (got >= 2 && ((bin[0] == 0xFF && bin[1] == 0xFE) || (bin[0] == 0xFE && bin[1] == 0xFF))) {
+        pk_buf u;
+        pk_buf_init(&u, 0);
+        e = utf16_to_utf8(bin + 2, got - 2, bin[0] == 0xFE, &u);
+        if (!e) e = add_doc_text(r, s, u.data ? u.data : "", u.len);
+        pk_buf_free(&u);
+        goto done;
+    }
+    size_t i = 0, sk = got >= 3 && bin[0] == 0xEF && bin[1] == 0xBB && bin[2] == 0xBF ? 3 : 0;
+    for (i = sk; i < got;) {
         int32_t cp;
         size_t l = pk_utf8_decode(bin + i, got - i, &cp);
         if (l == 0 || cp == 0) break;
         i += l;
     }
-    if (i == got) e = add_doc_text(r, (const char *)bin, got);
-    else e = add_note(r, "binary file not checked");
+    if (i == got) {
+        e = add_doc_text(r, s, (const char *)bin + sk, got - sk);
+    } else if (!looks_binary(bin, got)) {
+        pk_buf u;
+        pk_buf_init(&u, 0);
+        e = lossy_utf8(bin, got, &u);
+        if (!e) e = add_doc_text(r, s, u.data ? u.data : "", u.len);
+        pk_buf_free(&u);
+    } else if (r->o.binary_pass) {
+        e = add_note(r, "binary file not checked (binary = pass)");
+    } else {
+        e = pk_fail(err, PK_EINVAL,
+                    "%s: a file the guard cannot read (not PDF or text) is refused (binary = refuse); send its text",
+                    r->path.data);
+    }
 done:
     free(bin);
     pk_buf_free(&raw);
@@ -340,6 +484,21 @@ static int need_array(pk_guard_req *r, uint32_t v, pk_error *err)
     return pk_fail(err, PK_EFORMAT, "%s: expected an array", r->path.data);
 }
 
+/* A document the upstream fetches by URL (Responses input_file.file_url,
+ * an Anthropic document whose source is a URL) or has from an earlier
+ * upload (file_id; the guard does not serve /v1/files): the guard never
+ * sees its text, so it is refused (remote_documents = refuse, the
+ * default) or passed with a note in the audit log (remote_documents =
+ * pass).  how: "URL" or "file id". */
+static int remote_doc(pk_guard_req *r, const char *how, pk_error *err)
+{
+    if (r->o.remote_pass) return add_note(r, "remote document not checked (remote_documents = pass)");
+    return pk_fail(err, PK_EINVAL,
+                   "%s: a document given by %s cannot be checked by the guard (remote_documents = refuse); send "
+                   "its text or the file itself",
+                   r->path.data, how);
+}
+
 /* Chat Completions content parts, and Responses message content parts. */
 static int content_part(pk_guard_req *r, uint32_t part, pk_error *err)
 {
@@ -352,6 +511,13 @@ static int content_part(pk_guard_req *r, uint32_t part, pk_error *err)
     if (IS_STR(fd)) {
         if (IS_OBJ(file)) WITH_KEY("file", WITH_KEY("file_data", e = base64_doc(r, fd, err); if (e) return e));
         else WITH_KEY("file_data", e = base64_doc(r, fd, err); if (e) return e);
+    }
+    uint32_t fu = IS_OBJ(file) ? GET(file, "file_url") : GET(part, "file_url");
+    if (IS_STR(fu)) WITH_KEY("file_url", e = remote_doc(r, "URL", err); if (e) return e);
+    uint32_t fid = IS_OBJ(file) ? GET(file, "file_id") : GET(part, "file_id");
+    if (IS_STR(fid) && !IS_STR(fd)) {
+        if (IS_OBJ(file)) WITH_KEY("file", WITH_KEY("file_id", e = remote_doc(r, "file id", err); if (e) return e));
+        else WITH_KEY("file_id", e = remote_doc(r, "file id", err); if (e) return e);
     }
     return 0;
 }
@@ -508,6 +674,10 @@ static int block(pk_guard_req *r, uint32_t b, pk_error *err)
             WITH_KEY("source", WITH_KEY("data", e = base64_doc(r, data, err); if (e) return e));
         else if (pk_gj_str_is(D, st, "content"))
             WITH_KEY("source", WITH_KEY("content", e = blocks(r, GET(src, "content"), err); if (e) return e));
+        else if (pk_gj_str_is(D, st, "url"))
+            WITH_KEY("source", WITH_KEY("url", e = remote_doc(r, "URL", err); if (e) return e));
+        else if (pk_gj_str_is(D, st, "file"))
+            WITH_KEY("source", WITH_KEY("file_id", e = remote_doc(r, "file id", err); if (e) return e));
         return 0;
     }
     if (pk_gj_str_is(D, type, "search_result")) {
@@ -530,6 +700,73 @@ static int blocks(pk_guard_req *r, uint32_t c, pk_error *err)
     uint32_t i, x;
     EACH(c, i, x) WITH_IDX(i, e = block(r, x, err); if (e) return e);
     return 0;
+}
+
+/* ---- the catch-all walk ----------------------------------------------------------
+ *
+ * The typed walk above knows where each API keeps its prompt text and
+ * joins it in reading order with good pointers, but an API grows fields
+ * faster than a list of them does (tool descriptions, JSON schemas,
+ * predicted outputs, new item and block types), and text in a field the
+ * list misses would reach the upstream unchecked.  So after it, every
+ * string of the body (and of each nested document) that no piece took
+ * yet, object keys included, becomes one more piece, with its pointer
+ * (a key's pointer names its member).  Identifiers, model names and enum
+ * words cannot make a min_words-word run; prose can, wherever it is. */
+
+static int rest_walk(pk_guard_req *r, uint32_t v, const uint8_t *taken)
+{
+    int e = 0;
+    uint32_t i, x;
+    if (IS_STR(v)) return taken[v] ? 0 : add_string(r, v);
+    if (IS_ARR(v)) {
+        EACH(v, i, x) {
+            if ((e = push_idx(r, i, NULL)) || (e = rest_walk(r, x, taken))) return e;
+            pop_seg(r);
+        }
+    } else if (IS_OBJ(v)) {
+        uint32_t k = v + 1;
+        for (i = 0; i < D->v[v].count; i++) {
+            x = D->v[k].next;
+            if ((e = push_member(r, k))) return e;
+            if (!taken[k]) {
+                size_t at = r->np;
+                if ((e = add_string(r, k))) return e;
+                r->p[at].pub.kind = PK_PIECE_KEY;
+            }
+            if ((e = rest_walk(r, x, taken))) return e;
+            pop_seg(r);
+            k = D->v[x].next;
+        }
+    }
+    return 0;
+}
+
+static int rest(pk_guard_req *r)
+{
+    uint8_t *taken = calloc(r->j.nv ? r->j.nv : 1, 1);
+    if (!taken) return PK_ENOMEM;
+    for (size_t i = 0; i < r->np; i++)
+        if (r->p[i].nest < 0 && r->p[i].node != PK_GJ_NONE) taken[r->p[i].node] = 1;
+    for (size_t i = 0; i < r->nn; i++) taken[r->nest[i].outer] = 1;
+    pop(r, 0);
+    int e = rest_walk(r, 0, taken);
+    free(taken);
+    for (size_t d = 0; d < r->nn && !e; d++) {
+        nested *nd = &r->nest[d];
+        if (!(taken = calloc(nd->j.nv ? nd->j.nv : 1, 1))) return PK_ENOMEM;
+        for (size_t i = 0; i < r->np; i++)
+            if (r->p[i].nest == (int)d) taken[r->p[i].node] = 1;
+        pop(r, 0);
+        e = pk_buf_append(&r->path, nd->ptr, strlen(nd->ptr));
+        if (!e) e = pk_buf_putc(&r->path, '#');
+        r->cur_nest = (int)d;
+        if (!e) e = rest_walk(r, 0, taken);
+        r->cur_nest = -1;
+        free(taken);
+    }
+    pop(r, 0);
+    return e;
 }
 
 static int messages(pk_guard_req *r, pk_error *err)
@@ -589,6 +826,7 @@ int pk_guard_req_parse(pk_guard_req **out, int api, const char *body, size_t n, 
     case PK_API_MESSAGES: e = messages(r, &le); break;
     default: e = pk_fail(&le, PK_EINVAL, "no request body expected");
     }
+    if (!e) e = rest(r);
     if (e) {
         if (e == PK_ENOMEM && !le.msg[0]) pk_fail(&le, e, "out of memory");
         if (!le.msg[0]) pk_fail(&le, e, "request text over the guard's limits");
@@ -607,6 +845,7 @@ void pk_guard_req_free(pk_guard_req *r)
 {
     if (!r) return;
     for (size_t i = 0; i < r->nn; i++) {
+        free(r->nest[i].ptr);
         pk_gj_free(&r->nest[i].j);
         pk_buf_free(&r->nest[i].text);
     }
@@ -705,6 +944,10 @@ int pk_guard_req_redact(pk_guard_req *r, const uint64_t *ranges, size_t nranges,
             e = pk_fail(err, PK_EINVAL, "%s: a passage in a base64 document cannot be redacted", p->pub.ptr);
             goto done;
         }
+        if (p->pub.kind == PK_PIECE_KEY) {
+            e = pk_fail(err, PK_EINVAL, "%s: a passage in an object key cannot be redacted", p->pub.ptr);
+            goto done;
+        }
         pk_buf_reset(&s);
         const char *t = r->text.data;
         uint64_t at = ps;
@@ -728,6 +971,18 @@ int pk_guard_req_redact(pk_guard_req *r, const uint64_t *ranges, size_t nranges,
      * touched becomes one more splice of the body: its string re-encoded. */
     size_t body_n = 0;
     while (body_n < ns && sp[body_n].doc < 0) body_n++;
+    /* A string kept raw and also read as a nested document (a JSON tool
+     * result) may be touched both ways: the nested rewrite wins (it
+     * re-encodes the whole string), the raw splice of it is dropped. */
+    for (size_t i = body_n; i < ns; i++) {
+        uint32_t os = r->j.v[r->nest[sp[i].doc].outer].start;
+        for (size_t k = 0; k < body_n; k++)
+            if (sp[k].start == os) {
+                memmove(sp + k, sp + k + 1, (ns - k - 1) * sizeof *sp);
+                body_n--, ns--, i--;
+                break;
+            }
+    }
     size_t nb = body_n;
     for (size_t i = body_n; i < ns;) {
         size_t k = i;

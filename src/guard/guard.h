@@ -75,6 +75,10 @@ typedef struct pk_guard_xopts {
     int token_prompts_pass; /* legacy prompt as token ids: pass (1) or
                                refuse (0, default: fail closed) */
     int pdf_refuse;         /* a base64 PDF: refuse (1) or read it (0) */
+    int binary_pass;        /* a base64 file neither PDF nor text: pass
+                               with a note (1) or refuse (0, default) */
+    int remote_pass;        /* a document given by URL: pass with a note
+                               (1) or refuse (0, default) */
     size_t max_doc;         /* largest decoded document (default 16 MiB) */
 } pk_guard_xopts;
 
@@ -83,8 +87,11 @@ enum {
     PK_PIECE_STRING = 0, /* a JSON string in the body: redactable */
     PK_PIECE_NESTED,     /* a JSON string inside a JSON string (tool call
                             arguments): redactable, re-serialized */
-    PK_PIECE_DOCUMENT    /* text read from base64 (a PDF, a text file):
+    PK_PIECE_DOCUMENT,   /* text read from base64 (a PDF, a text file):
                             not redactable (the request is refused) */
+    PK_PIECE_KEY         /* an object key (the catch-all walk): not
+                            redactable (a replaced key could collide
+                            with another; the request is refused) */
 };
 
 typedef struct pk_guard_piece {
@@ -118,7 +125,8 @@ const char *pk_guard_req_note(const pk_guard_req *r);
 /* Replace the byte ranges ranges[2i]..ranges[2i+1] of the joined text
  * (sorted or not, overlapping or not) by repl in the strings they came
  * from, and write the request re-serialized into out (reset first).
- * A range touching a PK_PIECE_DOCUMENT piece fails PK_EINVAL. */
+ * A range touching a PK_PIECE_DOCUMENT or PK_PIECE_KEY piece fails
+ * PK_EINVAL. */
 int pk_guard_req_redact(pk_guard_req *r, const uint64_t *ranges, size_t nranges, const char *repl, pk_buf *out,
                         pk_error *err);
 /* Every string value in a JSON response body, joined as above (for
@@ -148,6 +156,8 @@ typedef struct pk_guard_config {
     int store_prompts;         /* default 0 */
     int threads;               /* most connections served at once (one
                                   thread each), default 256 */
+    int per_ip;                /* most connections from one address,
+                                  default 128 (0: no limit) */
     int timeout;               /* upstream timeout, seconds, default 600 */
     int key_in_file;           /* upstream_key was written in the file */
     pk_guard_xopts x;
@@ -213,6 +223,13 @@ int pk_audit_each(pk_guard_db *g, const char *since, int (*cb)(const pk_audit_ro
  * of the first entry that does not verify (or that is missing), why says
  * how; returns 0 (an error reading returns PK_E*).  *n: entries checked. */
 int pk_audit_verify(pk_guard_db *g, int64_t *bad, char why[256], uint64_t *n, pk_error *err);
+/* As pk_audit_verify; with anchor (a hash kept outside the file, e.g.
+ * from an earlier `guard log --verify`), the chain must also hold an
+ * entry with that hash: a chain cut short and its head rewritten to
+ * match verifies by itself, but loses the anchored entry.  head (when
+ * not NULL) gets the last entry's hash ("" for an empty log). */
+int pk_audit_verify_anchor(pk_guard_db *g, const char *anchor, int64_t *bad, char why[256], uint64_t *n,
+                           char head[65], pk_error *err);
 
 /* Asynchronous appends: a writer thread takes queued rows and appends
  * them in batches (one transaction, WAL with synchronous=NORMAL: no fsync

@@ -33,8 +33,14 @@
  * the body.  With check_responses, a whole response is read and checked
  * before it is sent, and an event stream is checked as it goes (sse_step:
  * held back by min_words words, ended with an error event on a match).
+ * Responses fail closed too: with check_responses the upstream is asked
+ * for identity coding, and a response the guard cannot check (encoded,
+ * not JSON, no index, a scanner error) is a 502, or an error event once
+ * a stream has started.  The client token is checked on the first call,
+ * from the headers, before any of the body is read.
  * Every request ends in one audit row (audit.c), queued in the completion
- * callback.  Nothing here logs prompt text or tokens. */
+ * callback (401s at most one a second, the rest counted).  Nothing here
+ * logs prompt text or tokens. */
 #include "guard/guard.h"
 
 #include <arpa/inet.h>
@@ -84,6 +90,10 @@ struct pk_guard_server {
     int stop;
     pk_guard_log_fn log;
     void *log_ud;
+    /* 401s are audited at most one a second (a flood of bad tokens must
+     * not fill the log); the ones skipped are counted in the next row. */
+    int64_t last401;
+    uint64_t skipped401;
 };
 
 typedef struct conn {
@@ -120,6 +130,7 @@ typedef struct req {
     char *hname[MAX_HEADERS], *hval[MAX_HEADERS];
     int nh;
     char ctype[128];
+    char cenc[64]; /* the upstream's Content-Encoding, "" when none */
     long long clen;
     /* check_responses on a server-sent event stream (see sse_step) */
     int sse_check, sse_hit, sse_end;
@@ -363,6 +374,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
         }
         q->nh = 0;
         q->ctype[0] = 0;
+        q->cenc[0] = 0;
         q->clen = -1;
         q->got_status = 1;
         return n;
@@ -388,6 +400,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
     }
     if (kn == 12 && strncasecmp(p, "content-type", 12) == 0)
         snprintf(q->ctype, sizeof q->ctype, "%.*s", (int)PK_MIN(vn, sizeof q->ctype - 1), v);
+    if (kn == 16 && strncasecmp(p, "content-encoding", 16) == 0)
+        snprintf(q->cenc, sizeof q->cenc, "%.*s", (int)PK_MIN(vn, sizeof q->cenc - 1), v);
     if (q->nh < MAX_HEADERS) {
         q->hname[q->nh] = strndup(p, kn);
         q->hval[q->nh] = strndup(v, vn);
@@ -448,7 +462,8 @@ static int want_end(const req *q)
 }
 
 static void sse_step(req *q);
-static int want_event(const req *q) { return q->sse_in.len && memmem(q->sse_in.data, q->sse_in.len, "\n\n", 2); }
+static size_t sse_event_end(const char *s, size_t n, int final);
+static int want_event(const req *q) { return q->sse_in.len && sse_event_end(q->sse_in.data, q->sse_in.len, 0); }
 
 static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -538,10 +553,13 @@ static enum MHD_Result fwd_header(void *cls, enum MHD_ValueKind kind, const char
  * an `event: error` in the API's format is sent and the stream ends.  At
  * the upstream's end everything held is released. */
 #define SCAN_TAIL ((size_t)16 << 10)
+#define MAX_HELD ((size_t)4 << 20) /* events held back at most (bytes) */
 
 static void text_of(json_t *v, const char *key, pk_buf *out)
 {
-    static const char *const keys[] = {"content", "text", "delta", "arguments", "partial_json", "refusal"};
+    static const char *const keys[] = {"content", "text",      "delta",     "arguments",
+                                       "partial_json", "refusal", "thinking", "reasoning_content",
+                                       "reasoning"};
     if (json_is_string(v)) {
         for (size_t i = 0; key && i < sizeof keys / sizeof keys[0]; i++)
             if (!strcmp(key, keys[i])) {
@@ -597,20 +615,59 @@ static void release(req *q, size_t upto_text, int all)
     q->nheld -= k;
 }
 
-static void sse_error(req *q, const char *msg)
+/* An error event in the API's format; hit: a registered passage (else
+ * the guard could not check the stream). */
+static void sse_error(req *q, const char *msg, int hit)
 {
 #define PUT(lit) pk_buf_append(&q->rbuf, lit, sizeof(lit) - 1)
     PUT("event: error\ndata: ");
     if (q->anthropic) {
-        PUT("{\"type\":\"error\",\"error\":{\"type\":\"permission_error\",\"message\":");
+        pk_buf_printf(&q->rbuf, "{\"type\":\"error\",\"error\":{\"type\":\"%s\",\"message\":",
+                      hit ? "permission_error" : "api_error");
         pk_buf_json_str(&q->rbuf, msg, strlen(msg));
         PUT("}}\n\n");
     } else {
         PUT("{\"error\":{\"message\":");
         pk_buf_json_str(&q->rbuf, msg, strlen(msg));
-        PUT(",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"picket_registered_work\"}}\n\n");
+        pk_buf_printf(&q->rbuf, ",\"type\":\"%s\",\"param\":null,\"code\":\"%s\"}}\n\n",
+                      hit ? "invalid_request_error" : "server_error",
+                      hit ? "picket_registered_work" : "picket_unchecked_response");
     }
 #undef PUT
+}
+
+/* The end of the first event in s[0..n): just past the blank line that
+ * ends it, 0 when none has come yet.  A line ends at "\r\n", "\n" or
+ * "\r" (the SSE grammar's three); a "\r" last in the buffer may be half
+ * of a "\r\n", so it waits for the next byte unless the stream ended. */
+static size_t sse_event_end(const char *s, size_t n, int final)
+{
+    size_t i = 0;
+    int bol = 0; /* the previous byte ended a line */
+    while (i < n) {
+        char c = s[i];
+        if (c != '\r' && c != '\n') {
+            bol = 0;
+            i++;
+            continue;
+        }
+        if (c == '\r' && i + 1 == n && !final) return 0;
+        i += c == '\r' && i + 1 < n && s[i + 1] == '\n' ? 2 : 1;
+        if (bol) return i;
+        bol = 1;
+    }
+    return 0;
+}
+
+/* The stream cannot be checked: stop it with an error event. */
+static void sse_fail(req *q, const char *why)
+{
+    q->nheld = 0;
+    pk_buf_reset(&q->held);
+    sse_error(q, "The guard could not check this response, so it stopped it.", 0);
+    q->action = "error";
+    pk_buf_printf(&q->note, "%sresponse stream stopped: %s", q->note.len ? "; " : "", why);
+    q->sse_end = 1;
 }
 
 /* Cut, check and release what has come; ends the stream on a match or at
@@ -620,26 +677,27 @@ static void sse_step(req *q)
     size_t at = 0;
     int checked = 0;
     for (;;) {
-        char *e = q->sse_in.len > at ? memmem(q->sse_in.data + at, q->sse_in.len - at, "\n\n", 2) : NULL;
+        size_t el = q->sse_in.len > at ? sse_event_end(q->sse_in.data + at, q->sse_in.len - at, q->done) : 0;
         size_t end;
-        if (e) end = (size_t)(e - q->sse_in.data) + 2;
+        if (el) end = at + el;
         else if (q->done && at < q->sse_in.len) end = q->sse_in.len; /* a last event unended */
         else break;
-        /* The event's data lines, joined. */
+        /* The event's data lines, joined by "\n" (lines end at "\r\n",
+         * "\n" or "\r"). */
         pk_buf data;
         pk_buf_init(&data, 0);
         const char *p = q->sse_in.data + at, *pe = q->sse_in.data + end;
+        int ndata = 0;
         while (p < pe) {
-            const char *nl = memchr(p, '\n', (size_t)(pe - p));
-            const char *le = nl ? nl : pe;
+            const char *le = p;
+            while (le < pe && *le != '\n' && *le != '\r') le++;
             if (le - p >= 5 && memcmp(p, "data:", 5) == 0) {
                 const char *v = p + 5;
                 if (v < le && *v == ' ') v++;
-                size_t vn = (size_t)(le - v);
-                if (vn && v[vn - 1] == '\r') vn--;
-                pk_buf_append(&data, v, vn);
+                if (ndata++) pk_buf_putc(&data, '\n');
+                pk_buf_append(&data, v, (size_t)(le - v));
             }
-            p = nl ? nl + 1 : pe;
+            p = le < pe && *le == '\r' && le + 1 < pe && le[1] == '\n' ? le + 2 : le < pe ? le + 1 : pe;
         }
         size_t before = q->stext.len;
         json_t *j = data.len ? json_loadb(data.data, data.len, JSON_DECODE_ANY, NULL) : NULL;
@@ -648,6 +706,11 @@ static void sse_step(req *q)
             text_of(j, NULL, &q->stext);
             if (q->stext.len == before + 1) q->stext.len = before;
             json_decref(j);
+        } else if (data.len && !(data.len == 6 && memcmp(data.data, "[DONE]", 6) == 0)) {
+            /* Data that is not JSON is text the client reads: checked as
+             * it is. */
+            if (before) pk_buf_putc(&q->stext, ' ');
+            pk_buf_append(&q->stext, data.data, data.len);
         }
         pk_buf_free(&data);
         if (q->nheld == q->cheld) {
@@ -661,6 +724,12 @@ static void sse_step(req *q)
             q->held_text = b;
             q->cheld = nc;
         }
+        if (q->held.len + (end - at) > MAX_HELD) {
+            /* Held events only wait for min_words words of text; 4 MiB of
+             * events without them is no stream the guard can check. */
+            sse_fail(q, "over 4 MiB of events held back without text");
+            return;
+        }
         pk_buf_append(&q->held, q->sse_in.data + at, end - at);
         q->held_end[q->nheld] = q->held.len;
         q->held_text[q->nheld] = q->stext.len;
@@ -672,14 +741,37 @@ static void sse_step(req *q)
         memmove(q->sse_in.data, q->sse_in.data + at, q->sse_in.len - at);
         q->sse_in.len -= at;
     }
+    /* Only the last SCAN_TAIL bytes of the stream's text are scanned: keep
+     * twice that, and move the held events' text offsets along. */
+    if (q->stext.len > 2 * SCAN_TAIL) {
+        size_t drop = q->stext.len - SCAN_TAIL;
+        memmove(q->stext.data, q->stext.data + drop, q->stext.len - drop);
+        q->stext.len -= drop;
+        q->stext.data[q->stext.len] = 0;
+        for (size_t k = 0; k < q->nheld; k++) q->held_text[k] = q->held_text[k] > drop ? q->held_text[k] - drop : 0;
+    }
     if (checked && q->stext.len) {
         gindex *g = gi_acquire(q->s);
         pk_error err;
+        memset(&err, 0, sizeof err);
+        if (!g && !q->s->c.fail_open) {
+            sse_fail(q, "index unavailable");
+            return;
+        }
         pk_scanner *sc = g ? conn_scanner(q->cn, g, &err) : NULL;
+        if (g && !sc) {
+            sse_fail(q, err.msg);
+            return;
+        }
         size_t from = q->stext.len > SCAN_TAIL ? q->stext.len - SCAN_TAIL : 0;
         pk_finding *f = NULL;
         size_t nf = 0;
-        if (sc && pk_scan_text(sc, q->stext.data + from, q->stext.len - from, &f, &nf, &err) == 0 && nf) {
+        int se = sc ? pk_scan_text(sc, q->stext.data + from, q->stext.len - from, &f, &nf, &err) : 0;
+        if (se) {
+            sse_fail(q, err.msg);
+            return;
+        }
+        if (sc && nf) {
             const pk_index *ix = q->cn->gi->ix;
             pk_buf msg;
             pk_buf_init(&msg, 0);
@@ -688,7 +780,7 @@ static void sse_step(req *q)
                 pk_buf_printf(&q->works, "%s%s", q->works.len ? "," : "", pk_index_work_id(ix, f[i].work));
             q->nheld = 0;
             pk_buf_reset(&q->held);
-            sse_error(q, msg.data ? msg.data : "registered work");
+            sse_error(q, msg.data ? msg.data : "registered work", 1);
             pk_buf_free(&msg);
             q->action = "refused";
             pk_buf_printf(&q->note, "%sresponse stream stopped: a registered passage", q->note.len ? "; " : "");
@@ -705,21 +797,39 @@ static void sse_step(req *q)
 }
 
 /* Check a whole upstream response (check_responses): 0 when it may go
- * out, 1 when it carries a registered passage (message in msg). */
+ * out, 1 when it carries a registered passage (message in msg), -1 when
+ * it cannot be checked (why in msg): no index (unless fail_open), no
+ * scanner, a body that is not JSON, a scan error.  A response that
+ * cannot be checked does not go out (fail closed). */
 static int check_response(req *q, pk_buf *msg)
 {
     gindex *g = gi_acquire(q->s);
-    if (!g) return 0;
+    if (!g) {
+        if (q->s->c.fail_open) return 0;
+        pk_buf_printf(msg, "index unavailable");
+        return -1;
+    }
     pk_error e;
+    memset(&e, 0, sizeof e);
     pk_scanner *sc = conn_scanner(q->cn, g, &e);
-    if (!sc) return 0;
+    if (!sc) {
+        pk_buf_printf(msg, "scanner: %s", e.msg);
+        return -1;
+    }
+    if (!q->rbuf.len) return 0; /* no body: nothing to check */
     pk_buf text;
     pk_buf_init(&text, MAX_CHECKED);
     int hit = 0;
-    if (pk_guard_resp_text(q->rbuf.data ? q->rbuf.data : "", q->rbuf.len, &text, &e) == 0 && text.len) {
+    if (pk_guard_resp_text(q->rbuf.data, q->rbuf.len, &text, &e) != 0) {
+        pk_buf_printf(msg, "response body: %s", e.msg);
+        hit = -1;
+    } else if (text.len) {
         pk_finding *f = NULL;
         size_t nf = 0;
-        if (pk_scan_text(sc, text.data, text.len, &f, &nf, &e) == 0 && nf) {
+        if (pk_scan_text(sc, text.data, text.len, &f, &nf, &e) != 0) {
+            pk_buf_printf(msg, "scan: %s", e.msg);
+            hit = -1;
+        } else if (nf) {
             hit = 1;
             const pk_index *ix = q->cn->gi->ix;
             pk_guard_message(q->s->c.message, pk_index_work_title(ix, f[0].work), pk_index_work_id(ix, f[0].work),
@@ -750,9 +860,17 @@ static enum MHD_Result forward(req *q, struct MHD_Connection *c, const char *bod
     if (n2) q->hdrs = n2;
     if (!hc.ctype && q->api != PK_API_MODELS && (n2 = curl_slist_append(q->hdrs, "Content-Type: application/json")))
         q->hdrs = n2;
+    /* With check_responses the guard reads the response, so it asks for it
+     * uncompressed (the client's Accept-Encoding is never forwarded), and
+     * refuses a response that comes encoded anyway. */
+    if (s->c.check_responses && (n2 = curl_slist_append(q->hdrs, "Accept-Encoding: identity"))) q->hdrs = n2;
+    else if (s->c.check_responses) hc.fail = 1;
     if (s->c.upstream_key[0]) {
         char line[600];
-        if (q->anthropic) snprintf(line, sizeof line, "x-api-key: %s", s->c.upstream_key);
+        /* The key header follows the path (an anthropic-version header
+         * on an OpenAI path does not switch it), save for /v1/models,
+         * which both APIs serve. */
+        if (pk_guard_api_anthropic(q->api) || (q->api == PK_API_MODELS && q->anthropic)) snprintf(line, sizeof line, "x-api-key: %s", s->c.upstream_key);
         else snprintf(line, sizeof line, "Authorization: Bearer %s", s->c.upstream_key);
         n2 = curl_slist_append(q->hdrs, line);
         if (n2) q->hdrs = n2;
@@ -797,6 +915,12 @@ static enum MHD_Result forward(req *q, struct MHD_Connection *c, const char *bod
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &q->ustatus);
     int sse = strncasecmp(q->ctype, "text/event-stream", 17) == 0;
     struct MHD_Response *r = NULL;
+    if (s->c.check_responses && q->cenc[0] && strcasecmp(q->cenc, "identity") != 0) {
+        q->action = "error";
+        pk_buf_printf(&q->note, "%sresponse not checked: Content-Encoding %s", q->note.len ? "; " : "", q->cenc);
+        return send_error(q, c, 502, "server_error", "picket_unchecked_response", "api_error",
+                          "The upstream sent a compressed response the guard cannot check, so it refused it.");
+    }
     if (s->c.check_responses && !sse) {
         drive(q, want_end);
         if (q->result != CURLE_OK) {
@@ -806,7 +930,15 @@ static enum MHD_Result forward(req *q, struct MHD_Connection *c, const char *bod
         }
         pk_buf msg;
         pk_buf_init(&msg, 0);
-        if (check_response(q, &msg)) {
+        int cr = check_response(q, &msg);
+        if (cr < 0) {
+            q->action = "error";
+            pk_buf_printf(&q->note, "%sresponse not checked: %s", q->note.len ? "; " : "", msg.data);
+            pk_buf_free(&msg);
+            return send_error(q, c, 502, "server_error", "picket_unchecked_response", "api_error",
+                              "The guard could not check the upstream's response, so it refused it.");
+        }
+        if (cr) {
             q->action = "refused";
             pk_buf_printf(&q->note, "%sresponse carried a registered passage", q->note.len ? "; " : "");
             enum MHD_Result ret = send_error(q, c, 403, "invalid_request_error", "picket_registered_work",
@@ -861,6 +993,25 @@ static int token_name(pk_guard_server *s, const char *tok, char name[129])
     return found;
 }
 
+/* A pointer for the audit log: object keys are client text too (a whole
+ * passage can be a key), so a segment over 24 bytes is cut to its first
+ * 8 and "...": the log names where a passage was, never its words. */
+static void put_ptr(pk_buf *b, const char *p)
+{
+    while (*p) {
+        size_t n = strcspn(p + 1, "/#") + 1; /* one segment with its '/' or '#' */
+        if (n > 25) {
+            size_t k = 9;
+            while (k > 1 && ((unsigned char)p[k] & 0xC0) == 0x80) k--; /* whole UTF-8 characters */
+            pk_buf_append(b, p, k);
+            pk_buf_append(b, "...", 3);
+        } else {
+            pk_buf_append(b, p, n);
+        }
+        p += n;
+    }
+}
+
 /* Where a passage (bytes s..e of the joined text) lies in the request:
  * "POINTER:START-END" per string it touches (offsets in that string),
  * joined by '+' when it spans strings. */
@@ -879,10 +1030,33 @@ static void passage_where(pk_buf *b, const pk_guard_req *pr, uint64_t s, uint64_
         if (p->start >= e) break;
         uint64_t a = PK_MAX(s, p->start), z = PK_MIN(e, p->start + p->len);
         if (a >= z) continue;
-        pk_buf_printf(b, "%s%s:%llu-%llu", first ? "" : "+", p->ptr, (unsigned long long)(a - p->start),
-                      (unsigned long long)(z - p->start));
+        if (!first) pk_buf_putc(b, '+');
+        put_ptr(b, p->ptr);
+        pk_buf_printf(b, ":%llu-%llu", (unsigned long long)(a - p->start), (unsigned long long)(z - p->start));
         first = 0;
     }
+}
+
+static const char *client_token(struct MHD_Connection *c)
+{
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    const char *tok = NULL;
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) tok = auth + 7;
+    if (!tok) tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key");
+    return tok;
+}
+
+/* The request's token is live: its name goes to q->client. */
+static int client_ok(req *q, struct MHD_Connection *c) { return token_name(q->s, client_token(c), q->client); }
+
+static enum MHD_Result send_401(req *q, struct MHD_Connection *c)
+{
+    const char *tok = client_token(c);
+    q->action = "refused";
+    pk_buf_printf(&q->note, tok ? "unknown token" : "no token");
+    return send_error(q, c, 401, "invalid_request_error", "invalid_api_key", "authentication_error",
+                      tok ? "Invalid API key: this guard does not know the token."
+                          : "Missing API key: send a token issued by `picket guard token add`.");
 }
 
 static enum MHD_Result decide(req *q, struct MHD_Connection *c)
@@ -895,17 +1069,7 @@ static enum MHD_Result decide(req *q, struct MHD_Connection *c)
         pk_buf_printf(&q->note, "body over max_body");
         return send_error(q, c, 413, "invalid_request_error", "request_too_large", "request_too_large", msg);
     }
-    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    const char *tok = NULL;
-    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) tok = auth + 7;
-    if (!tok) tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key");
-    if (!token_name(s, tok, q->client)) {
-        q->action = "refused";
-        pk_buf_printf(&q->note, tok ? "unknown token" : "no token");
-        return send_error(q, c, 401, "invalid_request_error", "invalid_api_key", "authentication_error",
-                          tok ? "Invalid API key: this guard does not know the token."
-                              : "Missing API key: send a token issued by `picket guard token add`.");
-    }
+    if (!client_ok(q, c)) return send_401(q, c);
     if (q->api == PK_API_MODELS) {
         q->action = "allowed";
         return forward(q, c, NULL, 0);
@@ -1049,6 +1213,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             pk_buf_printf(&q->note, "unknown path");
             return send_error(q, c, 404, "invalid_request_error", "unknown_url", "not_found_error", msg);
         }
+        /* The token is in the headers: a client without a good one gets
+         * its 401 before the guard reads (and holds) its body. */
+        if (!client_ok(q, c)) return send_401(q, c);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > s->c.max_body) {
             q->too_big = 1;
@@ -1057,7 +1224,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!q->too_big && pk_buf_append(&q->body, upload_data, *upload_data_size)) q->too_big = 1;
+        if (!q->too_big && !q->status && pk_buf_append(&q->body, upload_data, *upload_data_size)) q->too_big = 1;
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -1077,7 +1244,25 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         if (!strcmp(q->action, "allowed") || !strcmp(q->action, "redacted")) q->action = "error";
     }
     if (q->in_multi) curl_multi_remove_handle(q->cn->multi, q->cn->easy);
-    if (strcmp(q->action, "health") != 0 && s->aw) {
+    int audit = strcmp(q->action, "health") != 0 && s->aw != NULL;
+    if (audit && q->status == 401) {
+        int64_t now = (int64_t)time(NULL);
+        uint64_t skipped = 0;
+        pthread_mutex_lock(&s->mu);
+        if (now == s->last401) {
+            s->skipped401++;
+            audit = 0;
+        } else {
+            s->last401 = now;
+            skipped = s->skipped401;
+            s->skipped401 = 0;
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (skipped)
+            pk_buf_printf(&q->note, "; %llu more 401s not logged since the last one",
+                          (unsigned long long)skipped);
+    }
+    if (audit) {
         pk_audit_row row;
         memset(&row, 0, sizeof row);
         pk_audit_now(row.time);
@@ -1198,7 +1383,8 @@ int pk_guard_server_start(pk_guard_server **out, const pk_guard_config *c, pk_gu
                                 MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
                             0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, notify_conn, s,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->threads, MHD_OPTION_CONNECTION_TIMEOUT,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->threads, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                            (unsigned)c->per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
                             (unsigned)PK_MAX(c->timeout, 120), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!s->d) {
         e = pk_fail(err, PK_EIO, "cannot listen on %s: %s", c->listen, strerror(errno));

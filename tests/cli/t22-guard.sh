@@ -105,7 +105,21 @@ class H(http.server.BaseHTTPRequestHandler):
     def echo(self, body):
         try: req = json.loads(body) if body else {}
         except ValueError: req = {}
-        if isinstance(req, dict) and req.get("stream") and req.get("model") == "leak":
+        model = req.get("model") if isinstance(req, dict) else None
+        if model == "gzip" or model == "text":
+            # A compressed body, or one that is not JSON: the guard cannot
+            # check either (check_responses refuses them).
+            import gzip
+            out = b"plain text, not JSON" if model == "text" else gzip.compress(b'{"ok":true}')
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain" if model == "text" else "application/json")
+            if model == "gzip": self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+            return
+        if isinstance(req, dict) and req.get("stream") and model in ("leak", "leak-crlf", "leak-think"):
+            nl = "\r\n" if model == "leak-crlf" else "\n"
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
@@ -115,10 +129,12 @@ class H(http.server.BaseHTTPRequestHandler):
                 anth = self.path.startswith("/v1/messages")
                 for w in words:
                     if anth:
-                        ev = "event: content_block_delta\ndata: %s\n\n" % json.dumps(
-                            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": " " + w}})
+                        ev = ("event: content_block_delta" + nl + "data: %s" + nl + nl) % json.dumps(
+                            {"type": "content_block_delta", "index": 0, "delta":
+                             {"type": "thinking_delta", "thinking": " " + w} if model == "leak-think"
+                             else {"type": "text_delta", "text": " " + w}})
                     else:
-                        ev = "data: %s\n\n" % json.dumps({"choices": [{"index": 0, "delta": {"content": " " + w}}]})
+                        ev = ("data: %s" + nl + nl) % json.dumps({"choices": [{"index": 0, "delta": {"content": " " + w}}]})
                     self.wfile.write(ev.encode())
                     self.wfile.flush()
                 self.wfile.write(b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n" if anth else b"data: [DONE]\n\n")
@@ -148,7 +164,8 @@ class H(http.server.BaseHTTPRequestHandler):
             return
         h = {k.lower(): v for k, v in self.headers.items()}
         out = json.dumps({"path": self.path, "body": body.decode(), "authorization": h.get("authorization"),
-                          "x-api-key": h.get("x-api-key"), "anthropic-version": h.get("anthropic-version")}).encode()
+                          "x-api-key": h.get("x-api-key"), "anthropic-version": h.get("anthropic-version"),
+                          "accept-encoding": h.get("accept-encoding")}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(out)))
@@ -282,6 +299,51 @@ expect_eq "$code $(cat resp)" "403 $arefusal" "Anthropic system block: refused i
 j '{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":a[0]}]}]}]}' "$WRAPPED" > p.json
 code=$(curl -s -o resp -w '%{http_code}' -H "x-api-key: $TOK" --data-binary @p.json "$A/v1/messages")
 expect_eq "$code $(cat resp)" "403 $arefusal" "Anthropic tool_result, re-wrapped: refused"
+# Fields the typed walk does not list are checked too (the catch-all walk).
+j '{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","description":a[0],"parameters":{"type":"object"}}}]}' "$PASS" > p.json
+post "$A" /v1/chat/completions p.json "$TOK"
+expect_eq "$code $(cat resp)" "403 $refusal" "a chat tool description: refused"
+j '{"model":"m","messages":[{"role":"user","content":"hi"}],"prediction":{"type":"content","content":a[0]}}' "$PASS" > p.json
+post "$A" /v1/chat/completions p.json "$TOK"
+expect_eq "$code" 403 "chat prediction.content: refused"
+j '{"model":"m","max_tokens":5,"tools":[{"name":"t","description":a[0],"input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"hi"}]}' "$PASS" > p.json
+code=$(curl -s -o resp -w '%{http_code}' -H "x-api-key: $TOK" --data-binary @p.json "$A/v1/messages")
+expect_eq "$code $(cat resp)" "403 $arefusal" "an Anthropic tool description: refused"
+j '{"model":"m","input":[{"type":"reasoning","id":"r","summary":[{"type":"summary_text","text":a[0]}]}]}' "$PASS" > p.json
+post "$A" /v1/responses p.json "$TOK"
+expect_eq "$code" 403 "a Responses reasoning summary: refused"
+j '{"model":"m","max_tokens":5,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"n","input":{a[0]:1}}]}]}' "$PASS" > p.json
+code=$(curl -s -o resp -w '%{http_code}' -H "x-api-key: $TOK" --data-binary @p.json "$A/v1/messages")
+expect_eq "$code" 403 "an object key in tool_use.input: refused"
+# A tool result that is a JSON document (json.dumps), the passage wrapped
+# by newlines: its "\n" escapes do not glue the words together.
+j '{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"tool","tool_call_id":"c","content":json.dumps({"doc":"\n"+a[0]+"\n"})}]}' "$WRAPPED" > p.json
+post "$A" /v1/chat/completions p.json "$TOK"
+expect_eq "$code $(cat resp)" "403 $refusal" "a JSON-encoded tool result: refused"
+j '{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":json.dumps({"doc":"\n"+a[0]+"\n"})}]}]}' "$WRAPPED" > p.json
+code=$(curl -s -o resp -w '%{http_code}' -H "x-api-key: $TOK" --data-binary @p.json "$A/v1/messages")
+expect_eq "$code" 403 "a JSON-encoded Anthropic tool_result: refused"
+# Base64 files: Latin-1 text read (lossy), a DOCX-like binary refused,
+# a document by URL refused.
+python3 - "$PASS" <<'PY'
+import base64, json, sys
+lat = base64.b64encode(("Caf\u00e9 notes: " + sys.argv[1]).encode("latin-1")).decode()
+json.dump({"model": "m", "messages": [{"role": "user", "content": [
+    {"type": "file", "file": {"filename": "n.txt", "file_data": "data:text/plain;base64," + lat}}]}]}, open("lat.json", "w"))
+z = base64.b64encode(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00word/document.xml" + sys.argv[1].encode()).decode()
+json.dump({"model": "m", "messages": [{"role": "user", "content": [
+    {"type": "file", "file": {"filename": "n.docx", "file_data": z}}]}]}, open("docx.json", "w"))
+json.dump({"model": "m", "input": [{"role": "user", "content": [
+    {"type": "input_file", "file_url": "https://example.invalid/a.pdf"}]}]}, open("url.json", "w"))
+PY
+post "$A" /v1/chat/completions lat.json "$TOK"
+expect_eq "$code $(cat resp)" "403 $refusal" "a Latin-1 text file (not UTF-8): read and refused"
+post "$A" /v1/chat/completions docx.json "$TOK"
+expect_eq "$code $(cat resp)" '400 {"error":{"message":"/messages/0/content/0/file/file_data: a file the guard cannot read (not PDF or text) is refused (binary = refuse); send its text","type":"invalid_request_error","param":null,"code":"picket_uncheckable"}}' \
+  "a binary file the guard cannot read: 400 saying why (binary = refuse)"
+post "$A" /v1/responses url.json "$TOK"
+expect_eq "$code" 400 "a document by URL: 400 (remote_documents = refuse)"
+expect_match "$(cat resp)" '"message":"/input/0/content/0/file_url: a document given by URL cannot be checked' "saying why"
 
 # ---- limits and malformed input -----------------------------------------------------
 python3 -c 'import json; print(json.dumps({"model":"m","messages":[{"role":"user","content":"word "*20000}]}))' > big.json
@@ -294,6 +356,8 @@ expect_eq "$code" 400 "malformed JSON: 400"
 expect_match "$(cat resp)" '"message":"malformed JSON at byte [0-9]+: ' "naming the byte offset"
 post "$A" /v1/chat/completions clean.json
 expect_eq "$code" 401 "no token: 401"
+post "$A" /v1/chat/completions big.json
+expect_eq "$code" 401 "no token and a body over max_body: 401 (the token is checked before the body)"
 expect_match "$(cat resp)" '"code":"invalid_api_key"' "in OpenAI's format"
 post "$A" /v1/chat/completions clean.json pkg_not-a-real-token
 expect_eq "$code" 401 "an unknown token: 401"
@@ -382,6 +446,29 @@ expect_eq "$(tail -n 3 leak-a.out)" 'event: error
 data: {"type":"error","error":{"type":"permission_error","message":"This request contains text from \"salt-and-static.txt\", a registered work that may not be sent to AI services."}}' \
   "an Anthropic stream quoting a registered work ends in Anthropic's error event"
 grep -q 'message_stop' leak-a.out && fail "the Anthropic stream went on after the error" || ok "and stops there"
+j '{"model":"leak-think","max_tokens":100,"stream":True,"messages":[{"role":"user","content":"Quote it."}]}' > lt.json
+curl -sN -H "x-api-key: $TOK" -H 'anthropic-version: 2023-06-01' --data-binary @lt.json "$B/v1/messages" > leak-t.out
+expect_eq "$(tail -n 3 leak-t.out | head -n 1)" 'event: error' "an Anthropic stream quoting a work in thinking_delta ends in an error event"
+grep -q 'message_stop' leak-t.out && fail "the thinking stream went on after the error" || ok "and stops there"
+# Events that end in CRLF are still cut and checked.
+j '{"model":"leak-crlf","stream":True,"messages":[{"role":"user","content":"Quote it."}]}' > lc.json
+curl -sN -H "Authorization: Bearer $TOK" --data-binary @lc.json "$B/v1/chat/completions" > leak-c.out
+expect_eq "$(tail -n 3 leak-c.out)" 'event: error
+data: {"error":{"message":"This request contains text from \"salt-and-static.txt\", a registered work that may not be sent to AI services.","type":"invalid_request_error","param":null,"code":"picket_registered_work"}}' \
+  "a CRLF stream quoting a registered work ends in an SSE error event"
+grep -q '\[DONE\]' leak-c.out && fail "the CRLF stream went on after the error" || ok "and stops there"
+# What the guard cannot check does not go out: 502.
+post "$B" /v1/chat/completions clean.json "$TOK"
+expect_eq "$(python3 -c 'import json; print(json.load(open("resp"))["accept-encoding"])')" "identity" \
+  "check_responses asks the upstream for an uncompressed response"
+j '{"model":"gzip","messages":[{"role":"user","content":"hi"}]}' > g.json
+post "$B" /v1/chat/completions g.json "$TOK"
+expect_eq "$code $(cat resp)" '502 {"error":{"message":"The upstream sent a compressed response the guard cannot check, so it refused it.","type":"server_error","param":null,"code":"picket_unchecked_response"}}' \
+  "a compressed response (Content-Encoding: gzip): 502"
+j '{"model":"text","messages":[{"role":"user","content":"hi"}]}' > tx.json
+post "$B" /v1/chat/completions tx.json "$TOK"
+expect_eq "$code $(cat resp)" '502 {"error":{"message":"The guard could not check the upstream'"'"'s response, so it refused it.","type":"server_error","param":null,"code":"picket_unchecked_response"}}' \
+  "a response that is not JSON: 502"
 got=$(python3 -c '
 import json, sys
 words = []
@@ -452,4 +539,18 @@ sqlite3 "$GDB" ".backup last.db"
 sqlite3 last.db "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)"
 run guard log --verify --audit-db last.db
 expect_eq "$rc" 1 "the last entry deleted: verify fails"
+# The end cut and the head rewritten to match: only a hash kept elsewhere
+# (printed by --verify) tells.
+run guard log --verify
+HEAD=$(echo "$out" | sed -n 's/.*, head \([0-9a-f]\{64\}\)$/\1/p')
+expect_match "$HEAD" '^[0-9a-f]{64}$' "log --verify prints the head hash"
+sqlite3 "$GDB" ".backup cut.db"
+sqlite3 cut.db "DELETE FROM audit WHERE seq > 8; UPDATE head SET seq = 8, hash = (SELECT hash FROM audit WHERE seq = 8)"
+run guard log --verify --audit-db cut.db
+expect_eq "$rc" 0 "cut and head rewritten: the file alone still verifies (documented)"
+run guard log --verify --audit-db cut.db --head "$HEAD"
+expect_eq "$rc" 1 "with --head: verify fails"
+expect_match "$out" "audit chain broken at entry 9: the anchored hash ${HEAD:0:16}\\.\\.\\. is not in the chain \\(8 entries\\)" "naming where"
+run guard log --verify --head "$HEAD"
+expect_eq "$rc" 0 "the untouched log verifies against its own head"
 finish

@@ -124,6 +124,42 @@ static void test_chain(void)
     verify("last.db", 6, "the log ends at entry 5 but its head says 6: entries at the end were removed");
 }
 
+/* G8: the end cut and the head rewritten to match (the attacker's whole
+ * edit) verifies by itself; with the head hash kept elsewhere (--head)
+ * it does not. */
+static void test_anchor(void)
+{
+    pk_guard_db *g = open_db("cut.db");
+    if (!g) return;
+    add_rows(g, 10);
+    int64_t bad = -1;
+    char why[256], head10[65], head8[65];
+    uint64_t n;
+    pk_error e;
+    CHECK_EQ_I(pk_audit_verify_anchor(g, NULL, &bad, why, &n, head10, &e), 0);
+    CHECK_EQ_I(bad, 0);
+    CHECK_EQ_U(n, 10);
+    CHECK_EQ_U(strlen(head10), 64);
+    pk_guard_db_close(g);
+    sql("cut.db", "DELETE FROM audit WHERE seq > 8; "
+                  "UPDATE head SET seq = 8, hash = (SELECT hash FROM audit WHERE seq = 8)");
+    g = open_db("cut.db");
+    if (!g) return;
+    CHECK_EQ_I(pk_audit_verify_anchor(g, NULL, &bad, why, &n, head8, &e), 0);
+    CHECK_EQ_I(bad, 0); /* the file alone cannot tell */
+    CHECK(strcmp(head8, head10) != 0);
+    CHECK_EQ_I(pk_audit_verify_anchor(g, head10, &bad, why, &n, NULL, &e), 0);
+    CHECK_EQ_I(bad, 9);
+    char want[256];
+    snprintf(want, sizeof want,
+             "the anchored hash %.16s... is not in the chain (8 entries): entries were removed or rewritten", head10);
+    CHECK_STR(why, want);
+    /* An anchor taken earlier (entry 8's hash) is still in the chain. */
+    CHECK_EQ_I(pk_audit_verify_anchor(g, head8, &bad, why, &n, NULL, &e), 0);
+    CHECK_EQ_I(bad, 0);
+    pk_guard_db_close(g);
+}
+
 typedef struct seen {
     int64_t n, last_seq;
     int ordered;
@@ -167,7 +203,7 @@ static void test_writer_thread(void)
 
 static void cleanup(void)
 {
-    const char *names[] = {"tokens.db", "intact.db", "altered.db", "deleted.db", "last.db", "writer.db"};
+    const char *names[] = {"tokens.db", "intact.db", "altered.db", "deleted.db", "last.db", "writer.db", "cut.db"};
     char p[256];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *suf[] = {"", "-wal", "-shm"};
@@ -181,4 +217,4 @@ static void cleanup(void)
 
 static void test_setup(void) { CHECK(mkdtemp(dir) != NULL); }
 
-TEST_MAIN(TEST(test_setup), TEST(test_tokens), TEST(test_chain), TEST(test_writer_thread), TEST(cleanup))
+TEST_MAIN(TEST(test_setup), TEST(test_tokens), TEST(test_chain), TEST(test_anchor), TEST(test_writer_thread), TEST(cleanup))
