@@ -14,11 +14,20 @@
  *                sequences E2 80 xx (U+2000 .. U+203F) in b[0..64) that
  *                are punctuation or an apostrophe (U+2019); called for
  *                blocks with non-ASCII bytes
+ *   TB_UNI2      uint64_t (const uint8_t *b, uint64_t x): the lead bytes
+ *                of the two-byte letters of fold2 (text.c) in b[0..64),
+ *                among the non-ASCII bytes x (b[64] readable); called for
+ *                blocks with non-ASCII bytes
+ *   TB_HASHU     uint64_t (const uint8_t *w, unsigned len): the hash of a
+ *                word with two-byte letters or apostrophes, as
+ *                hash_block_word in text.c (w[len] readable)
  *   TB_BATCH     optional: void (const uint8_t *b, size_t base, uint64_t
- *                starts, uint64_t ends, uint64_t join, uint64_t nl,
- *                uint32_t line, pk_tok *out, unsigned c, int lines),
- *                writes the c words given by the masks, all starting in
- *                the block, when there is room for 32 tokens
+ *                starts, uint64_t ends, uint64_t join, uint64_t uni,
+ *                uint64_t nl, uint32_t line, pk_tok *out, unsigned c,
+ *                int lines), writes the c words given by the masks, all
+ *                starting in the block, when there is room for 32 tokens
+ *                (uni: the bytes of two-byte letters, whose words it
+ *                must fold)
  * and this file undefines them.
  *
  * The text goes by in blocks of 64 bytes, from a position between words.
@@ -30,6 +39,14 @@
  *         letter and before white space or a control byte (it may join a
  *         word across a line break).  Marking too many is safe: a hard
  *         byte only sends the scalar step there.
+ * Two-byte letters that normalize one at a time (fold2 in text.c: the
+ * Latin-1, Latin Extended, Greek and Cyrillic letters of French, German,
+ * Russian, ...) are word bytes too (TB_UNI2): a word with one of them is
+ * cut from the masks like any other and folded and hashed in one pass
+ * (hash_block_word); a letter whose lead is the block's last byte lends
+ * its second byte to the next block, which knows it from the word left
+ * open (carry) and the lead byte before it (no state kept for it: a
+ * variable more in the loop cost ASCII text a register spill).
  * With TB_UNI3, the commonest non-ASCII characters of English text (’ “ ”
  * – — …) are decided too: punctuation separates, and U+2019 joins two
  * letters as the ASCII apostrophe does.
@@ -59,7 +76,7 @@ static TB_ATTR inline __attribute__((always_inline)) int TB_IMPL(pk_tokenizer *t
     size_t p0 = SIZE_MAX;  /* where the tail copy starts */
     uint64_t carry = 0;    /* a word is open at base ... */
     size_t cs = 0;         /* ... and starts there */
-    uint64_t cjoin = 0;    /* ... with an apostrophe before base */
+    uint64_t cjoin = 0;    /* ... with an apostrophe or a two-byte letter before base */
     uint64_t prevw = 0;    /* byte base - 1 is a letter */
     uint32_t line = t->line;
     uint8_t tail[2 * TB_READ + 64] __attribute__((aligned(64)));
@@ -87,6 +104,18 @@ static TB_ATTR inline __attribute__((always_inline)) int TB_IMPL(pk_tokenizer *t
         }
         tb_masks m;
         TB_MASKS(b, &m, lines);
+        uint64_t uni = 0; /* the bytes of two-byte letters */
+        if (__builtin_expect(m.x != 0, 0)) {
+            /* byte 0 is the second of a letter whose lead ended the
+             * block before (so its word is open: a lead there that was
+             * not a letter was a hard byte) */
+            const uint64_t pend = carry && b[-1] >= 0xC0;
+            const uint64_t ulead = TB_UNI2(b, m.x & ~pend);
+            uni = ulead | ulead << 1 | pend;
+            m.w |= uni;
+            m.x &= ~uni;
+            m.b &= ~uni;
+        }
         /* Bit i of wp: byte i - 1 is a letter; of wn, xn, bn: byte i + 1
          * is a letter, non-ASCII, blank or control. */
         const uint64_t la = tb_next[b[64]];
@@ -113,6 +142,16 @@ static TB_ATTR inline __attribute__((always_inline)) int TB_IMPL(pk_tokenizer *t
         }
 #endif
         const uint64_t e = m.w | join;
+        /* Words with these bytes are not plain ASCII (TB_HASHU).  Without
+         * TB_BATCH, uni need not stay apart: all such words take
+         * TB_HASHU, which drops apostrophes and folds letters itself (one
+         * mask less kept in the loop: 2-4% on ASCII text for AVX2). */
+#ifdef TB_BATCH
+        const uint64_t slow = join | uni;
+#else
+        join |= uni;
+        const uint64_t slow = join;
+#endif
         const uint64_t ep = e << 1 | carry;
         uint64_t starts = e & ~ep;
         const uint64_t ends = ~e & ep; /* bit i: a word ended just before byte i */
@@ -125,8 +164,8 @@ static TB_ATTR inline __attribute__((always_inline)) int TB_IMPL(pk_tokenizer *t
             todo &= todo - 1;
             const unsigned len = (unsigned)(base + we - cs);
             const uint8_t *w = p0 == SIZE_MAX ? s + cs : tail + (cs - p0);
-            if (__builtin_expect(len > 16 || cjoin || (join & TB_LOWMASK(we)) != 0, 0))
-                out[k].h = hash_span(w, len);
+            if (__builtin_expect(len > 16 || cjoin || (slow & TB_LOWMASK(we)) != 0, 0))
+                out[k].h = TB_HASHU(w, len);
             else
                 out[k].h = TB_HASH16(w, len);
             out[k].off = cs;
@@ -138,7 +177,7 @@ static TB_ATTR inline __attribute__((always_inline)) int TB_IMPL(pk_tokenizer *t
 #ifdef TB_BATCH
         if (todo && cap - k >= 32) {
             const unsigned c = (unsigned)__builtin_popcountll(todo);
-            TB_BATCH(b, base, starts, todo, join, m.n, line, out + k, c, lines);
+            TB_BATCH(b, base, starts, todo, join, uni, m.n, line, out + k, c, lines);
             k += c;
             starts &= ~TB_LOWMASK(63 - (unsigned)__builtin_clzll(todo)); /* before the last word's end */
             todo = 0;
@@ -151,8 +190,12 @@ static TB_ATTR inline __attribute__((always_inline)) int TB_IMPL(pk_tokenizer *t
             todo &= todo - 1;
             const unsigned len = we - ws;
             uint64_t h;
-            if (__builtin_expect(len > 16 || ((join >> ws) & TB_LOWMASK(len)) != 0, 0))
-                h = hash_ascii_slow(b + ws, len, join >> ws);
+            if (__builtin_expect(len > 16 || ((slow >> ws) & TB_LOWMASK(len)) != 0, 0))
+#ifdef TB_BATCH
+                h = ((uni >> ws) & TB_LOWMASK(len)) ? TB_HASHU(b + ws, len) : hash_ascii_slow(b + ws, len, join >> ws);
+#else
+                h = TB_HASHU(b + ws, len);
+#endif
             else
                 h = TB_HASH16(b + ws, len);
             out[k].h = h;
@@ -183,7 +226,7 @@ static TB_ATTR inline __attribute__((always_inline)) int TB_IMPL(pk_tokenizer *t
         if (e >> 63) {
             const unsigned os = 63 - (unsigned)__builtin_clzll(starts);
             cs = base + os;
-            cjoin = join >> os;
+            cjoin = slow >> os;
             carry = 1;
         }
         prevw = m.w >> 63;
@@ -224,3 +267,5 @@ static TB_ATTR int TB_FN(pk_tokenizer *t, pk_tok *out, size_t cap, size_t *got, 
 #undef TB_READ
 #undef TB_BATCH
 #undef TB_UNI3
+#undef TB_UNI2
+#undef TB_HASHU

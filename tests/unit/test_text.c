@@ -444,6 +444,122 @@ static void gen_mixed(pk_buf *b, uint64_t *seed, size_t pieces)
     }
 }
 
+/* Words of two-byte letters, as the block paths now decide them in their
+ * masks (fold2 letters) and as they must still hand them on (anything
+ * else): random words of ASCII, Latin-1, Latin Extended, IPA, Greek and
+ * Cyrillic code points (letters or not), combining marks, sharp s and
+ * U+0149 (whose folds are two letters), letters outside fold2 (Armenian,
+ * Hebrew, Latin Extended Additional, CJK), soft hyphens, apostrophes ('
+ * U+2019 U+02BC) inside words, hyphens at line ends, and invalid UTF-8,
+ * with words of every length so that letters straddle block edges.
+ * Every path must give the reference tokens, and every token with no
+ * apostrophe, hyphen or line break in it must hash as utf8proc's full
+ * normalization of its bytes. */
+static void gen_two_byte_words(pk_buf *b, uint64_t *seed, size_t words)
+{
+    static const char *odd[] = {"\xc3\x9f", "\xc5\x89", "\xcc\x81", "\xcd\x82", "\xd5\xa2", "\xd7\x90", "\xe1\xba\x9e",
+                                "\xe6\x88\x91", "\xc2\xad", "'", "\xe2\x80\x99", "\xca\xbc", "-\n", "-\r\n  ", "\x80",
+                                "\xc3", "\xd0\x28", "\xc3\x97", "\xcd\xbe", "\xd2\x83", "\xc2\xb5", "\xc3\xbf"};
+    for (size_t i = 0; i < words; i++) {
+        const size_t len = 1 + t_rand(seed) % 12;
+        for (size_t j = 0; j < len; j++) {
+            const uint64_t r = t_rand(seed) % 100;
+            uint8_t u[4];
+            if (r < 45) {
+                const uint64_t a = t_rand(seed) % 62;
+                pk_buf_putc(b, (char)(a < 26 ? 'a' + a : a < 52 ? 'A' + (a - 26) : '0' + (a - 52)));
+            } else if (r < 92) {
+                /* mostly letters of French, German and Russian, some of the whole range */
+                static const int32_t common[] = {0xE9, 0xE8, 0xEA, 0xE0, 0xE7, 0xF4, 0xFB, 0xEF, 0xE4, 0xF6, 0xFC, 0xC9,
+                                                 0xC4, 0xD6, 0xDC, 0x153, 0x430, 0x435, 0x43E, 0x440, 0x441, 0x443,
+                                                 0x445, 0x436, 0x44B, 0x44F, 0x410, 0x416, 0x42F, 0x451, 0x401, 0x3B1,
+                                                 0x3A9, 0x3C9, 0x3C2, 0x456};
+                const int32_t c = r < 75 ? common[t_rand(seed) % (sizeof common / sizeof common[0])]
+                                         : (int32_t)(0xC0 + t_rand(seed) % (0x530 - 0xC0));
+                pk_buf_append(b, u, (size_t)utf8proc_encode_char(c, u));
+            } else {
+                const char *o = odd[t_rand(seed) % (sizeof odd / sizeof odd[0])];
+                pk_buf_append(b, o, strlen(o));
+            }
+        }
+        const uint64_t sep = t_rand(seed) % 10;
+        pk_buf_append(b, sep < 6 ? " " : sep < 8 ? "\n" : sep < 9 ? ", " : "\xe2\x80\x94", sep < 6 || sep == 7 ? 1 : sep < 9 ? 2 : 3);
+    }
+}
+
+static void paths_agree_on_two_byte_letters(void)
+{
+    uint64_t seed = 909;
+    pk_buf b;
+    pk_buf_init(&b, 0);
+    gen_two_byte_words(&b, &seed, 40000);
+    CHECK_EQ_U(all_paths_agree(b.data, b.len), 0);
+    /* Against utf8proc, word by word (valid UTF-8 only: strict mode). */
+    pk_buf v;
+    pk_buf_init(&v, 0);
+    for (size_t i = 0; i < b.len;) {
+        int32_t cp;
+        size_t l = pk_utf8_decode((const uint8_t *)b.data + i, b.len - i, &cp);
+        if (l) pk_buf_append(&v, b.data + i, l);
+        i += l ? l : 1;
+    }
+    pk_tokenizer t;
+    pk_tok tok[256];
+    size_t got, checked = 0;
+    int bad = 0, rc;
+    pk_error e;
+    pk_tokenizer_init(&t, v.data, v.len, 0);
+    while ((rc = pk_tokenize(&t, tok, 256, &got, &e)) == 0 && got) {
+        for (size_t i = 0; i < got; i++) {
+            const char *w = v.data + tok[i].off;
+            int plain = 1;
+            for (uint32_t j = 0; j < tok[i].len; j++)
+                plain &= w[j] != '\'' && w[j] != '-' && w[j] != '\n' && (uint8_t)w[j] != 0xE2 && (uint8_t)w[j] != 0xCA;
+            if (!plain) continue;
+            checked++;
+            bad += tok[i].h != pk_word_hash_unicode(w, tok[i].len, 1);
+        }
+    }
+    CHECK_EQ_I(rc, 0);
+    printf("  %zu tokens checked against utf8proc\n", checked);
+    CHECK(checked > 20000);
+    CHECK_EQ_U(bad, 0);
+    pk_buf_free(&b);
+    pk_buf_free(&v);
+}
+
+/* Exact values: two-byte letters fold as utf8proc does, on every path,
+ * whole words in one token. */
+static void two_byte_letters_fold(void)
+{
+    static const struct { const char *text, *same; } cases[] = {
+        {"\xc3\x89l\xc3\xa9phant", "\xc3\xa9l\xc3\xa9phant"},                       /* Éléphant */
+        {"\xd0\x9f\xd0\xa0\xd0\x98\xd0\x92\xd0\x95\xd0\xa2", "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"}, /* ПРИВЕТ */
+        {"Stra\xc3\x9f" "e", "strasse"},                                              /* ß: two letters */
+        {"l\xe2\x80\x99\xc3\xa9t\xc3\xa9", "l\xc3\xa9t\xc3\xa9"},                   /* l’été */
+        {"\xd1\x80\xd0\xb0\xd0\xb7-\n\xd0\xb4\xd0\xb2\xd0\xb0", "\xd1\x80\xd0\xb0\xd0\xb7\xd0\xb4\xd0\xb2\xd0\xb0"}, /* раз-\nдва */
+        {"\xce\x9a\xce\x91\xce\x9b\xce\x97", "\xce\xba\xce\xb1\xce\xbb\xce\xb7"},   /* ΚΑΛΗ */
+    };
+    int bad = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const uint64_t want = pk_word_hash_unicode(cases[c].same, strlen(cases[c].same), 1);
+        for (int l = 0; l < PK_SIMD_NLEVELS; l++) {
+            if (!pk_simd_supported(l)) continue;
+            pk_simd_force(l);
+            /* Padded so that the block paths see it in a block of their own. */
+            char buf[256];
+            snprintf(buf, sizeof buf, "%s %s %s", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", cases[c].text,
+                     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+            pk_tok t[64];
+            int rc;
+            const size_t n = toks(buf, t, 0, &rc);
+            bad += rc != 0 || n != 3 || t[1].h != want || t[1].off != 62 || t[1].len != strlen(cases[c].text);
+        }
+        pk_simd_force(-1);
+    }
+    CHECK_EQ_U(bad, 0);
+}
+
 static void paths_agree_on_mixed_text(void)
 {
     uint64_t seed = 2024;
@@ -512,4 +628,5 @@ static void paths_agree_on_byte_soup(void)
 TEST_MAIN(TEST(letter_table_equals_utf8proc), TEST(simd_levels_force_and_fall_back), TEST(paths_agree_on_brown), TEST(paths_agree_on_mixed_text),
           TEST(paths_agree_at_every_end), TEST(paths_agree_on_byte_soup), TEST(block_and_scalar_paths_agree), TEST(ascii_words_and_offsets), TEST(case_and_width_fold), TEST(invisible_characters_removed),
           TEST(homoglyphs_folded), TEST(apostrophes_and_hyphens), TEST(scripts_without_spaces), TEST(invalid_utf8),
-          TEST(bom_and_utf16), TEST(long_runs_split), TEST(fast_and_unicode_paths_agree))
+          TEST(bom_and_utf16), TEST(long_runs_split), TEST(fast_and_unicode_paths_agree),
+          TEST(paths_agree_on_two_byte_letters), TEST(two_byte_letters_fold))
