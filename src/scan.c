@@ -1249,9 +1249,9 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
  * seed, outside its own words, for two consecutive k-grams that agree
  * (32 bits of sketch) with two consecutive work k-grams on the seed's
  * diagonal, give or take LONE_BAND words inserted or deleted.  Only that
- * window of the work's sketch is read (about 300 bytes, not the whole
+ * window of the work's sketch is read (about 230 bytes, not the whole
  * work as an alignment does).  Chance agreement: about 2 * LONE_REACH *
- * (2 * LONE_BAND + 1) / 2^32, under 1e-5 a lone seed.  Returns 1 (align
+ * (2 * LONE_BAND + 1) / 2^32, under 1e-6 a lone seed.  Returns 1 (align
  * it), 0, or a PK_E* code. */
 #define LONE_SEEDS 4 /* weak seeds of one work looked at */
 static int lone_seed_agrees(pk_scanner *s, const seed *sd, pk_error *err)
