@@ -28,7 +28,9 @@
  * (below): the request path only queues a copy of the row; WAL with
  * synchronous=NORMAL means a batch costs no fsync (a power cut may lose
  * the last batches, never break the chain, since the WAL applies whole
- * transactions). */
+ * transactions).  A batch that fails is retried with backoff until it is
+ * written, never dropped; while it fails the queue fills, and at its cap
+ * requests wait: no request is served without its audit row. */
 #include "guard/guard.h"
 
 #include <pthread.h>
@@ -431,7 +433,35 @@ struct pk_audit_writer {
     qrow *head, *tail;
     size_t n;
     int stop;
+    uint64_t lost;   /* rows given up when stopping (only then) */
+    pk_error lost_e; /* why */
 };
+
+static int writer_stopping(pk_audit_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    int s = w->stop;
+    pthread_mutex_unlock(&w->mu);
+    return s;
+}
+
+/* Append rows [0, n) until it works: backoff from 10 ms to 1 s; once the
+ * writer is stopping, at most 5 s more, then the rows count as lost. */
+static void append_until_done(pk_audit_writer *w, const pk_audit_row *rows, size_t n)
+{
+    pk_error e;
+    unsigned ms = 10, given = 0;
+    while (pk_audit_append(w->g, rows, n, &e) != 0) {
+        if (writer_stopping(w) && (given += ms) > 5000) {
+            w->lost += n;
+            w->lost_e = e;
+            return;
+        }
+        struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ms = ms < 1000 ? ms * 2 : 1000;
+    }
+}
 
 static void *writer_main(void *arg)
 {
@@ -456,11 +486,16 @@ static void *writer_main(void *arg)
                 bcap = n;
             }
         }
-        size_t k = 0;
-        for (qrow *x = q; x && k < bcap; x = x->next) batch[k++] = x->row;
-        pk_error e;
-        /* A failed append is retried once; the log stays a chain either way. */
-        if (k && pk_audit_append(w->g, batch, k, &e)) pk_audit_append(w->g, batch, k, &e);
+        /* Every row is appended: in batches of bcap (one row at a time
+         * when even a small batch could not be allocated). */
+        pk_audit_row one;
+        pk_audit_row *buf = bcap ? batch : &one;
+        const size_t cap = bcap ? bcap : 1;
+        for (qrow *x = q; x;) {
+            size_t k = 0;
+            for (; x && k < cap; x = x->next) buf[k++] = x->row;
+            append_until_done(w, buf, k);
+        }
         while (q) {
             qrow *nx = q->next;
             for (int i = 0; i < 7; i++) free(q->s[i]);
@@ -521,9 +556,9 @@ void pk_audit_writer_push(pk_audit_writer *w, const pk_audit_row *row)
     pthread_mutex_unlock(&w->mu);
 }
 
-void pk_audit_writer_stop(pk_audit_writer *w)
+uint64_t pk_audit_writer_stop(pk_audit_writer *w, pk_error *err)
 {
-    if (!w) return;
+    if (!w) return 0;
     pthread_mutex_lock(&w->mu);
     w->stop = 1;
     pthread_cond_signal(&w->cv);
@@ -532,5 +567,8 @@ void pk_audit_writer_stop(pk_audit_writer *w)
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     pthread_cond_destroy(&w->room);
+    uint64_t lost = w->lost;
+    if (lost && err) *err = w->lost_e;
     free(w);
+    return lost;
 }

@@ -233,12 +233,18 @@ int pk_audit_verify_anchor(pk_guard_db *g, const char *anchor, int64_t *bad, cha
 
 /* Asynchronous appends: a writer thread takes queued rows and appends
  * them in batches (one transaction, WAL with synchronous=NORMAL: no fsync
- * per row on the request path).  Rows are copied. */
+ * per row on the request path).  Rows are copied.  A batch that cannot be
+ * appended (disk full, the file locked or gone) is retried with backoff
+ * until it is, never dropped: meanwhile the queue fills and, at its cap,
+ * requests wait for the writer, so the guard stops serving rather than
+ * serve without an audit trail. */
 typedef struct pk_audit_writer pk_audit_writer;
 int pk_audit_writer_start(pk_audit_writer **out, pk_guard_db *g, pk_error *err);
 void pk_audit_writer_push(pk_audit_writer *w, const pk_audit_row *row);
-/* Drain the queue, stop the thread (the db stays open). */
-void pk_audit_writer_stop(pk_audit_writer *w);
+/* Drain the queue and stop the thread (the db stays open).  Once stopping,
+ * a batch still failing after about 5 s of retries is given up: returns
+ * the rows lost (0 normally), and the last error in *err. */
+uint64_t pk_audit_writer_stop(pk_audit_writer *w, pk_error *err);
 
 /* ---- the proxy (server.c) ------------------------------------------------- */
 

@@ -1401,7 +1401,7 @@ int pk_guard_server_start(pk_guard_server **out, const pk_guard_config *c, pk_gu
     *out = s;
     return 0;
 fail:
-    pk_audit_writer_stop(s->aw);
+    pk_audit_writer_stop(s->aw, NULL); /* nothing was queued yet */
     pk_guard_db_close(s->gdb);
     gi_set(s, NULL);
     free(s->toks);
@@ -1418,7 +1418,9 @@ void pk_guard_server_stop(pk_guard_server *s)
     pthread_mutex_unlock(&s->stop_mu);
     pthread_join(s->reloader, NULL);
     MHD_stop_daemon(s->d);
-    pk_audit_writer_stop(s->aw);
+    pk_error ae = {0, ""};
+    uint64_t lost = pk_audit_writer_stop(s->aw, &ae);
+    if (lost) logf_(s, "audit: %llu entries could not be written before stopping: %s", (unsigned long long)lost, ae.msg);
     pk_guard_db_close(s->gdb);
     gi_set(s, NULL);
     free(s->toks);

@@ -181,7 +181,19 @@ static void test_writer_thread(void)
     pk_audit_writer *w = NULL;
     pk_error e;
     CHECK_EQ_I(pk_audit_writer_start(&w, g, &e), 0);
+    /* Half the rows go in while the audit table is away (renamed by
+     * another connection): those appends fail and must be retried, not
+     * dropped, until it is back. */
+    char p[256];
+    path_of(p, sizeof p, "writer.db");
+    sqlite3 *other = NULL;
+    CHECK_EQ_I(sqlite3_open(p, &other), SQLITE_OK);
+    sqlite3_busy_timeout(other, 5000);
     for (int i = 0; i < 500; i++) {
+        if (i == 250) {
+            usleep(100000); /* let the writer finish the first half */
+            CHECK_EQ_I(sqlite3_exec(other, "ALTER TABLE audit RENAME TO audit_away", NULL, NULL, NULL), SQLITE_OK);
+        }
         pk_audit_row r;
         memset(&r, 0, sizeof r);
         pk_audit_now(r.time);
@@ -192,7 +204,10 @@ static void test_writer_thread(void)
         r.action = "allowed";
         pk_audit_writer_push(w, &r);
     }
-    pk_audit_writer_stop(w); /* drains the queue */
+    usleep(300000); /* the writer fails and retries meanwhile */
+    CHECK_EQ_I(sqlite3_exec(other, "ALTER TABLE audit_away RENAME TO audit", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    CHECK_EQ_U(pk_audit_writer_stop(w, &e), 0); /* drains the queue; nothing lost */
     seen s = {0, 0, 1};
     CHECK_EQ_I(pk_audit_each(g, NULL, count_row, &s, &e), 0);
     CHECK_EQ_I(s.n, 500);
