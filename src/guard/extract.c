@@ -522,16 +522,22 @@ static int content_part(pk_guard_req *r, uint32_t part, pk_error *err)
     return 0;
 }
 
-static int content(pk_guard_req *r, uint32_t c, pk_error *err)
+/* The shape every API uses for content: a string, or an array whose
+ * elements each() reads (chat content parts, Anthropic blocks, Responses
+ * input items). */
+typedef int (*elem_fn)(pk_guard_req *r, uint32_t x, pk_error *err);
+static int string_or_each(pk_guard_req *r, uint32_t c, elem_fn each, pk_error *err)
 {
     int e = 0;
     if (ABSENT(c)) return 0;
     if (IS_STR(c)) return add_string(r, c);
     if ((e = need_array(r, c, err))) return e;
     uint32_t i, x;
-    EACH(c, i, x) WITH_IDX(i, e = content_part(r, x, err); if (e) return e);
+    EACH(c, i, x) WITH_IDX(i, e = each(r, x, err); if (e) return e);
     return 0;
 }
+
+static int content(pk_guard_req *r, uint32_t c, pk_error *err) { return string_or_each(r, c, content_part, err); }
 
 static int tool_calls(pk_guard_req *r, uint32_t tc, pk_error *err)
 {
@@ -627,17 +633,7 @@ static int responses(pk_guard_req *r, pk_error *err)
     int e = 0;
     if ((e = field_str(r, 0, "instructions", err))) return e;
     uint32_t in = GET(0, "input");
-    if (!ABSENT(in)) {
-        if ((e = push_key(r, "input", NULL))) return e;
-        if (IS_STR(in)) {
-            if ((e = add_string(r, in))) return e;
-        } else {
-            if ((e = need_array(r, in, err))) return e;
-            uint32_t i, x;
-            EACH(in, i, x) WITH_IDX(i, e = responses_item(r, x, err); if (e) return e);
-        }
-        pop_seg(r);
-    }
+    if (!ABSENT(in)) WITH_KEY("input", e = string_or_each(r, in, responses_item, err); if (e) return e);
     uint32_t p = GET(0, "prompt");
     uint32_t vars = IS_OBJ(p) ? GET(p, "variables") : PK_GJ_NONE;
     if (vars != PK_GJ_NONE) WITH_KEY("prompt", WITH_KEY("variables", e = all_strings(r, vars); if (e) return e));
@@ -691,16 +687,7 @@ static int block(pk_guard_req *r, uint32_t b, pk_error *err)
     return 0;
 }
 
-static int blocks(pk_guard_req *r, uint32_t c, pk_error *err)
-{
-    int e = 0;
-    if (ABSENT(c)) return 0;
-    if (IS_STR(c)) return add_string(r, c);
-    if ((e = need_array(r, c, err))) return e;
-    uint32_t i, x;
-    EACH(c, i, x) WITH_IDX(i, e = block(r, x, err); if (e) return e);
-    return 0;
-}
+static int blocks(pk_guard_req *r, uint32_t c, pk_error *err) { return string_or_each(r, c, block, err); }
 
 /* ---- the catch-all walk ----------------------------------------------------------
  *
