@@ -78,3 +78,19 @@ start_nginx() { # DIR PORT
   done
   kill -0 $NGINX_PID 2>/dev/null || { cat "$1/error.log" >&2; echo "FAIL: nginx did not start" >&2; exit 1; }
 }
+
+# The probe tests' model: tests/lm/make-fixture.sh into $T/fx, served by
+# pk-lm (PK_LM) on a free port.  Sets URL and LM_PID (the caller's EXIT
+# trap stops it) and a private XDG_CACHE_HOME for probe's cache.
+serve_lm_fixture() {
+  : "${PK_LM:?PK_LM must point at the pk-lm binary}"
+  [ -x "$PK_LM" ] || { echo "FAIL: pk-lm not built at $PK_LM" >&2; exit 1; }
+  PK_LM=$PK_LM bash "$PK_SRC/tests/lm/make-fixture.sh" "$T/fx" >/dev/null 2>&1 \
+    || { echo "FAIL: make-fixture.sh" >&2; exit 1; }
+  "$PK_LM" serve --model "$T/fx/model.bin" --port 0 --model-name fixture --ready-file "$T/ready" 2>"$T/lm.log" &
+  LM_PID=$!
+  for _ in $(seq 300); do [ -s "$T/ready" ] && break; sleep 0.05; done
+  [ -s "$T/ready" ] || { cat "$T/lm.log" >&2; echo "FAIL: pk-lm serve not ready" >&2; exit 1; }
+  URL=http://127.0.0.1:$(tr -dc 0-9 <"$T/ready")
+  export XDG_CACHE_HOME=$T/cache
+}

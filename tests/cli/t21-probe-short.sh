@@ -17,19 +17,10 @@
 #   * at most 7 of 40 p-values below 0.05 (binomial(40, 0.05) exceeds 7
 #     with probability 0.4%).
 source "$(dirname "$0")/lib.sh"
-: "${PK_LM:?PK_LM must point at the pk-lm binary}"
-[ -x "$PK_LM" ] || { echo "FAIL: pk-lm not built at $PK_LM" >&2; exit 1; }
 LM_PID=""
 trap 'kill $LM_PID 2>/dev/null; wait $LM_PID 2>/dev/null || true; rm -rf "$T"' EXIT
 
-PK_LM=$PK_LM bash "$PK_SRC/tests/lm/make-fixture.sh" "$T/fx" >/dev/null 2>&1 \
-  || { echo "FAIL: make-fixture.sh" >&2; exit 1; }
-"$PK_LM" serve --model "$T/fx/model.bin" --port 0 --model-name fixture --ready-file "$T/ready" 2>"$T/lm.log" &
-LM_PID=$!
-for _ in $(seq 300); do [ -s "$T/ready" ] && break; sleep 0.05; done
-[ -s "$T/ready" ] || { cat "$T/lm.log" >&2; echo "FAIL: pk-lm serve not ready" >&2; exit 1; }
-URL=http://127.0.0.1:$(tr -dc 0-9 <"$T/ready")
-export XDG_CACHE_HOME=$T/cache
+serve_lm_fixture
 
 python3 - "$PICKET" "$URL" "$T/fx/fixture.json" "$T" >"$T/stats" <<'PY'
 import json, os, random, re, subprocess, sys
