@@ -71,7 +71,7 @@ int cmd_trace(int argc, char **argv)
             pk_buf_printf(&j, "%s{\"recipient\":", i ? "," : "");
             pk_buf_json_str(&j, s->recipient, strlen(s->recipient));
             pk_buf_printf(&j, ",\"mark\":\"%s\",\"date\":\"%s\",\"matches\":%u,\"points\":%zu,\"score\":%.3f,"
-                          "\"p\":%.3g,\"bound\":%.3g}", s->mark_id, s->date, s->matches, res.points_known, s->score,
+                          "\"p\":%.3g,\"bound\":%.3g}", s->mark_id, s->date, s->matches, (size_t)s->points, s->score,
                           s->p, s->bound);
         }
         pk_buf_printf(&j, "]}\n");
@@ -86,8 +86,8 @@ int cmd_trace(int argc, char **argv)
                    res.recipients);
         for (size_t i = 0; i < res.nsuspects && i < 3; i++) {
             const pk_trace_suspect *s = &res.suspects[i];
-            printf("  %-24s matches %u/%zu  score %.1f  P(innocent scores this) <= %.2g, x %zu recipients = %.2g\n",
-                   s->recipient, s->matches, res.points_known, s->score, s->p, res.recipients, s->bound);
+            printf("  %-24s matches %u/%u  score %.1f  P(innocent scores this) <= %.2g, x %zu recipients = %.2g\n",
+                   s->recipient, s->matches, s->points, s->score, s->p, res.recipients, s->bound);
         }
         if (res.accused)
             printf("leaked by: %s (mark %s, %s); chance that an innocent recipient is named <= %g\n", top->recipient,

@@ -30,14 +30,27 @@ enum {
     PK_MARK_SPELL,    /* toward/towards, okay/OK, someone/somebody ... */
     PK_MARK_CONTRACT, /* does not/doesn't ... (screenplay action only) */
     PK_MARK_QUOTE,    /* "..." or U+201C...U+201D, both marks of a pair alike */
+    PK_MARK_BREAK,    /* a space or a line break between two sentences (screenplay action only) */
+    PK_MARK_SERIAL,   /* "A, B, and C" or "A, B and C" */
+    PK_MARK_CLAUSE,   /* "He turns, and she" or "He turns and she" */
+    PK_MARK_INTRO,    /* "At the door, the" or "At the door the" */
     PK_MARK_NCHANNELS
 };
+/* The channels a copy carries: a bit per channel.  Copies marked before
+ * a channel existed do not carry it, and trace scores each recipient on
+ * the channels of its own copy. */
+#define PK_MARK_CHANNELS_V1 0x1FEu /* channels 1..8: copies marked before the mark table had a channels column */
+#define PK_MARK_CHANNELS_ALL (((1u << PK_MARK_NCHANNELS) - 1) & ~1u)
 const char *pk_mark_channel_name(int channel);
 
 /* One choice point as found in a text: its content hash, channel, the
- * form found there (bit), and the bytes [start, end) it occupies. */
+ * form found there (bit), and the bytes [start, end) it occupies.  dep:
+ * for a sentence-spacing point in screenplay action, the name of the line
+ * break point at the same place (a copy with a break there has no spacing
+ * to read; trace skips the point for such a recipient); else 0. */
 typedef struct pk_mark_point {
     uint64_t ctx;
+    uint64_t dep;
     size_t start, end;
     uint8_t channel;
     uint8_t bit;
@@ -55,6 +68,7 @@ typedef struct pk_mark_code {
     uint8_t bias_key[16];
     uint8_t bit_key[16];
     double cutoff;
+    uint32_t channels; /* PK_MARK_CHANNELS_*: set to _ALL by init */
 } pk_mark_code;
 void pk_mark_code_init(pk_mark_code *c, const uint8_t mark_key[32], const uint8_t secret[32], double cutoff);
 double pk_mark_bias(const pk_mark_code *c, uint64_t ctx);
@@ -79,15 +93,16 @@ double pk_mark_tail(const double *p, const uint8_t *y, size_t n, double score);
 /* The decision of trace, without a registry (trace, tests, bench): pts,
  * the np points read from a leak, are filtered in place -- one reading per
  * name, names in known (sorted ascending; NULL: all) only, typographic
- * channels whose forms all read alike dropped -- and every code scored.
- * The top PK_TRACE_TOP are in who[] by score; accused when bound[0] =
- * ncodes * p[0] <= alpha (<= 0: PK_MARK_ALPHA). */
+ * channels whose forms all read alike dropped -- and every code scored on
+ * the points its copy carries (its channels; a spacing point not where
+ * its copy has a line break).  The top PK_TRACE_TOP are in who[] by score;
+ * accused when bound[0] = ncodes * p[0] <= alpha (<= 0: PK_MARK_ALPHA). */
 #define PK_TRACE_TOP 5
 typedef struct pk_mark_verdict {
     size_t used; /* points scored */
     size_t n;    /* entries in who[] */
     size_t who[PK_TRACE_TOP];
-    uint32_t matches[PK_TRACE_TOP];
+    uint32_t matches[PK_TRACE_TOP], points[PK_TRACE_TOP]; /* points: scored for that recipient */
     double score[PK_TRACE_TOP], p[PK_TRACE_TOP], bound[PK_TRACE_TOP];
     int accused;
 } pk_mark_verdict;
@@ -117,6 +132,7 @@ typedef struct pk_trace_suspect {
     char mark_id[33];
     char date[32];
     uint32_t matches; /* points where the leak has the recipient's bit */
+    uint32_t points;  /* points scored for this recipient */
     double score;     /* symmetric Tardos score */
     double p;         /* bound on an innocent scoring this much */
     double bound;     /* p times the recipients scored */

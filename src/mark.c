@@ -2,10 +2,15 @@
  *
  * A choice point is a place where two forms read the same to a person:
  * ' or U+2019 inside a word, -- or U+2014, ... or U+2026, one or two
- * spaces after a sentence, an optional comma after a sentence-initial
- * adverb, equivalent spellings (toward/towards, okay/OK, all right/alright,
- * someone/somebody ...) and, in screenplay action lines only, contractions
- * (does not/doesn't): dialogue is the writer's voice and keeps its own.
+ * spaces after a sentence, optional commas (after a sentence-initial
+ * adverb; serial; before a conjunction joining clauses; after a short
+ * introductory phrase), equivalent spellings (toward/towards, okay/OK,
+ * all right/alright, someone/somebody ...) and, in screenplay action lines
+ * only, contractions (does not/doesn't) and a line break or a space
+ * between two sentences: dialogue is the writer's voice and keeps its
+ * own words.  A line break survives PDF rendering, where spacing does not:
+ * renderers wrap greedily, so in extracted text a sentence-ending line the
+ * next word would have fitted on was broken by hand (broken_by_hand()).
  * Picket's normalizer ignores every one of these differences, so the
  * fingerprints of every copy are the work's.
  *
@@ -27,7 +32,9 @@
  * Trace reads (ctx, bit) from the leak, keeps the points the marked work
  * has (the table mark_points), drops a typographic channel whose forms all
  * read alike (it died in the leak: quotes straightened, spaces collapsed),
- * and computes for every recipient the symmetric Tardos score
+ * and computes for every recipient, on the points its copy carries (the
+ * channels it was marked with; spacing only where its copy has no line
+ * break, which its own secret decides), the symmetric Tardos score
  *   S_j = sum_i U(y_i, x_ji, p_i),  U = +sqrt((1-p)/p) when y = x = 1,
  *   -sqrt(p/(1-p)) when y = 1, x = 0, and symmetrically for y = 0.
  * For an innocent j the x_ji are independent of the leak (they come from
@@ -47,6 +54,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define CTX_WORDS 5
 #define MAX_POINTS ((size_t)1 << 24)
@@ -62,8 +70,9 @@ enum {
 
 const char *pk_mark_channel_name(int ch)
 {
-    static const char *names[] = {"?",     "apostrophe", "dash",        "ellipsis", "space",
-                                  "comma", "spelling",   "contraction", "quotes"};
+    static const char *names[] = {"?",        "apostrophe", "dash",         "ellipsis",     "space",
+                                  "comma",    "spelling",   "contraction",  "quotes",       "line break",
+                                  "serial comma", "clause comma", "intro comma"};
     return ch > 0 && ch < PK_MARK_NCHANNELS ? names[ch] : "?";
 }
 
@@ -100,6 +109,27 @@ static const char *adverbs[] = {"Then", "Now", "Still", "Suddenly", "Finally", "
                                 "Abruptly", "Gradually", "Briefly", "Silently", "Nervously", "Immediately", "Instantly",
                                 "Sometimes", "Usually", "Otherwise", "Afterward", "Tonight", "Today", "Moments later",
                                 "At last", "In the end", "For a moment", "Without a word", "After a moment"};
+/* Adverbs that are also prepositions ("Behind the door, he"): a comma
+ * after them is a point only where the original has one. */
+static const char *prep_adverbs[] = {"Behind", "Across", "Outside", "Inside", "Downstairs", "Upstairs", "Nearby",
+                                     "Together", "Somewhere"};
+/* An introductory phrase "At the stern, the doors": one of these, 2 to 4
+ * words, a comma, then a word that cannot continue the phrase. */
+static const char *intro_preps[] = {"At", "In", "On", "By", "With", "After", "Before", "During", "For", "From",
+                                    "Under", "Behind", "Across", "Inside", "Outside", "Through", "Over", "Along",
+                                    "Near", "Beyond", "Past", "Above", "Below", "Beside", "Among", "Against",
+                                    "Around", "Within", "Without", "Until", "Since", "Beneath", "Toward", "Towards"};
+static const char *subjects[] = {"he", "she", "it", "they", "we", "I", "you", "there", "then"};
+static const char *determiners[] = {"the", "a", "an", "he", "she", "it", "they", "we", "I", "you", "his", "her",
+                                    "their", "its", "our", "my", "your", "this", "these", "those", "there"};
+/* Ends of abbreviations: no line break after them ("Mr. Smith"). */
+static const char *abbreviations[] = {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "mt", "ft", "lt", "col", "gen",
+                                      "sgt", "capt", "cpl", "rev", "prof", "vs", "etc", "inc", "ltd", "co", "no",
+                                      "vol", "pp", "ca", "cf", "al", "ave", "blvd", "rd", "approx", "dept", "est",
+                                      "fig", "ed", "eds", "op", "pt", "sq", "gov", "sen", "rep", "hon", "messrs"};
+/* "but" after these is a preposition ("nothing but he"): no comma there */
+static const char *but_prep[] = {"all", "nothing", "nobody", "anyone", "none", "everyone", "everything",
+                                 "anything", "one", "last", "first", "next"};
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static uint64_t mix(uint64_t h, uint64_t x)
@@ -181,6 +211,8 @@ typedef struct scan {
     size_t nw, wcap;
     pk_mark_point *pt;
     size_t np, pcap;
+    size_t wrap; /* a leak: its longest line, in characters (see broken_by_hand()) */
+    int breaks;  /* line breaks are choice points: a Fountain work, or a leak */
 } scan;
 
 static int cls_at(const scan *sc, size_t i) { return sc->cls ? sc->cls[i] : C_ACTION; }
@@ -304,6 +336,7 @@ static int push_point(scan *sc, int ch, size_t a, size_t b, int bit, uint64_t se
     }
     pk_mark_point *p = &sc->pt[sc->np++];
     p->ctx = context(sc, ch, self, anchor);
+    p->dep = 0;
     p->start = a, p->end = b;
     p->channel = (uint8_t)ch;
     p->bit = (uint8_t)bit;
@@ -377,6 +410,176 @@ static size_t match_form(const scan *sc, size_t i, const char *form)
     return j - i;
 }
 
+
+/* ---- optional commas and line breaks -------------------------------------- */
+
+/* End of the plain word at i (ASCII letters and digits, inner apostrophes
+ * and hyphens), or i when none starts there. */
+static size_t plain_word(const unsigned char *s, size_t n, size_t i)
+{
+    size_t j = i;
+    while (j < n && (is_alpha(s[j]) || is_digit(s[j]) ||
+                     ((s[j] == '\'' || s[j] == '-') && j > i && j + 1 < n && is_alpha(s[j + 1]))))
+        j++;
+    return j;
+}
+
+static int word_is(const unsigned char *s, size_t a, size_t b, const char *const *list, size_t nl)
+{
+    for (size_t k = 0; k < nl; k++)
+        if (strlen(list[k]) == b - a && memcmp(s + a, list[k], b - a) == 0) return 1;
+    return 0;
+}
+
+static int word_is_nocase(const unsigned char *s, size_t a, size_t b, const char *const *list, size_t nl)
+{
+    for (size_t k = 0; k < nl; k++)
+        if (strlen(list[k]) == b - a && strncasecmp((const char *)s + a, list[k], b - a) == 0) return 1;
+    return 0;
+}
+
+/* Hash of the plain word [a, b) as picket's words are hashed. */
+static uint64_t plain_hash(const scan *sc, size_t a)
+{
+    size_t w = word_after(sc, a);
+    return w < sc->nw && sc->w[w].s == a ? sc->w[w].h[0] : 0;
+}
+
+/* Does the line holding i have a lowercase letter from i on? */
+static int line_has_lower(const unsigned char *s, size_t n, size_t i)
+{
+    for (; i < n && s[i] != '\n'; i++)
+        if (is_lower(s[i])) return 1;
+    return 0;
+}
+
+static size_t chars(const unsigned char *s, size_t a, size_t b)
+{
+    size_t k = 0;
+    for (size_t i = a; i < b; i++) k += (s[i] & 0xC0) != 0x80;
+    return k;
+}
+
+/* Characters of the line holding i, trailing spaces and \r dropped. */
+static size_t line_chars(const unsigned char *s, size_t n, size_t i)
+{
+    size_t a = i, e = i;
+    while (a > 0 && s[a - 1] != '\n') a--;
+    while (e < n && s[e] != '\n') e++;
+    while (e > a && (s[e - 1] == '\r' || s[e - 1] == ' ')) e--;
+    return chars(s, a, e);
+}
+
+/* A leak's line ends a sentence at e and the next line's first word
+ * starts at k: was the line broken by hand?  Renderers wrap greedily, so
+ * a line that the next word would have fitted on was ended on purpose.
+ * The width is bounded from below by the lines around: the next line (the
+ * same paragraph, when this is a point of the work) and the one before (a
+ * screenplay's narrower dialogue column follows a cue, never a wider
+ * column).  A text whose longest line is beyond any page's (90
+ * characters) was not wrapped at all: every such line end is a break. */
+static int broken_by_hand(const scan *sc, size_t e, size_t k)
+{
+    const unsigned char *s = sc->s;
+    size_t a = e;
+    while (a > 0 && s[a - 1] != '\n') a--;
+    size_t need = chars(s, a, e) + 1 + chars(s, k, plain_word(s, sc->n, k));
+    if (sc->wrap > 90) return need <= sc->wrap;
+    size_t width = line_chars(s, sc->n, k);
+    if (a >= 2 && s[a - 2] != '\n') {
+        size_t prev = line_chars(s, sc->n, a - 2);
+        if (prev > width) width = prev;
+    }
+    return need <= width;
+}
+
+/* The longest line of a leak, in characters. */
+static size_t longest_line(const unsigned char *s, size_t n)
+{
+    size_t best = 0, a = 0;
+    for (size_t i = 0; i <= n; i++)
+        if (i == n || s[i] == '\n') {
+            size_t e = i;
+            while (e > a && (s[e - 1] == '\r' || s[e - 1] == ' ')) e--;
+            size_t c = chars(s, a, e);
+            if (c > best) best = c;
+            a = i + 1;
+        }
+    return best;
+}
+
+/* A conjunction at i (a word start): a serial comma ("A, B, and C" or
+ * "A, B and C") or a comma joining clauses (", and he" or " and he").
+ * The work's own file gets a point where the comma is there (and, for
+ * "but" and "yet", where it may be added); a leak reads both forms.
+ * Returns the conjunction's length when it made a point. */
+static size_t conj_point(scan *sc, size_t i, int cl, int *rc)
+{
+    static const char *conj_clause[] = {"and", "but", "so", "yet"}, *conj_list[] = {"and", "or"};
+    const unsigned char *s = sc->s;
+    size_t n = sc->n, e = plain_word(s, n, i);
+    if (e == i || e - i > 3 || i < 3 || s[i - 1] != ' ' || e + 2 >= n || s[e] != ' ') return 0;
+    int comma = s[i - 2] == ',';
+    size_t end = comma ? i - 2 : i - 1; /* where the comma is or would go */
+    if (!(is_alpha(s[end - 1]) || is_digit(s[end - 1]))) return 0;
+    size_t pw = end;
+    while (pw > 0 && (is_alpha(s[pw - 1]) || is_digit(s[pw - 1]) || s[pw - 1] == '\'' || s[pw - 1] == '-')) pw--;
+    size_t nx = e + 1, nz = plain_word(s, n, nx);
+    uint64_t self = mix(plain_hash(sc, pw), pk_word_hash((const char *)s + i, e - i));
+    if (cl >= C_PROSE && word_is(s, i, e, conj_clause, NELEM(conj_clause)) && nz > nx &&
+        word_is(s, nx, nz, subjects, NELEM(subjects))) {
+        if (sc->cls && !comma) { /* add a comma only before "but" or "yet" after a word that is not "all" ... */
+            if (!(s[i] == 'b' || s[i] == 'y') || !is_lower(s[end - 1]) || word_is_nocase(s, pw, end, but_prep, NELEM(but_prep)))
+                return 0;
+        }
+        *rc = push_point(sc, PK_MARK_CLAUSE, end, end + (size_t)comma, comma, self, e);
+        return e - i;
+    }
+    if (!word_is(s, i, e, conj_list, NELEM(conj_list)) || nz == nx || (sc->cls && !comma)) return 0;
+    /* the item before: 1 to 3 words after a comma */
+    size_t b = pw;
+    for (int words = 1;; words++) {
+        if (b >= 3 && s[b - 1] == ' ' && s[b - 2] == ',' && (is_alpha(s[b - 3]) || is_digit(s[b - 3]))) break;
+        if (words == 3 || b < 2 || s[b - 1] != ' ' || !(is_alpha(s[b - 2]) || is_digit(s[b - 2]))) return 0;
+        b--;
+        while (b > 0 && (is_alpha(s[b - 1]) || is_digit(s[b - 1]) || s[b - 1] == '\'' || s[b - 1] == '-')) b--;
+    }
+    for (size_t k = b; k < end; k++)
+        if (sc->cls && sc->cls[k] != cl) return 0;
+    *rc = push_point(sc, PK_MARK_SERIAL, end, end + (size_t)comma, comma, self, e);
+    return e - i;
+}
+
+/* A sentence-initial preposition at i and 2 to 4 words, then a comma (or,
+ * in a leak, none) and a word that cannot continue the phrase ("At the
+ * stern, the doors").  Returns 1 when it made a point. */
+static int intro_point(scan *sc, size_t i, int *rc)
+{
+    const unsigned char *s = sc->s;
+    size_t n = sc->n, e = plain_word(s, n, i);
+    if (e == i || !word_is(s, i, e, intro_preps, NELEM(intro_preps))) return 0;
+    uint64_t self = pk_word_hash((const char *)s + i, e - i);
+    int made = 0;
+    for (int k = 1; k <= 4; k++) {
+        if (e + 1 >= n || s[e] != ' ') return made;
+        size_t a = e + 1, z = plain_word(s, n, a);
+        if (z == a || (sc->cls && sc->cls[a] != sc->cls[i])) return made;
+        self = mix(self, plain_hash(sc, a));
+        e = z;
+        if (k < 2) continue;
+        int comma = e < n && s[e] == ',';
+        size_t after = e + (size_t)comma;
+        if (after + 1 >= n || s[after] != ' ') { if (comma) return made; continue; }
+        size_t da = after + 1, dz = plain_word(s, n, da);
+        if (word_is(s, da, dz, determiners, NELEM(determiners)) && (comma || !sc->cls)) {
+            if ((*rc = push_point(sc, PK_MARK_INTRO, e, after, comma, self, after))) return 1;
+            made = 1;
+        }
+        if (comma) return made;
+    }
+    return made;
+}
+
 static int find_points(scan *sc)
 {
     const unsigned char *s = sc->s;
@@ -428,19 +631,52 @@ static int find_points(scan *sc)
             i += len;
             continue;
         }
-        if (cl < C_PROSE) { i++; continue; }
-        /* one or two spaces after a sentence ending in a word of 4+ letters */
-        if ((c == '.' || c == '!' || c == '?') && i >= 4 && is_lower(s[i - 1]) && is_alpha(s[i - 2]) &&
-            is_alpha(s[i - 3]) && is_alpha(s[i - 4]) && i + 2 < n && s[i + 1] == ' ') {
-            size_t sp = s[i + 2] == ' ' ? 2 : 1;
-            if (i + 1 + sp < n && is_upper(s[i + 1 + sp]) && cls_at(sc, i + 1 + sp) >= C_PROSE) {
-                size_t w = word_before(sc, i);
-                rc = push_point(sc, PK_MARK_SPACE, i + 1, i + 1 + sp, sp == 2, w == SIZE_MAX ? 0 : sc->w[w].h[0],
-                                i + 1 + sp);
-                i += 1 + sp;
-                continue;
+        if (is_lower(c) && (i == 0 || !is_alpha(s[i - 1]))) {
+            size_t m = conj_point(sc, i, cl, &rc);
+            if (m) { i += m; continue; }
+        }
+        /* after a sentence, before a capital: one or two spaces (narration
+         * and action; after a word of 4+ letters, which no abbreviation
+         * is), and in a screenplay's action and dialogue a line break or
+         * not (after a word of 2+ letters that is no abbreviation) */
+        if ((c == '.' || c == '!' || c == '?') && i >= 2 && is_lower(s[i - 1]) && is_alpha(s[i - 2]) && i + 2 < n) {
+            size_t w = word_before(sc, i);
+            uint64_t self = w == SIZE_MAX ? 0 : sc->w[w].h[0];
+            int word4 = i >= 4 && is_alpha(s[i - 3]) && is_alpha(s[i - 4]);
+            size_t wa = i;
+            while (wa > 0 && is_alpha(s[wa - 1])) wa--;
+            int brk = sc->breaks && (cl == C_ACTION || cl == C_VOICE) &&
+                      !word_is_nocase(s, wa, i, abbreviations, NELEM(abbreviations));
+            if (!word4 && !brk) { i++; continue; }
+            if (s[i + 1] == ' ') {
+                size_t sp = s[i + 2] == ' ' ? 2 : 1, nx = i + 1 + sp;
+                if (nx < n && is_upper(s[nx]) && ((cl >= C_PROSE && word4) || brk)) {
+                    uint64_t dep = 0;
+                    if (brk && cls_at(sc, nx) == cl && line_has_lower(s, n, nx)) {
+                        if ((rc = push_point(sc, PK_MARK_BREAK, i + 1, nx, 0, self, nx))) break;
+                        dep = sc->pt[sc->np - 1].ctx;
+                    }
+                    if (cl >= C_PROSE && word4 && cls_at(sc, nx) >= C_PROSE) {
+                        if ((rc = push_point(sc, PK_MARK_SPACE, i + 1, nx, sp == 2, self, nx))) break;
+                        sc->pt[sc->np - 1].dep = dep;
+                    }
+                    i = nx;
+                    continue;
+                }
+            } else if (brk) {
+                size_t j = i + 1;
+                while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r')) j++;
+                size_t k = j + 1;
+                while (k < n && (s[k] == ' ' || s[k] == '\t')) k++;
+                if (j < n && s[j] == '\n' && k < n && is_upper(s[k]) && cls_at(sc, k) == cl &&
+                    line_has_lower(s, n, k) && (sc->cls || broken_by_hand(sc, i + 1, k))) {
+                    if ((rc = push_point(sc, PK_MARK_BREAK, i + 1, k, 1, self, k))) break;
+                    i = k;
+                    continue;
+                }
             }
         }
+        if (cl < C_PROSE) { i++; continue; }
         if (is_alpha(c) && (i == 0 || !is_alpha(s[i - 1]))) {
             size_t m = 0;
             /* comma after a sentence-initial adverb */
@@ -454,12 +690,17 @@ static int find_points(scan *sc)
                         size_t e = i + al;
                         int comma = s[e] == ',';
                         size_t after = e + (size_t)comma;
+                        if (!comma && sc->cls && word_is(s, i, e, prep_adverbs, NELEM(prep_adverbs))) break;
                         if (after + 1 < n && s[after] == ' ' && is_alpha(s[after + 1])) {
                             rc = push_point(sc, PK_MARK_COMMA, e, after, comma, str_hash(adverbs[k]), after);
                             m = al;
                         }
                         break;
                     }
+                }
+                if (initial && !m && !rc && intro_point(sc, i, &rc)) {
+                    i = plain_word(s, n, i);
+                    continue;
                 }
             }
             for (size_t k = 0; k < NELEM(spellings) && !m && !rc; k++) {
@@ -622,10 +863,12 @@ static int sniff_format(const char *data, size_t n, int format)
     return PK_WORK_TEXT;
 }
 
+/* By start; a line break point before the spacing point at its place. */
 static int cmp_start(const void *a, const void *b)
 {
     const pk_mark_point *x = a, *y = b;
-    return x->start < y->start ? -1 : x->start > y->start;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    return (y->channel == PK_MARK_BREAK) - (x->channel == PK_MARK_BREAK);
 }
 
 static void scan_free(scan *sc)
@@ -650,6 +893,8 @@ static int scan_text(scan *sc, const char *text, size_t n, int format, pk_error 
             classify_markup(sc->s, n, format, cls);
         sc->cls = cls;
     }
+    if (format < 0) sc->wrap = longest_line(sc->s, n);
+    sc->breaks = format < 0 || format == PK_WORK_FOUNTAIN;
     int rc = find_words(sc);
     if (!rc) rc = find_points(sc);
     if (!rc && sc->np > 1) qsort(sc->pt, sc->np, sizeof *sc->pt, cmp_start);
@@ -683,6 +928,7 @@ void pk_mark_code_init(pk_mark_code *c, const uint8_t mark_key[32], const uint8_
     memcpy(in + 32, secret, 32);
     crypto_generichash(c->bit_key, sizeof c->bit_key, in, sizeof in, mark_key, 32);
     c->cutoff = cutoff;
+    c->channels = PK_MARK_CHANNELS_ALL;
     sodium_memzero(in, sizeof in);
 }
 
@@ -731,7 +977,13 @@ static int render(pk_buf *o, const scan *sc, const pk_mark_point *p, int bit)
     case PK_MARK_DASH: return pk_buf_append(o, bit ? "\xE2\x80\x94" : "--", bit ? 3 : 2);
     case PK_MARK_ELLIPSIS: return pk_buf_append(o, bit ? "\xE2\x80\xA6" : "...", 3);
     case PK_MARK_SPACE: return pk_buf_append(o, "  ", bit ? 2 : 1);
-    case PK_MARK_COMMA: return bit ? pk_buf_putc(o, ',') : 0;
+    case PK_MARK_COMMA:
+    case PK_MARK_SERIAL:
+    case PK_MARK_CLAUSE:
+    case PK_MARK_INTRO: return bit ? pk_buf_putc(o, ',') : 0;
+    case PK_MARK_BREAK: /* the original's line break, or a break for spaces (bit 0 there: see pk_mark_apply) */
+        if (memchr(src, '\n', len)) return bit ? pk_buf_append(o, src, len) : pk_buf_putc(o, ' ');
+        return pk_buf_putc(o, '\n');
     case PK_MARK_QUOTE: {
         /* an opening quote is followed by a letter, a closing one not */
         int open = p->end < sc->n && (is_alpha(sc->s[p->end]) || sc->s[p->end] >= 0x80) &&
@@ -767,9 +1019,13 @@ int pk_mark_apply(const char *data, size_t n, int format, const pk_mark_code *co
     for (size_t i = 0; i < sc.np; i++) {
         const pk_mark_point *p = &sc.pt[i];
         if (p->start < at) continue; /* overlaps the one before */
-        if ((rc = pk_buf_append(out, data + at, p->start - at)) ||
-            (rc = render(out, &sc, p, pk_mark_bit(code, p->ctx))))
-            goto fail;
+        if (!(code->channels & (1u << p->channel))) continue; /* a copy made before the channel: as the original */
+        int bit = pk_mark_bit(code, p->ctx);
+        if (p->channel == PK_MARK_BREAK && !bit && !memchr(data + p->start, '\n', p->end - p->start)) {
+            used++; /* no break: the spacing point at the same place sets the spaces */
+            continue;
+        }
+        if ((rc = pk_buf_append(out, data + at, p->start - at)) || (rc = render(out, &sc, p, bit))) goto fail;
         at = p->end;
         used++;
     }
@@ -834,7 +1090,7 @@ static const char schema[] =
     "  cutoff REAL NOT NULL, created TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS marks(mark_id TEXT PRIMARY KEY, work_id TEXT, sha256 TEXT NOT NULL,"
     "  recipient TEXT NOT NULL, format TEXT NOT NULL, points INTEGER NOT NULL, secret BLOB NOT NULL,"
-    "  created TEXT NOT NULL, UNIQUE(sha256, recipient));"
+    "  created TEXT NOT NULL, channels INTEGER, UNIQUE(sha256, recipient));"
     "CREATE TABLE IF NOT EXISTS mark_points(sha256 TEXT NOT NULL, ctx INTEGER NOT NULL, channel INTEGER NOT NULL,"
     "  PRIMARY KEY(sha256, ctx)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS mark_points_ctx ON mark_points(ctx);";
@@ -842,6 +1098,25 @@ static const char schema[] =
 static int db_fail(pk_error *err, sqlite3 *db, const char *what)
 {
     return pk_fail(err, PK_EDB, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+/* Has the marks table the channels column?  (Registries marked before it
+ * existed: NULL or no column means PK_MARK_CHANNELS_V1.) */
+static int has_channels_column(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int has = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('marks') WHERE name = 'channels'", -1, &st,
+                                 NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return has;
+}
+
+static int add_channels_column(sqlite3 *db, pk_error *err)
+{
+    if (!has_channels_column(db) &&
+        sqlite3_exec(db, "ALTER TABLE marks ADD COLUMN channels INTEGER", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(err, db, "upgrading the marks table");
+    return 0;
 }
 
 /* The registry's mark key, made on first use (inside the caller's
@@ -905,7 +1180,7 @@ int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, i
     if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) return db_fail(err, db, "mark tables");
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_fail(err, db, "begin");
     began = 1;
-    if ((rc = mark_key(db, key, &cutoff, 1, err))) goto cleanup;
+    if ((rc = add_channels_column(db, err)) || (rc = mark_key(db, key, &cutoff, 1, err))) goto cleanup;
     /* the work's id, when the original is registered */
     if (sqlite3_prepare_v2(db, "SELECT id FROM works WHERE sha256 = ?", -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, res->sha256, -1, SQLITE_STATIC);
@@ -915,16 +1190,19 @@ int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, i
     sqlite3_finalize(st);
     st = NULL;
     /* the recipient's existing mark: the same copy again */
-    if (sqlite3_prepare_v2(db, "SELECT mark_id, secret FROM marks WHERE sha256 = ? AND recipient = ?", -1, &st,
-                           NULL) != SQLITE_OK) {
+    uint32_t channels = PK_MARK_CHANNELS_ALL;
+    if (sqlite3_prepare_v2(db, "SELECT mark_id, secret, coalesce(channels, ?3) FROM marks WHERE sha256 = ?1 AND"
+                               " recipient = ?2", -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(err, db, "marks");
         goto cleanup;
     }
     sqlite3_bind_text(st, 1, res->sha256, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, recipient, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, PK_MARK_CHANNELS_V1);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
         snprintf(res->mark_id, sizeof res->mark_id, "%s", (const char *)sqlite3_column_text(st, 0));
         memcpy(secret, sqlite3_column_blob(st, 1), 32);
+        channels = (uint32_t)sqlite3_column_int64(st, 2) & PK_MARK_CHANNELS_ALL; /* the same copy again */
         res->existed = 1;
     } else {
         uint8_t id[16];
@@ -936,6 +1214,7 @@ int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, i
     st = NULL;
     pk_mark_code code;
     pk_mark_code_init(&code, key, secret, cutoff);
+    code.channels = channels;
     if ((rc = pk_mark_apply(data, n, format, &code, out, &res->points, err))) goto cleanup;
     if ((rc = scan_text(&sc, data, n, format, err))) goto cleanup;
     if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO mark_points(sha256, ctx, channel) VALUES (?, ?, ?)", -1, &st,
@@ -954,8 +1233,8 @@ int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, i
     st = NULL;
     if (!res->existed) {
         if (sqlite3_prepare_v2(db,
-                               "INSERT INTO marks(mark_id, work_id, sha256, recipient, format, points, secret, created)"
-                               " VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                               "INSERT INTO marks(mark_id, work_id, sha256, recipient, format, points, secret, created,"
+                               " channels) VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?)",
                                -1, &st, NULL) != SQLITE_OK) {
             rc = db_fail(err, db, "marks");
             goto cleanup;
@@ -967,6 +1246,7 @@ int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, i
         sqlite3_bind_text(st, 5, pk_work_format_name(format), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 6, (sqlite3_int64)res->points);
         sqlite3_bind_blob(st, 7, secret, 32, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 8, channels);
         if (sqlite3_step(st) != SQLITE_DONE) { rc = db_fail(err, db, "recording the mark"); goto cleanup; }
     }
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) { rc = db_fail(err, db, "commit"); goto cleanup; }
@@ -998,6 +1278,11 @@ static int known_has(const uint64_t *known, size_t n, uint64_t ctx)
     return lo < n && known[lo] == ctx;
 }
 
+/* Channels a layout or a text extraction can erase everywhere at once. */
+#define TYPOGRAPHIC                                                                                              \
+    ((1u << PK_MARK_APOS) | (1u << PK_MARK_DASH) | (1u << PK_MARK_ELLIPSIS) | (1u << PK_MARK_SPACE) |           \
+     (1u << PK_MARK_QUOTE) | (1u << PK_MARK_BREAK))
+
 /* Keep one reading per name (a name read both ways is dropped), only the
  * names in known (sorted; NULL: all), and no typographic channel whose
  * forms all read alike.  Returns the count kept, in pts. */
@@ -1013,8 +1298,8 @@ static size_t judge_filter(pk_mark_point *pts, size_t np, const uint64_t *known,
         i = j;
     }
     np = m;
-    for (int ch = PK_MARK_APOS; ch <= PK_MARK_QUOTE; ch++) {
-        if (ch > PK_MARK_SPACE && ch < PK_MARK_QUOTE) continue; /* wording channels do not die */
+    for (int ch = PK_MARK_APOS; ch < PK_MARK_NCHANNELS; ch++) {
+        if (!(TYPOGRAPHIC & (1u << ch))) continue; /* wording channels do not die */
         int seen[2] = {0, 0};
         for (size_t i = 0; i < np; i++)
             if (pts[i].channel == ch) seen[pts[i].bit] = 1;
@@ -1027,6 +1312,14 @@ static size_t judge_filter(pk_mark_point *pts, size_t np, const uint64_t *known,
     return np;
 }
 
+/* Does code j's copy carry point i?  Its channel, and for a spacing
+ * point, no line break at its place (dep: the break point is the work's). */
+static int carries(const pk_mark_code *c, const pk_mark_point *pt, int dep_known)
+{
+    if (!(c->channels & (1u << pt->channel))) return 0;
+    return !(dep_known && pk_mark_bit(c, pt->dep));
+}
+
 int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t nknown, const pk_mark_code *codes,
                   size_t ncodes, double alpha, pk_mark_verdict *v, pk_error *err)
 {
@@ -1035,33 +1328,66 @@ int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t n
     np = judge_filter(pts, np, known, nknown);
     v->used = np;
     size_t cap = np ? np : 1;
-    double *p = malloc(cap * sizeof *p), *score = malloc((ncodes ? ncodes : 1) * sizeof *score);
-    uint8_t *y = malloc(cap), *x = malloc(cap);
+    double *p = malloc(cap * sizeof *p), *ps = malloc(cap * sizeof *ps), *score = malloc((ncodes ? ncodes : 1) * sizeof *score);
+    uint8_t *y = malloc(cap), *ys = malloc(cap), *dep = malloc(cap);
     int rc = 0;
-    if (!p || !y || !x || !score) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto cleanup; }
-    for (size_t i = 0; i < np; i++) p[i] = ncodes ? pk_mark_bias(&codes[0], pts[i].ctx) : 0.5, y[i] = pts[i].bit;
+    if (!p || !ps || !y || !ys || !dep || !score) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto cleanup; }
+    for (size_t i = 0; i < np; i++) {
+        p[i] = ncodes ? pk_mark_bias(&codes[0], pts[i].ctx) : 0.5, y[i] = pts[i].bit;
+        dep[i] = pts[i].dep && (!known || known_has(known, nknown, pts[i].dep));
+    }
+    /* the score of every recipient on the points its copy carries; for an
+     * innocent, which points those are depends only on its own secret,
+     * never on the leak, so its bits there are still independent of the
+     * leak with the known laws, and the bound below holds for it */
     for (size_t j = 0; j < ncodes; j++) {
-        uint32_t matches = 0;
-        for (size_t i = 0; i < np; i++) x[i] = (uint8_t)pk_mark_bit(&codes[j], pts[i].ctx), matches += x[i] == y[i];
-        score[j] = pk_mark_score(p, y, x, np);
+        uint32_t matches = 0, count = 0;
+        double sj = 0;
+        for (size_t i = 0; i < np; i++) {
+            if (!carries(&codes[j], &pts[i], dep[i])) continue;
+            int x = pk_mark_bit(&codes[j], pts[i].ctx);
+            matches += x == y[i];
+            count++;
+            sj += tardos_u(p[i], y[i], x);
+        }
+        score[j] = sj;
         /* keep the top PK_TRACE_TOP by score, highest first */
         size_t k = v->n < PK_TRACE_TOP ? v->n++ : PK_TRACE_TOP;
         while (k > 0 && score[v->who[k - 1]] < score[j]) {
-            if (k < PK_TRACE_TOP) v->who[k] = v->who[k - 1], v->matches[k] = v->matches[k - 1];
+            if (k < PK_TRACE_TOP)
+                v->who[k] = v->who[k - 1], v->matches[k] = v->matches[k - 1], v->points[k] = v->points[k - 1];
             k--;
         }
-        if (k < PK_TRACE_TOP) v->who[k] = j, v->matches[k] = matches;
+        if (k < PK_TRACE_TOP) v->who[k] = j, v->matches[k] = matches, v->points[k] = count;
     }
     for (size_t k = 0; k < v->n; k++) {
+        const pk_mark_code *c = &codes[v->who[k]];
+        size_t m = 0;
+        for (size_t i = 0; i < np; i++)
+            if (carries(c, &pts[i], dep[i])) ps[m] = p[i], ys[m] = y[i], m++;
         v->score[k] = score[v->who[k]];
-        v->p[k] = pk_mark_tail(p, y, np, v->score[k]);
+        v->p[k] = pk_mark_tail(ps, ys, m, v->score[k]);
         v->bound[k] = v->p[k] * (double)ncodes > 1 ? 1 : v->p[k] * (double)ncodes;
     }
+    /* recipients scored on different points: the strongest evidence first */
+    for (size_t k = 1; k < v->n; k++)
+        for (size_t q = k; q > 0 && v->bound[q] < v->bound[q - 1]; q--) {
+#define SWAP(f, T) do { T t_ = v->f[q]; v->f[q] = v->f[q - 1]; v->f[q - 1] = t_; } while (0)
+            SWAP(who, size_t);
+            SWAP(matches, uint32_t);
+            SWAP(points, uint32_t);
+            SWAP(score, double);
+            SWAP(p, double);
+            SWAP(bound, double);
+#undef SWAP
+        }
     v->accused = v->n > 0 && v->bound[0] <= alpha;
 cleanup:
     free(p);
+    free(ps);
     free(y);
-    free(x);
+    free(ys);
+    free(dep);
     free(score);
     return rc;
 }
@@ -1153,12 +1479,17 @@ int pk_trace_text(pk_registry *r, const char *text, size_t n, const char *work, 
     if (!res->sha256[0]) goto cleanup; /* no marked work's points: cannot tell */
     if ((rc = load_known(db, res->sha256, &known, &nknown, err))) goto cleanup;
     res->points_work = nknown;
-    if (sqlite3_prepare_v2(db, "SELECT recipient, mark_id, created, secret, coalesce(work_id, '') FROM marks"
-                           " WHERE sha256 = ? ORDER BY created, mark_id", -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, has_channels_column(db)
+                                   ? "SELECT recipient, mark_id, created, secret, coalesce(work_id, ''),"
+                                     " coalesce(channels, ?2) FROM marks WHERE sha256 = ?1 ORDER BY created, mark_id"
+                                   : "SELECT recipient, mark_id, created, secret, coalesce(work_id, ''), ?2"
+                                     " FROM marks WHERE sha256 = ?1 ORDER BY created, mark_id",
+                           -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(err, db, "marks");
         goto cleanup;
     }
     sqlite3_bind_text(st, 1, res->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, PK_MARK_CHANNELS_V1);
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         if (sqlite3_column_bytes(st, 3) != 32) continue;
@@ -1176,7 +1507,8 @@ int pk_trace_text(pk_registry *r, const char *text, size_t n, const char *work, 
         snprintf(t->mark_id, sizeof t->mark_id, "%s", (const char *)sqlite3_column_text(st, 1));
         snprintf(t->date, sizeof t->date, "%s", (const char *)sqlite3_column_text(st, 2));
         if (!res->work_id[0]) snprintf(res->work_id, sizeof res->work_id, "%s", (const char *)sqlite3_column_text(st, 4));
-        pk_mark_code_init(&codes[ncodes++], key, sqlite3_column_blob(st, 3), cutoff);
+        pk_mark_code_init(&codes[ncodes], key, sqlite3_column_blob(st, 3), cutoff);
+        codes[ncodes++].channels = (uint32_t)sqlite3_column_int64(st, 5) & PK_MARK_CHANNELS_ALL;
     }
     if (s != SQLITE_DONE) { rc = db_fail(err, db, "marks"); goto cleanup; }
     res->recipients = ncodes;
@@ -1187,6 +1519,7 @@ int pk_trace_text(pk_registry *r, const char *text, size_t n, const char *work, 
     for (size_t k = 0; k < v.n; k++) {
         res->suspects[k] = sus[v.who[k]];
         res->suspects[k].matches = v.matches[k];
+        res->suspects[k].points = v.points[k];
         res->suspects[k].score = v.score[k];
         res->suspects[k].p = v.p[k];
         res->suspects[k].bound = v.bound[k];

@@ -401,7 +401,7 @@ int pk_gj_str(const pk_gj *j, uint32_t i, pk_buf *out)
         if (!bs) break;
         char x = s[k + 1];
         if (x == 'u') {
-            unsigned cp, lo;
+            unsigned cp = 0, lo = 0xDC00; /* set by hex4 (validated before); initialized for -O2's flow analysis */
             hex4((const unsigned char *)s, n, k + 2, &cp);
             k += 6;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
