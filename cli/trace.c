@@ -63,7 +63,8 @@ int cmd_trace(int argc, char **argv)
         pk_buf_printf(&j, ",\"sha256\":");
         if (res.sha256[0]) pk_buf_printf(&j, "\"%s\"", res.sha256); else pk_buf_printf(&j, "null");
         pk_buf_printf(&j, ",\"points_read\":%zu,\"points_used\":%zu,\"points_work\":%zu,\"recipients\":%zu,\"alpha\":%g,"
-                      "\"accused\":", res.points_read, res.points_known, res.points_work, res.recipients, res.alpha);
+                      "\"candidates\":%zu,\"accused\":", res.points_read, res.points_known, res.points_work, res.recipients,
+                      res.alpha, res.candidates);
         if (res.accused) pk_buf_json_str(&j, top->recipient, strlen(top->recipient)); else pk_buf_printf(&j, "null");
         pk_buf_printf(&j, ",\"suspects\":[");
         for (size_t i = 0; i < res.nsuspects; i++) {
@@ -86,8 +87,10 @@ int cmd_trace(int argc, char **argv)
                    res.recipients);
         for (size_t i = 0; i < res.nsuspects && i < 3; i++) {
             const pk_trace_suspect *s = &res.suspects[i];
-            printf("  %-24s matches %u/%u  score %.1f  P(innocent scores this) <= %.2g, x %zu recipients = %.2g\n",
-                   s->recipient, s->matches, s->points, s->score, s->p, res.recipients, s->bound);
+            printf("  %-24s matches %u/%u  score %.1f  P(innocent scores this) <= %.2g, x %zu %s = %.2g\n",
+                   s->recipient, s->matches, s->points, s->score, s->p, res.candidates,
+                   res.candidates > res.recipients ? "candidates (joined line breaks read two ways)" : "recipients",
+                   s->bound);
         }
         if (res.accused)
             printf("leaked by: %s (mark %s, %s); chance that an innocent recipient is named <= %g\n", top->recipient,

@@ -94,12 +94,15 @@ double pk_mark_tail(const double *p, const uint8_t *y, size_t n, double score);
  * the np points read from a leak, are filtered in place -- one reading per
  * name, names in known (sorted ascending; NULL: all) only, typographic
  * channels whose forms all read alike dropped -- and every code scored on
- * the points its copy carries (its channels; a spacing point not where
- * its copy has a line break).  The top PK_TRACE_TOP are in who[] by score;
- * accused when bound[0] = ncodes * p[0] <= alpha (<= 0: PK_MARK_ALPHA). */
+ * what its copy shows (its channels; a spacing point not where its copy
+ * has a visible line break; where the leak's breaks were joined, each code
+ * is scored twice, a joined break read as one space and as two).  The top
+ * PK_TRACE_TOP recipients are in who[] by bound; accused when bound[0] =
+ * candidates * p[0] <= alpha (<= 0: PK_MARK_ALPHA). */
 #define PK_TRACE_TOP 5
 typedef struct pk_mark_verdict {
-    size_t used; /* points scored */
+    size_t used;       /* points scored */
+    size_t candidates; /* the union bound's count: the codes, twice when the leak's line breaks were joined */
     size_t n;    /* entries in who[] */
     size_t who[PK_TRACE_TOP];
     uint32_t matches[PK_TRACE_TOP], points[PK_TRACE_TOP]; /* points: scored for that recipient */
@@ -145,6 +148,7 @@ typedef struct pk_trace_result {
     size_t points_known; /* of them, points of the work, used */
     size_t points_work;  /* the work's choice points */
     size_t recipients;   /* scored */
+    size_t candidates;   /* bound = p x candidates: recipients, x 2 when the leak's line breaks were joined */
     double alpha;
     int accused;         /* suspects[0] is named */
     size_t nsuspects;

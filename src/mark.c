@@ -1312,12 +1312,23 @@ static size_t judge_filter(pk_mark_point *pts, size_t np, const uint64_t *known,
     return np;
 }
 
-/* Does code j's copy carry point i?  Its channel, and for a spacing
- * point, no line break at its place (dep: the break point is the work's). */
-static int carries(const pk_mark_code *c, const pk_mark_point *pt, int dep_known)
+/* How recipient c's copy shows point i: its bit, or -1 when the copy
+ * does not carry the point (a channel it was not marked with; a spacing
+ * point where the copy has a line break, the breaks being visible).  When
+ * the leak's breaks were joined (joined), a spacing point where the copy
+ * had a break reads as the joiner made it: one space (h = 0) or two (h =
+ * 1); *pe is then the bias of what the copy shows, for an innocent. */
+static int shows(const pk_mark_code *c, const pk_mark_point *pt, int dep_known, int joined, int h, double p,
+                 double *pe)
 {
-    if (!(c->channels & (1u << pt->channel))) return 0;
-    return !(dep_known && pk_mark_bit(c, pt->dep));
+    *pe = p;
+    if (!(c->channels & (1u << pt->channel))) return -1;
+    if (!dep_known || !(c->channels & (1u << PK_MARK_BREAK))) return pk_mark_bit(c, pt->ctx);
+    int xb = pk_mark_bit(c, pt->dep);
+    if (!joined) return xb ? -1 : pk_mark_bit(c, pt->ctx);
+    double pb = pk_mark_bias(c, pt->dep);
+    *pe = pb * h + (1 - pb) * p;
+    return xb ? h : pk_mark_bit(c, pt->ctx);
 }
 
 int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t nknown, const pk_mark_code *codes,
@@ -1327,60 +1338,86 @@ int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t n
     if (alpha <= 0) alpha = PK_MARK_ALPHA;
     np = judge_filter(pts, np, known, nknown);
     v->used = np;
-    size_t cap = np ? np : 1;
-    double *p = malloc(cap * sizeof *p), *ps = malloc(cap * sizeof *ps), *score = malloc((ncodes ? ncodes : 1) * sizeof *score);
+    size_t cap = np ? np : 1, nw = (ncodes ? ncodes : 1) * 2;
+    double *p = malloc(cap * sizeof *p), *ps = malloc(cap * sizeof *ps), *score = malloc(nw * sizeof *score);
     uint8_t *y = malloc(cap), *ys = malloc(cap), *dep = malloc(cap);
-    int rc = 0;
+    int rc = 0, joined = 1, any_dep = 0, hyp[PK_TRACE_TOP] = {0};
     if (!p || !ps || !y || !ys || !dep || !score) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto cleanup; }
     for (size_t i = 0; i < np; i++) {
         p[i] = ncodes ? pk_mark_bias(&codes[0], pts[i].ctx) : 0.5, y[i] = pts[i].bit;
         dep[i] = pts[i].dep && (!known || known_has(known, nknown, pts[i].dep));
+        any_dep |= dep[i];
+        if (pts[i].channel == PK_MARK_BREAK) joined = 0; /* breaks read both ways: visible */
     }
-    /* the score of every recipient on the points its copy carries; for an
-     * innocent, which points those are depends only on its own secret,
-     * never on the leak, so its bits there are still independent of the
-     * leak with the known laws, and the bound below holds for it */
-    for (size_t j = 0; j < ncodes; j++) {
-        uint32_t matches = 0, count = 0;
-        double sj = 0;
-        for (size_t i = 0; i < np; i++) {
-            if (!carries(&codes[j], &pts[i], dep[i])) continue;
-            int x = pk_mark_bit(&codes[j], pts[i].ctx);
-            matches += x == y[i];
-            count++;
-            sj += tardos_u(p[i], y[i], x);
+    /* With no break visible (a re-wrap joined them, or none was there), a
+     * copy's break shows as whatever the joiner puts there, one space or
+     * two: each recipient is scored under both, as two candidates. */
+    size_t nh = joined && any_dep ? 2 : 1;
+    /* the score of every recipient on what its copy shows; for an
+     * innocent that depends only on its own secret, never on the leak, so
+     * it is independent of the leak with the known laws, and the bound
+     * below holds for it */
+    for (size_t h = 0; h < nh; h++)
+        for (size_t j = 0; j < ncodes; j++) {
+            uint32_t matches = 0, count = 0;
+            double sj = 0, pe;
+            for (size_t i = 0; i < np; i++) {
+                int x = shows(&codes[j], &pts[i], dep[i], joined, (int)h, p[i], &pe);
+                if (x < 0) continue;
+                matches += x == y[i];
+                count++;
+                sj += tardos_u(pe, y[i], x);
+            }
+            size_t w = h * ncodes + j;
+            score[w] = sj;
+            /* keep the top PK_TRACE_TOP by score, highest first */
+            size_t k = v->n < PK_TRACE_TOP ? v->n++ : PK_TRACE_TOP;
+            while (k > 0 && score[(size_t)hyp[k - 1] * ncodes + v->who[k - 1]] < sj) {
+                if (k < PK_TRACE_TOP)
+                    v->who[k] = v->who[k - 1], hyp[k] = hyp[k - 1], v->matches[k] = v->matches[k - 1],
+                    v->points[k] = v->points[k - 1];
+                k--;
+            }
+            if (k < PK_TRACE_TOP) v->who[k] = j, hyp[k] = (int)h, v->matches[k] = matches, v->points[k] = count;
         }
-        score[j] = sj;
-        /* keep the top PK_TRACE_TOP by score, highest first */
-        size_t k = v->n < PK_TRACE_TOP ? v->n++ : PK_TRACE_TOP;
-        while (k > 0 && score[v->who[k - 1]] < score[j]) {
-            if (k < PK_TRACE_TOP)
-                v->who[k] = v->who[k - 1], v->matches[k] = v->matches[k - 1], v->points[k] = v->points[k - 1];
-            k--;
-        }
-        if (k < PK_TRACE_TOP) v->who[k] = j, v->matches[k] = matches, v->points[k] = count;
-    }
+    v->candidates = ncodes * nh;
+    double cands = (double)v->candidates; /* the union bound's count */
     for (size_t k = 0; k < v->n; k++) {
         const pk_mark_code *c = &codes[v->who[k]];
         size_t m = 0;
-        for (size_t i = 0; i < np; i++)
-            if (carries(c, &pts[i], dep[i])) ps[m] = p[i], ys[m] = y[i], m++;
-        v->score[k] = score[v->who[k]];
+        double pe;
+        for (size_t i = 0; i < np; i++) {
+            int x = shows(c, &pts[i], dep[i], joined, hyp[k], p[i], &pe);
+            if (x >= 0) ps[m] = pe, ys[m] = y[i], m++;
+        }
+        v->score[k] = score[(size_t)hyp[k] * ncodes + v->who[k]];
         v->p[k] = pk_mark_tail(ps, ys, m, v->score[k]);
-        v->bound[k] = v->p[k] * (double)ncodes > 1 ? 1 : v->p[k] * (double)ncodes;
+        v->bound[k] = v->p[k] * cands > 1 ? 1 : v->p[k] * cands;
     }
-    /* recipients scored on different points: the strongest evidence first */
+    /* candidates scored on different points: the strongest evidence
+     * first, each recipient once */
     for (size_t k = 1; k < v->n; k++)
         for (size_t q = k; q > 0 && v->bound[q] < v->bound[q - 1]; q--) {
-#define SWAP(f, T) do { T t_ = v->f[q]; v->f[q] = v->f[q - 1]; v->f[q - 1] = t_; } while (0)
-            SWAP(who, size_t);
-            SWAP(matches, uint32_t);
-            SWAP(points, uint32_t);
-            SWAP(score, double);
-            SWAP(p, double);
-            SWAP(bound, double);
+#define SWAP(f, T) do { T t_ = f[q]; f[q] = f[q - 1]; f[q - 1] = t_; } while (0)
+            SWAP(v->who, size_t);
+            SWAP(hyp, int);
+            SWAP(v->matches, uint32_t);
+            SWAP(v->points, uint32_t);
+            SWAP(v->score, double);
+            SWAP(v->p, double);
+            SWAP(v->bound, double);
 #undef SWAP
         }
+    size_t m = 0;
+    for (size_t k = 0; k < v->n; k++) {
+        int dup = 0;
+        for (size_t q = 0; q < m; q++) dup |= v->who[q] == v->who[k];
+        if (dup) continue;
+        v->who[m] = v->who[k], v->matches[m] = v->matches[k], v->points[m] = v->points[k];
+        v->score[m] = v->score[k], v->p[m] = v->p[k], v->bound[m] = v->bound[k];
+        m++;
+    }
+    v->n = m;
     v->accused = v->n > 0 && v->bound[0] <= alpha;
 cleanup:
     free(p);
@@ -1515,6 +1552,7 @@ int pk_trace_text(pk_registry *r, const char *text, size_t n, const char *work, 
     pk_mark_verdict v;
     if ((rc = pk_mark_judge(sc.pt, sc.np, known, nknown, codes, ncodes, res->alpha, &v, err))) goto cleanup;
     res->points_known = v.used;
+    res->candidates = v.candidates;
     res->nsuspects = v.n;
     for (size_t k = 0; k < v.n; k++) {
         res->suspects[k] = sus[v.who[k]];

@@ -363,6 +363,12 @@ static void test_capitals_kept(void)
     pk_buf_free(&out);
 }
 
+static int cmp_ctx(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Lay text out as a screenplay renderer does: lines kept, each wrapped
  * greedily at w characters (ASCII here). */
 static void render_lines(const char *s, size_t n, size_t w, pk_buf *out)
@@ -422,6 +428,28 @@ static void test_breaks_survive_rendering(void)
         CHECK_EQ_I(pk_mark_points(w.data, w.len, PK_WORK_AUTO, &p, &np, NULL), 0);
         for (size_t i = 0; i < np; i++)
             if (p[i].channel == PK_MARK_BREAK) CHECK_EQ_I(p[i].bit, 0);
+        /* trace then scores every recipient twice (a joined break read as
+         * one space, as this re-wrap makes it, and as two): the leaker
+         * agrees on every point, spacing where its breaks were included */
+        pk_mark_code codes[10];
+        for (int k = 0; k < 10; k++) code_for(&codes[k], k);
+        pk_mark_verdict v;
+        uint64_t known[512];
+        size_t nknown = nq < 512 ? nq : 512;
+        for (size_t i = 0; i < nknown; i++) known[i] = q[i].ctx;
+        qsort(known, nknown, sizeof *known, cmp_ctx);
+        CHECK_EQ_I(pk_mark_judge(p, np, known, nknown, codes, 10, 0, &v, NULL), 0);
+        CHECK_EQ_U(v.candidates, 20);
+        CHECK_EQ_U(v.who[0], (size_t)who);
+        CHECK_EQ_U(v.matches[0], v.points[0]);
+        CHECK_EQ_U(v.points[0], v.used);
+        free(p);
+        /* the rendered lines: breaks visible, one candidate a recipient */
+        CHECK_EQ_I(pk_mark_points(lay.data, lay.len, PK_WORK_AUTO, &p, &np, NULL), 0);
+        CHECK_EQ_I(pk_mark_judge(p, np, known, nknown, codes, 10, 0, &v, NULL), 0);
+        CHECK_EQ_U(v.candidates, 10);
+        CHECK_EQ_U(v.who[0], (size_t)who);
+        CHECK_EQ_U(v.matches[0], v.points[0]);
         free(p);
     }
     CHECK(breaks > total_ok / 5 && breaks < total_ok * 4 / 5);
