@@ -32,9 +32,11 @@
  * Trace reads (ctx, bit) from the leak, keeps the points the marked work
  * has (the table mark_points), drops a typographic channel whose forms all
  * read alike (it died in the leak: quotes straightened, spaces collapsed),
- * and computes for every recipient, on the points its copy carries (the
- * channels it was marked with; spacing only where its copy has no line
- * break, which its own secret decides), the symmetric Tardos score
+ * and computes for every recipient, on what its copy shows (the channels
+ * it was marked with; spacing only where its copy has no line break, which
+ * its own secret decides; when the leak shows no break at all, a re-wrap
+ * joined them, and each recipient is scored twice, a joined break read as
+ * one space and as two), the symmetric Tardos score
  *   S_j = sum_i U(y_i, x_ji, p_i),  U = +sqrt((1-p)/p) when y = x = 1,
  *   -sqrt(p/(1-p)) when y = 1, x = 0, and symmetrically for y = 0.
  * For an innocent j the x_ji are independent of the leak (they come from
@@ -43,7 +45,8 @@
  *   P(S_j >= s) <= min_l exp(-l s) prod_i E exp(l U_i)
  * is exact to compute.  Trace accuses the top recipient only when that
  * bound times the number of recipients scored is <= alpha (1e-6): a union
- * bound, so the chance that any innocent is named is at most alpha, for
+ * bound (over the candidates: recipients, twice when breaks were
+ * joined), so the chance that any innocent is named is at most alpha, for
  * any leak, colluders' mixes included.  The work is chosen from the leak's
  * point names alone, which do not depend on any codeword. */
 #include "picket_mark.h"
