@@ -34,6 +34,7 @@
  * code runs. */
 #include "fmt/fmt.h"
 #include "pk.h"
+#include "simd.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -78,16 +79,20 @@ typedef struct wcache {
 /* A window of a work's k-gram pairs around a lone seed (lone_seed_agrees). */
 #define LONE_REACH 48 /* document k-grams looked at on each side */
 #define LONE_BAND 8   /* words inserted or deleted between them */
-#define LONE_CACHE 1024
+#define LONE_FAR (LONE_REACH + LONE_BAND)
+#define LONE_SETS 8192 /* two windows a set: 3.7 MB, allocated on first use */
 typedef struct lone_win {
-    uint32_t work1; /* work + 1; 0: empty */
-    uint32_t j;
-    uint32_t pair[2 * (LONE_REACH + LONE_BAND) + 1];
+    uint16_t sk[2 * LONE_FAR + 2]; /* the work's sketch from j - LONE_FAR (zeros outside the work) */
 } lone_win;
 
 typedef struct match {
     uint32_t d, j;
 } match;
+
+/* A token's bytes in the window: [a, b). */
+typedef struct tok_span {
+    uint32_t a, b;
+} tok_span;
 
 typedef struct span {
     uint32_t d0, d1; /* document k-grams, inclusive */
@@ -109,11 +114,13 @@ struct pk_scanner {
     pk_scan_opts o;
     pk_params p;
     pk_buf conv;
-    pk_tok *tok;
+    pk_tok *tbuf[2];   /* TOK_ROUND + k tokens each: rounds of the tokenizer, in turn (seed_document) */
+    const pk_tok *tone; /* the window's tokens when one round held them all (else NULL, and */
+    tok_span *tspan;    /* this holds the bytes of every token of the window) */
     size_t ntok, tokcap;
     size_t ndk; /* document k-grams */
     uint64_t *kg;
-    uint16_t *dsk;
+    size_t kgbufcap;
     pk_fp *fp;
     uint32_t *fpdf; /* per selected fingerprint: works it is in (0: absent) */
     uint32_t *pass_ix; /* fingerprints that passed the Bloom filters */
@@ -145,7 +152,8 @@ struct pk_scanner {
     wcache wc[WCACHE];
     struct sqlite3_blob *lone_blob; /* works.sketch, moved from row to row */
     void *lone;      /* bytes of a work's sketch (lone_seed_agrees) */
-    lone_win *lonec; /* LONE_CACHE windows, allocated on first use */
+    lone_win *lonec; /* 2 * LONE_SETS windows, allocated on first use */
+    uint64_t *lonetag; /* theirs: (work + 1) << 32 | j; 0: empty */
     size_t lonecap;
     uint64_t sketch_reads, alignments;
     double seed_s, align_s;
@@ -204,11 +212,13 @@ void pk_scanner_free(pk_scanner *s)
     if (!s) return;
     pk_buf_free(&s->conv);
     pk_code_norm_free(&s->norm);
-    free(s->tok);
+    free(s->tbuf[0]);
+    free(s->tbuf[1]);
+    free(s->tspan);
     free(s->kg);
-    free(s->dsk);
     free(s->lone);
     free(s->lonec);
+    free(s->lonetag);
     if (s->lone_blob) sqlite3_blob_close(s->lone_blob);
     free(s->fp);
     free(s->fpdf);
@@ -307,9 +317,12 @@ static wcache *work_data(pk_scanner *s, uint32_t w, int *rc, pk_error *err)
     if (n / 2 != pk_index_work_kgrams(s->ix, w)) return NULL; /* not the work the index knows */
     c->nkg = (uint32_t)(n / 2);
     /* Little-endian u16s: already in host order on the machines picket
-     * builds for, but convert anyway so a big-endian host reads it too. */
+     * builds for (the conversion loop was 0.8% of a crawl scan there);
+     * a big-endian host converts. */
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
     const uint8_t *b = (const uint8_t *)c->sk;
     for (uint32_t i = 0; i < c->nkg; i++) c->sk[i] = (uint16_t)(b[2 * i] | b[2 * i + 1] << 8);
+#endif
     c->work = w;
     s->sketch_reads++;
     return c;
@@ -434,7 +447,7 @@ static void sort_findings(const pk_index *ix, pk_finding *f, size_t n)
  * sides), so the work side's window is copied once into an array where
  * out-of-range slots can never match, and the inner loop only compares. */
 #define MAX_GAP 48
-static int resync(const uint16_t *D, size_t nd, const uint16_t *W, size_t nw, int64_t d, int64_t j,
+static int resync(const uint64_t *K, size_t nd, const uint16_t *W, size_t nw, int64_t d, int64_t j,
                   int dir, uint32_t gap, int64_t *od, int64_t *oj)
 {
     uint32_t wv[MAX_GAP + 2];
@@ -448,12 +461,12 @@ static int resync(const uint16_t *D, size_t nd, const uint16_t *W, size_t nw, in
     for (uint32_t da = 1; da <= gap && da + 1 < best; da++) {
         int64_t a = d + dir * (int64_t)da, a2 = a + dir;
         if (a < 0 || a2 < 0 || (size_t)a >= nd || (size_t)a2 >= nd) break;
-        const uint32_t v = D[a];
+        const uint32_t v = pk_sketch16(K[a]);
         const uint32_t lim = PK_MIN(gap, best - da - 1);
         for (uint32_t db = 1; db <= lim; db++) {
             if (wv[db] != v) continue;
             int64_t b = j + dir * (int64_t)db;
-            if (D[a2] != W[b + dir]) continue;
+            if (pk_sketch16(K[a2]) != W[b + dir]) continue;
             best = da + db;
             ba = a;
             bb = b;
@@ -470,7 +483,7 @@ static int resync(const uint16_t *D, size_t nd, const uint16_t *W, size_t nw, in
  * order to s->m and describe them in *sp. */
 static int extend(pk_scanner *s, const uint16_t *W, size_t nw, uint32_t d, uint32_t j, span *sp)
 {
-    const uint16_t *D = s->dsk;
+    const uint64_t *K = s->kg; /* sketches: pk_sketch16 of these */
     const size_t nd = s->ndk;
     const uint32_t k = s->p.k;
     const uint32_t gap = k + GAP_EXTRA;
@@ -480,9 +493,9 @@ static int extend(pk_scanner *s, const uint16_t *W, size_t nw, uint32_t d, uint3
     int64_t a = d, b = j;
     for (;;) {
         int64_t na = a - 1, nb = b - 1;
-        if (na >= 0 && nb >= 0 && D[na] == W[nb]) {
+        if (na >= 0 && nb >= 0 && pk_sketch16(K[na]) == W[nb]) {
             a = na; b = nb;
-        } else if (!resync(D, nd, W, nw, a, b, -1, gap, &a, &b)) {
+        } else if (!resync(K, nd, W, nw, a, b, -1, gap, &a, &b)) {
             break;
         }
         if (grow(&s->left, &s->leftcap, nl + 1, sizeof *s->left)) return PK_ENOMEM;
@@ -500,9 +513,9 @@ static int extend(pk_scanner *s, const uint16_t *W, size_t nw, uint32_t d, uint3
     a = d; b = j;
     for (;;) {
         int64_t na = a + 1, nb = b + 1;
-        if ((size_t)na < nd && (size_t)nb < nw && D[na] == W[nb]) {
+        if ((size_t)na < nd && (size_t)nb < nw && pk_sketch16(K[na]) == W[nb]) {
             a = na; b = nb;
-        } else if (!resync(D, nd, W, nw, a, b, 1, gap, &a, &b)) {
+        } else if (!resync(K, nd, W, nw, a, b, 1, gap, &a, &b)) {
             break;
         }
         if (grow(&s->m, &s->mcap, s->nm + 1, sizeof *s->m)) return PK_ENOMEM;
@@ -590,31 +603,134 @@ static size_t merge_pass(uint32_t *p, size_t a, size_t b)
     return n;
 }
 
-/* Tokenize, hash and winnow the document; collect seeds. */
+/* Tokenize, hash and winnow the document; collect seeds.
+ *
+ * The tokenizer runs TOK_ROUND tokens at a time into a buffer that stays
+ * in cache, and the k-gram hashes of each round are taken from there;
+ * only the k-gram hashes and, when there is more than one round, the
+ * tokens' byte ranges (8 bytes each, not the 24 of a pk_tok) are kept
+ * for the window.  Tokenizing the whole window first (a 16 MB window of
+ * plain text: 3 million tokens, 70 MB) and hashing its k-grams after made
+ * both stream through memory: 200 MB of plain text took 0.68 s of CPU,
+ * the same text as JSONL 5 kB records (whose tokens stayed in cache
+ * anyway) 0.54 s; in rounds, 0.51 s and 0.48 s (AVX-512, best of 5).  A
+ * document of one round (nearly every JSONL record) keeps its tokens
+ * where they are (tone): copying their ranges out cost JSONL about 5%.
+ * Rounds alternate between two buffers, so that the last round is still
+ * whole when the tokenizer says there is no other. */
+enum { TOK_ROUND = 4096 };
+
+/* Token i's first byte in the window, and the byte after its last. */
+static inline uint32_t tok_a(const pk_scanner *s, size_t i)
+{
+    return s->tone ? (uint32_t)s->tone[i].off : s->tspan[i].a;
+}
+
+static inline uint32_t tok_b(const pk_scanner *s, size_t i)
+{
+    return s->tone ? (uint32_t)(s->tone[i].off + s->tone[i].len) : s->tspan[i].b;
+}
+
+#if PK_X86_SIMD
+#include <immintrin.h>
+
+/* The ranges of tokens t[0, n) into sp[0, n), eight at a time: the
+ * offsets and lengths of eight tokens from three loads and four qword
+ * permutes, each range one qword (a | b << 32, the layout of tok_span on
+ * this little-endian machine).  The scalar loop took 5% of a plain-text
+ * scan (a store a field, 35 million tokens in 200 MB).  Returns how many
+ * it wrote (n rounded down to eight). */
+__attribute__((target("avx512f"))) static size_t spans_avx512(const pk_tok *t, size_t n, tok_span *sp)
+{
+    const __m512i offa = _mm512_set_epi64(0, 0, 0, 13, 10, 7, 4, 1), offb = _mm512_set_epi64(14, 11, 8, 4, 3, 2, 1, 0);
+    const __m512i lena = _mm512_set_epi64(0, 0, 0, 14, 11, 8, 5, 2), lenb = _mm512_set_epi64(15, 12, 9, 4, 3, 2, 1, 0);
+    const __m512i lo32 = _mm512_set1_epi64(0xffffffff);
+    size_t i = 0;
+    for (; i < n && ((uintptr_t)(sp + i) & 63); i++) {
+        sp[i].a = (uint32_t)t[i].off;
+        sp[i].b = (uint32_t)(t[i].off + t[i].len);
+    }
+    for (; i + 8 <= n; i += 8) {
+        const uint64_t *q = (const uint64_t *)(const void *)(t + i);
+        const __m512i z0 = _mm512_loadu_si512((const void *)q), z1 = _mm512_loadu_si512((const void *)(q + 8));
+        const __m512i z2 = _mm512_loadu_si512((const void *)(q + 16));
+        /* token j: qwords 3j (hash), 3j + 1 (offset), 3j + 2 (length | line << 32) */
+        const __m512i off = _mm512_permutex2var_epi64(_mm512_permutex2var_epi64(z0, offa, z1), offb, z2);
+        const __m512i ll = _mm512_permutex2var_epi64(_mm512_permutex2var_epi64(z0, lena, z1), lenb, z2);
+        const __m512i end = _mm512_add_epi64(off, _mm512_and_si512(ll, lo32));
+        _mm512_stream_si512((void *)(sp + i), _mm512_or_si512(_mm512_and_si512(off, lo32), _mm512_slli_epi64(end, 32)));
+    }
+    _mm_sfence();
+    return i;
+}
+#endif
+
+/* The ranges of tokens t[0, n), as the window's tokens at, at + 1, ... */
+static int keep_spans(pk_scanner *s, size_t at, const pk_tok *t, size_t n, pk_error *err)
+{
+    if (grow(&s->tspan, &s->tokcap, at + n, sizeof *s->tspan)) return pk_fail(err, PK_ENOMEM, "out of memory");
+    tok_span *sp = s->tspan + at;
+    size_t i = 0;
+#if PK_X86_SIMD && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (pk_simd_level() >= PK_SIMD_AVX512) i = spans_avx512(t, n, sp);
+#endif
+    for (; i < n; i++) {
+        sp[i].a = (uint32_t)t[i].off;
+        sp[i].b = (uint32_t)(t[i].off + t[i].len);
+    }
+    return 0;
+}
+
 static int seed_document(pk_scanner *s, const char *text, size_t n, pk_error *err)
 {
-    const char *t;
-    /* No line numbers: passages name lines of the work only.  The text is
-     * a window of text already prepared (pk_scan_text). */
-    int rc = pk_tokenize_all(text, n, s->o.tok_flags | PK_TOK_NOLINES | PK_TOK_PREPARED, NULL, &t, &s->tok, &s->tokcap,
-                             &s->ntok, err);
-    if (rc) return rc;
     const uint32_t k = s->p.k;
-    s->ndk = s->ntok >= k ? s->ntok - k + 1 : 0;
+    s->ntok = 0;
+    s->ndk = 0;
     s->nseeds = 0;
     s->nfp = 0;
+    s->tone = NULL;
+    if (n > UINT32_MAX) return pk_fail(err, PK_ETOOBIG, "scan window over 4 GiB");
+    for (int i = 0; i < 2; i++)
+        if (!s->tbuf[i] && !(s->tbuf[i] = malloc(((size_t)TOK_ROUND + k) * sizeof *s->tbuf[i])))
+            return pk_fail(err, PK_ENOMEM, "out of memory");
+    /* No line numbers: passages name lines of the work only.  The text is
+     * a window of text already prepared (pk_scan_text). */
+    pk_tokenizer tz;
+    pk_tokenizer_init(&tz, text, n, s->o.tok_flags | PK_TOK_NOLINES | PK_TOK_PREPARED);
+    int cur = 0;     /* the buffer of the round before */
+    size_t have = 0; /* its tokens, the first of them token ntok - have */
+    for (int round = 0;; round++) {
+        /* The last k - 1 tokens of the round before (or all, if fewer)
+         * start this one: the k-grams across the rounds. */
+        pk_tok *b = s->tbuf[round ? !cur : 0];
+        const size_t keep = PK_MIN(have, (size_t)(k ? k - 1 : 0));
+        if (round) memcpy(b, s->tbuf[cur] + have - keep, keep * sizeof *b);
+        size_t got;
+        int rc = pk_tokenize(&tz, b + keep, TOK_ROUND, &got, err);
+        if (rc) return rc;
+        if (!got) {
+            if (round == 1) s->tone = s->tbuf[cur]; /* one round: all the tokens are there */
+            break;
+        }
+        if (round == 1 && (rc = keep_spans(s, 0, s->tbuf[cur], s->ntok, err))) return rc;
+        if (round && (rc = keep_spans(s, s->ntok, b + keep, got, err))) return rc;
+        s->ntok += got;
+        if (s->ntok > UINT32_MAX / 2) return pk_fail(err, PK_ETOOBIG, "text over 2^31 words");
+        cur = round ? !cur : 0;
+        have = keep + got;
+        if (k && have >= k) {
+            if (grow(&s->kg, &s->kgbufcap, s->ntok - k + 1, sizeof *s->kg)) return pk_fail(err, PK_ENOMEM, "out of memory");
+            pk_kgrams(b, have, k, s->kg + (s->ntok - have));
+        }
+    }
+    s->ndk = s->ntok >= k ? s->ntok - k + 1 : 0;
     if (!s->ndk) return 0;
     size_t cap = s->kgcap;
-    if (grow(&s->kg, &cap, s->ndk, sizeof *s->kg)) return pk_fail(err, PK_ENOMEM, "out of memory");
-    cap = s->kgcap;
-    if (grow(&s->dsk, &cap, s->ndk, sizeof *s->dsk)) return pk_fail(err, PK_ENOMEM, "out of memory");
-    cap = s->kgcap;
     if (grow(&s->fp, &cap, s->ndk, sizeof *s->fp)) return pk_fail(err, PK_ENOMEM, "out of memory");
     cap = s->kgcap;
     if (grow(&s->fpdf, &cap, s->ndk, sizeof *s->fpdf)) return pk_fail(err, PK_ENOMEM, "out of memory");
     s->kgcap = cap;
     if (grow(&s->pass_ix, &s->passcap2, 2 * s->ndk, sizeof *s->pass_ix)) return pk_fail(err, PK_ENOMEM, "out of memory");
-    pk_kgrams(s->tok, s->ntok, k, s->kg);
     size_t nfp = s->nfp = pk_winnow(s->kg, s->ndk, s->p.w, s->fp);
     const pk_index *delta = pk_index_delta(s->ix);
     memset(s->fpdf, 0, nfp * sizeof *s->fpdf);
@@ -782,7 +898,7 @@ static const span *span_at(const span *sp, size_t n, uint32_t d)
 #define DENSE_SLOTS 2048 /* > 2 * (4 * CHAIN_GAP + 1), a power of two */
 static int densify(pk_scanner *s, const uint16_t *W, size_t nw, pk_error *err)
 {
-    const uint16_t *D = s->dsk;
+    const uint64_t *K = s->kg; /* sketches: pk_sketch16 of these */
     const size_t nd = s->ndk;
     if (nd < 2 || nw < 2) return 0;
     uint32_t key[DENSE_SLOTS];
@@ -807,7 +923,7 @@ static int densify(pk_scanner *s, const uint16_t *W, size_t nw, pk_error *err)
             dlo = PK_MAX(dlo, (int64_t)0);
             dhi = PK_MIN(dhi, (int64_t)nd - 2);
             for (int64_t d = dlo; d <= dhi; d++) {
-                const uint32_t kv = (uint32_t)D[d] | (uint32_t)D[d + 1] << 16;
+                const uint32_t kv = (uint32_t)pk_sketch16(K[d]) | (uint32_t)pk_sketch16(K[d + 1]) << 16;
                 size_t h = (kv * 2654435761u) >> 21 & (DENSE_SLOTS - 1);
                 while (pos[h] >= 0 && key[h] != kv) h = (h + 1) & (DENSE_SLOTS - 1);
                 if (pos[h] < 0) continue;
@@ -915,8 +1031,8 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
     for (size_t i = 0; i < s->nchains; i++) {
         const chain *ch = &s->chains[i];
         if (!long_enough(s, ch) || is_stock(s, ch->d0, ch->d1)) continue;
-        const pk_tok *t0 = &s->tok[ch->d0], *t1 = &s->tok[ch->d1 + k - 1];
-        if (t0->off < s->own_a || t0->off >= s->own_b) continue; /* another window's */
+        const uint32_t t0a = tok_a(s, ch->d0), t1b = tok_b(s, ch->d1 + k - 1);
+        if (t0a < s->own_a || t0a >= s->own_b) continue; /* another window's */
         /* The chain's matches in document order. */
         size_t nmm = 0;
         for (size_t x = ch->a; x < ch->b; x++) nmm += s->spans[x].m1 - s->spans[x].m0;
@@ -928,8 +1044,8 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
         if (ch->b - ch->a > 1) qsort(mm, nmm, sizeof *mm, cmp_match_d);
         if (grow(&s->pass, &s->passcap, s->npass + 1, sizeof *s->pass)) return pk_fail(err, PK_ENOMEM, "out of memory");
         pk_passage *p = &s->pass[s->npass++];
-        p->doc_start = s->win_off + t0->off;
-        p->doc_end = s->win_off + t1->off + t1->len;
+        p->doc_start = s->win_off + t0a;
+        p->doc_end = s->win_off + t1b;
         p->work_start_word = ch->j0;
         p->work_end_word = ch->j1 + k;
         if ((rc = work_maps(s, wd, err))) return rc;
@@ -953,8 +1069,8 @@ static int align_work(pk_scanner *s, size_t a, size_t b, pk_error *err)
                 continue;
             }
             if (grow(&s->runs, &s->runcap, 2 * (s->nruns + 1), sizeof *s->runs)) return pk_fail(err, PK_ENOMEM, "out of memory");
-            s->runs[2 * s->nruns] = s->win_off + s->tok[rs].off;
-            s->runs[2 * s->nruns + 1] = s->win_off + s->tok[re - 1].off + s->tok[re - 1].len;
+            s->runs[2 * s->nruns] = s->win_off + tok_a(s, rs);
+            s->runs[2 * s->nruns + 1] = s->win_off + tok_b(s, re - 1);
             s->nruns++;
             p->nruns++;
             p->words += re - rs;
@@ -1222,7 +1338,7 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
             size_t lo = 0, hi = s->ntok;
             while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                if (a + s->tok[mid].off < next_a) lo = mid + 1; else hi = mid;
+                if (a + tok_a(s, mid) < next_a) lo = mid + 1; else hi = mid;
             }
             base += lo;
             own_a = own_b;
@@ -1240,6 +1356,126 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
     return 0;
 }
 
+#define LONE_SEEDS 4 /* weak seeds of one work looked at */
+
+/* The band of lone_seed_agrees: is there a document k-gram x = d -
+ * LONE_REACH + t (t in [0, LONE_T), allowed by the mask) and a work
+ * k-gram g = j - LONE_FAR + t + u (u in [0, 2 * LONE_BAND], g and g + 1
+ * in the work) with sketch W[t + u] == D[t] and W[t + u + 1] == D[t + 1]?
+ * W: the 2 * LONE_FAR + 2 sketch values from j - LONE_FAR; D: LONE_T + 1
+ * values from d - LONE_REACH (both readable throughout, whatever they
+ * hold outside the work and the document).  allow: bit t of the 128-bit
+ * mask (lo, hi) for the document k-grams looked at; wok: bit y for the
+ * work pairs that exist (g = j - LONE_FAR + y and g + 1 both in the
+ * work).  The loop this replaces (17 compares per document k-gram,
+ * pairs packed in 32 bits) took 6% of a crawl scan with AVX-512, a first
+ * vectorized form still 6%; now AVX-512 compares all of it in masks and
+ * the other levels filter with a bit map first.  Every level gives the
+ * same answer (test_scan). */
+#define LONE_T (2 * LONE_REACH + 1)
+#define LONE_W (2 * LONE_FAR + 2)
+#define BAND_T 128 /* bits in a band_mask */
+typedef struct band_mask {
+    uint64_t lo, hi;
+} band_mask;
+
+static inline int bit128(band_mask m, unsigned i)
+{
+    return i < 64 ? (int)(m.lo >> i & 1) : i < 128 ? (int)(m.hi >> (i - 64) & 1) : 0;
+}
+
+/* The bits below a of a 128-bit mask (a <= 128). */
+static inline band_mask below128(unsigned a)
+{
+    band_mask m;
+    m.lo = a >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << a) - 1;
+    m.hi = a >= 128 ? ~(uint64_t)0 : a <= 64 ? 0 : ((uint64_t)1 << (a - 64)) - 1;
+    return m;
+}
+
+/* The bits [a, b) of a 128-bit mask (a <= b <= 128). */
+static inline band_mask range128(unsigned a, unsigned b)
+{
+    const band_mask x = below128(b), y = below128(a);
+    band_mask m = {x.lo & ~y.lo, x.hi & ~y.hi};
+    return m;
+}
+
+/* Portable: a 1,024-entry map of the window's values (their low 10 bits)
+ * rules out nearly every document k-gram with no branch (sketch values
+ * are uniform: a chance pass is about 114 / 1024 a value, both values of
+ * a pair about 1 in 80), and only the few it passes are compared along
+ * the band.  The 17 compares at every k-gram, written for the compiler
+ * to vectorize, cost the AVX2 level 19% of a crawl scan. */
+static int band_portable(const uint16_t *W, const uint16_t *D, band_mask allow, band_mask wok)
+{
+    uint8_t map[1024]; /* a byte a value: stores that do not wait on each other */
+    memset(map, 0, sizeof map);
+    for (unsigned y = 0; y < LONE_W; y++) map[W[y] & 1023] = 1;
+    uint64_t c0 = 0, c1 = 0; /* bit t: D[t] is in the map */
+    for (unsigned t = 0; t < 64; t++) c0 |= (uint64_t)map[D[t] & 1023] << t;
+    for (unsigned t = 64; t <= LONE_T; t++) c1 |= (uint64_t)map[D[t] & 1023] << (t - 64);
+    band_mask cand = {c0 & (c0 >> 1 | c1 << 63) & allow.lo, c1 & (c1 >> 1) & allow.hi};
+    for (int half = 0; half < 2; half++) {
+        for (uint64_t m = half ? cand.hi : cand.lo; m; m &= m - 1) {
+            const unsigned t = (unsigned)__builtin_ctzll(m) + 64 * (unsigned)half;
+            for (unsigned u = 0; u <= 2 * LONE_BAND; u++)
+                if (bit128(wok, t + u) && W[t + u] == D[t] && W[t + u + 1] == D[t + 1]) return 1;
+        }
+    }
+    return 0;
+}
+
+#if PK_X86_SIMD
+/* AVX-512: the compares land in bit masks, t in two 64-bit halves. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx2,bmi,bmi2"))) static int band_avx512(const uint16_t *W,
+                                                                                         const uint16_t *D,
+                                                                                         band_mask allow,
+                                                                                         band_mask wok)
+{
+    const __mmask32 two = 3; /* t = 96 and 97: the last pair */
+    const __m512i d0 = _mm512_loadu_si512((const void *)D), d1 = _mm512_loadu_si512((const void *)(D + 32));
+    const __m512i d2 = _mm512_loadu_si512((const void *)(D + 64));
+    const __m512i d3 = _mm512_maskz_loadu_epi16(two, D + 96);
+    /* A pair that agrees starts with a value that does: nearly always
+     * (1,649 compares of uniform 16-bit values: 97.5% of chance seeds)
+     * no value agrees anywhere in the band, found with the compares
+     * alone, before any mask work. */
+    uint32_t any = 0;
+    for (unsigned u = 0; u <= 2 * LONE_BAND; u++) {
+        const uint16_t *p = W + u;
+        any |= _mm512_cmpeq_epi16_mask(_mm512_loadu_si512((const void *)p), d0) |
+               _mm512_cmpeq_epi16_mask(_mm512_loadu_si512((const void *)(p + 32)), d1) |
+               _mm512_cmpeq_epi16_mask(_mm512_loadu_si512((const void *)(p + 64)), d2) |
+               _mm512_mask_cmpeq_epi16_mask(two, _mm512_maskz_loadu_epi16(two, p + 96), d3);
+    }
+    if (!any) return 0;
+    uint64_t lo = 0, hi = 0, wlo = wok.lo, whi = wok.hi;
+    for (unsigned u = 0; u <= 2 * LONE_BAND; u++) {
+        const uint16_t *p = W + u; /* p[0 .. 98) readable: u + 97 < LONE_W */
+        const uint64_t e0 = _mm512_cmpeq_epi16_mask(_mm512_loadu_si512((const void *)p), d0);
+        const uint64_t e1 = _mm512_cmpeq_epi16_mask(_mm512_loadu_si512((const void *)(p + 32)), d1);
+        const uint64_t e2 = _mm512_cmpeq_epi16_mask(_mm512_loadu_si512((const void *)(p + 64)), d2);
+        const uint64_t e3 = _mm512_mask_cmpeq_epi16_mask(two, _mm512_maskz_loadu_epi16(two, p + 96), d3);
+        const uint64_t l = e0 | e1 << 32, h = e2 | e3 << 32;
+        lo |= l & (l >> 1 | h << 63) & wlo;
+        hi |= h & (h >> 1) & whi;
+        wlo = wlo >> 1 | whi << 63; /* bit t: the pair at t + u + 1 */
+        whi >>= 1;
+    }
+    return ((lo & allow.lo) | (hi & allow.hi)) != 0;
+}
+#endif
+
+static int band_any(const uint16_t *W, const uint16_t *D, band_mask allow, band_mask wok)
+{
+#if PK_X86_SIMD
+    const int level = pk_simd_level();
+    if (level >= PK_SIMD_AVX512) return band_avx512(W, D, allow, wok);
+#endif
+    return band_portable(W, D, allow, wok);
+}
+
 /* Does a lone weak seed have company?  worth_aligning passes over a work
  * whose only seed is one 8-gram with neither neighbour agreeing, because
  * most such seeds are chance phrases; but in heavily edited text (OCR
@@ -1252,22 +1488,40 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
  * window of the work's sketch is read (about 230 bytes, not the whole
  * work as an alignment does).  Chance agreement: about 2 * LONE_REACH *
  * (2 * LONE_BAND + 1) / 2^32, under 1e-6 a lone seed.  Returns 1 (align
- * it), 0, or a PK_E* code. */
-#define LONE_SEEDS 4 /* weak seeds of one work looked at */
+ * it), 0, or a PK_E* code.
+ *
+ * The windows read are kept in a two-way cache of LONE_SETS sets (the
+ * newest in way 0; the tags apart, 128 KB, so that looking does not
+ * touch the windows' 3.7 MB): a chance phrase seeds the same place of
+ * the same work in document after document.  Measured on the first 200
+ * MB of bench/out's crawl: 76,362 lone seeds at 9,836 places; the
+ * direct-mapped cache of 1,024 windows before this one missed 65,108
+ * times, each miss a SQLite row seek (blob reopen), together 10% of the
+ * scan's time; 4,096 sets missed 25,571 times, 8,192 sets 15,779. */
 static int lone_seed_agrees(pk_scanner *s, const seed *sd, pk_error *err)
 {
     const uint32_t k = s->p.k, nw = pk_index_work_kgrams(s->ix, sd->work);
     if (sd->j >= nw || sd->d >= s->ndk || nw < 2 || s->ndk < 2) return 0;
-    const int64_t d = sd->d, j = sd->j, far = LONE_REACH + LONE_BAND;
+    const int64_t d = sd->d, j = sd->j, far = LONE_FAR;
     const int64_t jlo = PK_MAX((int64_t)0, j - far), jhi = PK_MIN((int64_t)nw - 1, j + far + 1);
     const size_t np = (size_t)(jhi - jlo);
-    /* The work's pairs around j, from a small cache: a chance phrase
-     * seeds the same place of the same work in document after document
-     * (on bench/out's crawl, 8,949 places for 38,184 lone seeds). */
-    if (!s->lonec && !(s->lonec = calloc(LONE_CACHE, sizeof *s->lonec))) return pk_fail(err, PK_ENOMEM, "out of memory");
-    lone_win *lw = &s->lonec[(sd->work * 2654435761u ^ sd->j) % LONE_CACHE];
-    if (lw->work1 != sd->work + 1 || lw->j != sd->j) {
-        lw->work1 = 0;
+    if (!s->lonec) {
+        s->lonec = calloc(2 * LONE_SETS, sizeof *s->lonec);
+        s->lonetag = calloc(2 * LONE_SETS, sizeof *s->lonetag);
+        if (!s->lonec || !s->lonetag) return pk_fail(err, PK_ENOMEM, "out of memory");
+    }
+    const size_t set = 2 * ((sd->work * 2654435761u ^ sd->j) % LONE_SETS);
+    const uint64_t tag = (uint64_t)(sd->work + 1) << 32 | sd->j;
+    lone_win *lw;
+    if (s->lonetag[set] == tag) {
+        lw = &s->lonec[set];
+    } else if (s->lonetag[set + 1] == tag) {
+        lw = &s->lonec[set + 1];
+    } else {
+        s->lonec[set + 1] = s->lonec[set];
+        s->lonetag[set + 1] = s->lonetag[set];
+        s->lonetag[set] = 0;
+        lw = &s->lonec[set];
         const size_t n = 2 * (np + 1);
         const uint8_t *b;
         const wcache *c = &s->wc[sd->work % WCACHE];
@@ -1297,47 +1551,49 @@ static int lone_seed_agrees(pk_scanner *s, const seed *sd, pk_error *err)
                 return pk_fail(err, PK_EDB, "reading work %s: %s", pk_index_work_id(s->ix, sd->work), sqlite3_errmsg(s->db));
             b = s->lone;
         }
-        for (size_t y = 0; y < np; y++) {
-            /* Sketches are little-endian u16s in the registry. */
-            const uint32_t lo = b ? (uint32_t)(b[2 * y] | b[2 * y + 1] << 8) : c->sk[jlo + (int64_t)y];
-            const uint32_t hi = b ? (uint32_t)(b[2 * y + 2] | b[2 * y + 3] << 8) : c->sk[jlo + (int64_t)y + 1];
-            lw->pair[y] = lo | hi << 16;
-        }
-        lw->work1 = sd->work + 1;
-        lw->j = sd->j;
+        /* Sketches are little-endian u16s in the registry.  The window
+         * is kept from j - LONE_FAR, zeros before the work's start. */
+        const size_t at = (size_t)(jlo - (j - far));
+        memset(lw->sk, 0, sizeof lw->sk);
+        for (size_t y = 0; y <= np; y++)
+            lw->sk[at + y] = (uint16_t)(b ? b[2 * y] | b[2 * y + 1] << 8 : c->sk[jlo + (int64_t)y]);
+        s->lonetag[set] = tag;
     }
-    /* For each document pair, a branch-free look along the band (17
-     * compares the compiler can vectorize). */
-    const uint32_t *pair = lw->pair;
-    const uint16_t *D = s->dsk;
-    const int64_t dlo = PK_MAX((int64_t)0, d - LONE_REACH), dhi = PK_MIN((int64_t)s->ndk - 2, d + LONE_REACH);
-    for (int64_t x = dlo; x <= dhi; x++) {
-        if (x + (int64_t)k >= d && x < d + (int64_t)k) continue; /* shares words with the seed */
-        const uint32_t dv = (uint32_t)D[x] | (uint32_t)D[x + 1] << 16;
-        const int64_t jc = j + (x - d) - jlo;
-        const int64_t ylo = PK_MAX((int64_t)0, jc - LONE_BAND), yhi = PK_MIN((int64_t)np - 1, jc + LONE_BAND);
-        int hit = 0;
-        for (int64_t y = ylo; y <= yhi; y++) hit |= pair[y] == dv;
-        if (hit) return 1;
+    /* The document's sketch values from d - LONE_REACH (zeros outside),
+     * straight from its k-gram hashes. */
+    uint16_t D[LONE_T + 1];
+    const int64_t x0 = d - LONE_REACH;
+    if (x0 >= 0 && (size_t)(x0 + LONE_T) < s->ndk) {
+        const uint64_t *kx = s->kg + x0;
+        for (unsigned t = 0; t <= LONE_T; t++) D[t] = pk_sketch16(kx[t]);
+    } else {
+        for (int64_t t = 0; t <= LONE_T; t++)
+            D[t] = x0 + t >= 0 && (size_t)(x0 + t) < s->ndk ? pk_sketch16(s->kg[x0 + t]) : 0;
     }
-    return 0;
+    /* Document k-grams x in [max(0, d - LONE_REACH), min(ndk - 2, d +
+     * LONE_REACH)], but not those sharing words with the seed (x in [d -
+     * k, d + k)); work pairs g = j - LONE_FAR + y with g >= 0 and g + 1 <
+     * nw. */
+    const int64_t tlo = PK_MAX((int64_t)0, -x0), thi = PK_MIN((int64_t)LONE_T, (int64_t)s->ndk - 1 - x0);
+    band_mask allow = thi > tlo ? range128((unsigned)tlo, (unsigned)thi) : range128(0, 0);
+    const int64_t m0 = PK_MAX((int64_t)0, LONE_REACH - (int64_t)k), m1 = PK_MIN((int64_t)LONE_T, LONE_REACH + (int64_t)k);
+    const band_mask seedw = range128((unsigned)m0, (unsigned)m1);
+    allow.lo &= ~seedw.lo;
+    allow.hi &= ~seedw.hi;
+    const int64_t ylo = PK_MAX((int64_t)0, far - j), yhi = PK_MIN((int64_t)BAND_T, (int64_t)nw - 1 - (j - far));
+    const band_mask wok = yhi > ylo ? range128((unsigned)ylo, (unsigned)yhi) : range128(0, 0);
+    return band_any(lw->sk, D, allow, wok);
 }
 
 /* Align the seeded document with each work it has seeds in. */
 static int align_document(pk_scanner *s, pk_error *err)
 {
-    int rc, have_dsk = 0;
+    int rc;
     qsort(s->seeds, s->nseeds, sizeof *s->seeds, cmp_seed);
     for (size_t a = 0; a < s->nseeds;) {
         size_t b = a + 1;
         while (b < s->nseeds && s->seeds[b].work == s->seeds[a].work) b++;
         int worth = worth_aligning(s, a, b);
-        /* Only documents aligned with a work (or checked for one) need
-         * the sketch of their k-grams. */
-        if (!have_dsk) {
-            for (size_t i = 0; i < s->ndk; i++) s->dsk[i] = pk_sketch16(s->kg[i]);
-            have_dsk = 1;
-        }
         for (size_t i = a; !worth && i < b && i < a + LONE_SEEDS; i++) {
             if ((rc = lone_seed_agrees(s, &s->seeds[i], err)) < 0) return rc;
             worth = rc;

@@ -177,10 +177,12 @@ static TB_ATTR inline __attribute__((always_inline)) int TB_IMPL(pk_tokenizer *t
 #ifdef TB_BATCH
         if (todo && cap - k >= 32) {
             const unsigned c = (unsigned)__builtin_popcountll(todo);
+            const unsigned last = 63 - (unsigned)__builtin_clzll(todo); /* the last word's end */
             TB_BATCH(b, base, starts, todo, join, uni, m.n, line, out + k, c, lines);
             k += c;
-            starts &= ~TB_LOWMASK(63 - (unsigned)__builtin_clzll(todo)); /* before the last word's end */
+            starts &= ~TB_LOWMASK(last);
             todo = 0;
+            if (k == cap) stop = base + last; /* full: 32 words in this block filled the last 32 places */
         }
 #endif
         while (todo && stop == SIZE_MAX) {

@@ -1,6 +1,7 @@
 /* test_scan.c -- index and scanner: exact passages, edits, thresholds,
  * stock phrases, and a damaged index. */
 #include "pk.h"
+#include "simd.h"
 #include "test.h"
 
 #include <sqlite3.h>
@@ -401,6 +402,154 @@ static void edited_passages_found_as_thorough(void)
     pk_buf_free(&d);
     pk_scanner_free(s);
     pk_scanner_free(t);
+    pk_index_close(ix);
+}
+
+/* The lone-seed check (a pair of k-grams near a lone seed agreeing with
+ * the work, within a band of shifts) has one vector form per level and a
+ * clipped form at the edges of the document and of the work.  Passages
+ * reworded every dozen words (runs of 11, 12 and 11 words: mostly one
+ * seed, none with an agreeing neighbour) placed in the middle, at the
+ * very start and end of the document, and taken from the first and last
+ * words of the work; and lone registered 8-grams with nothing around
+ * them, at the same places: every level must report the same passages
+ * at the same bytes and align as many works as the portable level, find
+ * every passage --thorough finds (it aligns without the check), and
+ * align fewer works than --thorough (the lone 8-grams turned away). */
+static void lone_seed_check_same_on_every_level(void)
+{
+    setup();
+    pk_index *ix = open_ix();
+    CHECK(ix != NULL);
+    if (!ix) return;
+    pk_error e;
+    pk_params p;
+    pk_params_default(&p);
+    pk_work_fp wf[NWORKS];
+    for (int w = 0; w < NWORKS; w++)
+        CHECK_EQ_I(pk_fingerprint_text(works[w].data, works[w].len, 0, &p, &wf[w], &e), 0);
+    pk_buf d;
+    pk_buf_init(&d, 0);
+    uint64_t digest[PK_SIMD_NLEVELS + 1] = {0};
+    uint64_t aligned[PK_SIMD_NLEVELS + 1] = {0};
+    size_t found[PK_SIMD_NLEVELS + 1] = {0};
+    /* l == PK_SIMD_NLEVELS: --thorough, on the portable level */
+    for (int l = 0; l <= PK_SIMD_NLEVELS; l++) {
+        const int thorough = l == PK_SIMD_NLEVELS;
+        if (!thorough && !pk_simd_supported(l)) continue;
+        pk_simd_force(thorough ? PK_SIMD_SCALAR : l);
+        pk_scan_opts so;
+        pk_scan_opts_default(&so);
+        so.thorough = thorough;
+        pk_scanner *s = NULL;
+        CHECK_EQ_I(pk_scanner_new(&s, ix, &so, &e), 0);
+        uint64_t h = 1469598103934665603ull;
+        for (size_t c = 0; c < 96; c++) {
+            /* place: the first words of the work, its last ones, or the
+             * middle; side: filler on both sides, only after, only
+             * before, or a little on both. */
+            const int w = (int)(c % NWORKS), place = (int)(c % 3), side = (int)(c / 3 % 4), lone = c >= 48;
+            size_t de;
+            pk_buf_reset(&d);
+            uint64_t seed = 5000 + c;
+            if (side != 1) gen_words(&d, &seed, side == 3 ? 30 : 150);
+            if (d.len) pk_buf_append(&d, " ", 1);
+            if (!lone) {
+                const size_t w0 = place == 0 ? 0 : place == 1 ? 1500 - 36 : 200 + 17 * c;
+                put_work_words(&d, w, w0, 11, &de);
+                pk_buf_append(&d, " quorbly ", 9);
+                put_work_words(&d, w, w0 + 12, 12, &de);
+                pk_buf_append(&d, " zentrix ", 9);
+                put_work_words(&d, w, w0 + 25, 11, &de);
+            } else {
+                /* a registered 8-gram: the work's first, last or a middle fingerprint */
+                const size_t i = place == 0 ? 0 : place == 1 ? wf[w].nfp - 1 : wf[w].nfp / 2 + c % 7;
+                put_work_words(&d, w, wf[w].fp[i].pos, p.k, &de);
+            }
+            if (side != 2) {
+                pk_buf_append(&d, " ", 1);
+                gen_words(&d, &seed, side == 3 ? 30 : 150);
+            }
+            pk_finding *f;
+            size_t nf;
+            CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+            if (lone) CHECK_EQ_U(nf, 0);
+            found[l] += nf;
+            for (size_t i = 0; i < nf; i++)
+                for (size_t q = 0; q < f[i].npassages; q++)
+                    h = (h ^ (f[i].work * 1000003ull + f[i].passages[q].doc_start * 7919ull + f[i].passages[q].doc_end)) *
+                        1099511628211ull;
+        }
+        digest[l] = h;
+        aligned[l] = pk_scanner_alignments(s);
+        pk_scanner_free(s);
+    }
+    pk_simd_force(-1);
+    for (int l = 1; l < PK_SIMD_NLEVELS; l++) {
+        if (!pk_simd_supported(l)) continue;
+        CHECK_EQ_U(digest[l], digest[PK_SIMD_SCALAR]);
+        CHECK_EQ_U(aligned[l], aligned[PK_SIMD_SCALAR]);
+        CHECK_EQ_U(found[l], found[PK_SIMD_SCALAR]);
+    }
+    CHECK_EQ_U(found[PK_SIMD_SCALAR], found[PK_SIMD_NLEVELS]);
+    CHECK_EQ_U(digest[PK_SIMD_SCALAR], digest[PK_SIMD_NLEVELS]);
+    /* 32 of the 48 passages are found (27 of them only through the
+     * check: 5 with the check answering no to all) */
+    CHECK(found[PK_SIMD_SCALAR] >= 30);
+    CHECK(aligned[PK_SIMD_SCALAR] < aligned[PK_SIMD_NLEVELS]);
+    for (int w = 0; w < NWORKS; w++) pk_work_fp_free(&wf[w]);
+    pk_buf_free(&d);
+    pk_index_close(ix);
+}
+
+/* The scanner tokenizes a document a few thousand tokens at a time and
+ * hashes each round's k-grams before the next (seed_document), keeping
+ * the tokens' byte ranges (with AVX-512, eight at a time): a passage
+ * whose k-grams straddle the end of a round, in a document of several
+ * rounds, must be found whole, at its exact bytes, as one that does not,
+ * on every vector level. */
+static void passages_across_tokenizer_rounds(void)
+{
+    setup();
+    pk_index *ix = open_ix();
+    CHECK(ix != NULL);
+    if (!ix) return;
+    pk_scanner *s = NULL;
+    pk_error e;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    pk_buf d;
+    pk_buf_init(&d, 0);
+    size_t exact = 0, tried = 0;
+    for (int l = 0; l < PK_SIMD_NLEVELS; l++) {
+        if (!pk_simd_supported(l)) continue;
+        pk_simd_force(l);
+        /* gen_words' words are one token each: the passage starts at
+         * token pre + 1 ("zz" before it); rounds end every 4,096 tokens */
+        for (size_t pre = 4096 - 60; pre < 4096 + 10; pre += 7) {
+            for (size_t r = 1; r <= 2; r++) {
+                const size_t before = pre + (r - 1) * 4096;
+                pk_buf_reset(&d);
+                uint64_t seed = 300 + pre + r;
+                gen_words(&d, &seed, before);
+                pk_buf_append(&d, " zz ", 4);
+                size_t de, ds = put_work_words(&d, 3, 400, 60, &de);
+                pk_buf_append(&d, " zz ", 4);
+                gen_words(&d, &seed, 5000);
+                pk_finding *f;
+                size_t nf;
+                CHECK_EQ_I(pk_scan_text(s, d.data, d.len, &f, &nf, &e), 0);
+                tried++;
+                if (nf == 1 && f[0].work == 3 && f[0].npassages == 1 && f[0].passages[0].doc_start == ds &&
+                    f[0].passages[0].doc_end == de && f[0].matched_words == 60)
+                    exact++;
+            }
+        }
+    }
+    pk_simd_force(-1);
+    CHECK_EQ_U(exact, tried);
+    CHECK(tried >= 20);
+    pk_buf_free(&d);
+    pk_scanner_free(s);
     pk_index_close(ix);
 }
 
@@ -876,7 +1025,7 @@ static void cleanup(void)
 
 TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(pieces_chained_repeats_not), TEST(every_25_word_run_found), TEST(lone_seed_reads_nothing),
           TEST(windows_find_what_whole_scan_finds),
-          TEST(short_passages_not_reported), TEST(reformatted_and_edited), TEST(edited_passages_found_as_thorough),
+          TEST(short_passages_not_reported), TEST(reformatted_and_edited), TEST(edited_passages_found_as_thorough), TEST(lone_seed_check_same_on_every_level), TEST(passages_across_tokenizer_rounds),
           TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text),
           TEST(repeated_phrase_does_not_hide_others), TEST(incremental_updates),
           TEST(reused_rowids_rebuild), TEST(cleanup))

@@ -625,7 +625,22 @@ static void paths_agree_on_byte_soup(void)
     print_paths();
 }
 
-TEST_MAIN(TEST(letter_table_equals_utf8proc), TEST(simd_levels_force_and_fall_back), TEST(paths_agree_on_brown), TEST(paths_agree_on_mixed_text),
+/* 32 one-letter words to a 64-byte block: a vector path that writes a
+ * block's words at once must stop when that fills the caller's room
+ * exactly (it wrote past it and never returned, before). */
+static void full_blocks_of_short_words(void)
+{
+    pk_buf b;
+    pk_buf_init(&b, 0);
+    for (int i = 0; i < 10000; i++) pk_buf_append(&b, i % 40 == 39 ? "0\n" : "0 ", 2);
+    CHECK_EQ_U(all_paths_agree(b.data, b.len), 0);
+    pk_buf_reset(&b);
+    for (int i = 0; i < 10000; i++) pk_buf_append(&b, "a ", 2);
+    CHECK_EQ_U(all_paths_agree(b.data, b.len), 0);
+    pk_buf_free(&b);
+}
+
+TEST_MAIN(TEST(full_blocks_of_short_words), TEST(letter_table_equals_utf8proc), TEST(simd_levels_force_and_fall_back), TEST(paths_agree_on_brown), TEST(paths_agree_on_mixed_text),
           TEST(paths_agree_at_every_end), TEST(paths_agree_on_byte_soup), TEST(block_and_scalar_paths_agree), TEST(ascii_words_and_offsets), TEST(case_and_width_fold), TEST(invisible_characters_removed),
           TEST(homoglyphs_folded), TEST(apostrophes_and_hyphens), TEST(scripts_without_spaces), TEST(invalid_utf8),
           TEST(bom_and_utf16), TEST(long_runs_split), TEST(fast_and_unicode_paths_agree),
