@@ -14,8 +14,10 @@
 # and 5 pages; rows collude2, collude3; pages 0 = the whole work).
 # Figures: bench/out/mark/report.tsv.
 #
-#   bench/mark.sh                       # about 6 minutes on 2 cores
+#   bench/mark.sh                       # about 15 minutes on 2 cores
 #   COPIES=200 PDF_COPIES=20 bench/mark.sh
+#   DENSE=1 bench/mark.sh               # copies marked --dense (comma breaks),
+#                                       # screenplays only: report-dense.tsv
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -66,12 +68,17 @@ open(os.path.join(out, "prose-adventure.txt"), "w").write(text(["cn%02d" % i for
 PY
 
 R=$O/report.tsv
+WORKS="screenplay1.fountain screenplay2.fountain samples.fountain prose-fiction.txt prose-adventure.txt"
+DFLAG=()
+if [ "${DENSE:-0}" = 1 ]; then
+  R=$O/report-dense.tsv; DFLAG=(--dense); WORKS="screenplay1.fountain screenplay2.fountain samples.fountain"
+fi
 printf 'work\tleak\tpages\ttrials\tnamed_right\tcannot_tell\tnamed_wrong\tmedian_points\n' > "$R"
 start=$(date +%s)
-for w in screenplay1.fountain screenplay2.fountain samples.fountain prose-fiction.txt prose-adventure.txt; do
+for w in $WORKS; do
   fmt=text; case $w in *.fountain) fmt=fountain ;; esac
   d=$O/pdf-${w%.*}; rm -rf "$d"; mkdir -p "$d"
-  "$O/mark_bench" "$O/$w" $fmt "$COPIES" 6 --emit "$d" "$PDF_COPIES" --collude >> "$R"
+  "$O/mark_bench" "$O/$w" $fmt "$COPIES" 6 --emit "$d" "$PDF_COPIES" --collude "${DFLAG[@]}" >> "$R"
   t0=$(date +%s)
   if [ $fmt = fountain ]; then
     for ((j = 0; j < PDF_COPIES; j++)); do
@@ -83,7 +90,7 @@ for w in screenplay1.fountain screenplay2.fountain samples.fountain prose-fictio
   fi
   for ((j = 0; j < PDF_COPIES; j++)); do pdftotext "$d/copy$j.pdf" "$d/copy$j.txt"; done
   echo "$w: $PDF_COPIES PDFs made and read back in $(( $(date +%s) - t0 ))s" >&2
-  "$O/mark_bench" "$O/$w" $fmt "$COPIES" 6 --pdf "$d" "$PDF_COPIES" >> "$R"
+  "$O/mark_bench" "$O/$w" $fmt "$COPIES" 6 --pdf "$d" "$PDF_COPIES" "${DFLAG[@]}" >> "$R"
 done
 echo "total $(( $(date +%s) - start ))s" >&2
 column -t -s $'\t' "$R"

@@ -1,7 +1,7 @@
 /* mark_bench.c -- how often picket trace names the right recipient of a
  * leaked excerpt, and how often it names a wrong one (bench/mark.sh).
  *
- *   mark_bench WORK FORMAT COPIES SEED [--emit DIR K] [--pdf DIR K] [--collude]
+ *   mark_bench WORK FORMAT COPIES SEED [--emit DIR K] [--pdf DIR K] [--collude] [--dense]
  *
  * Marks COPIES copies of WORK (FORMAT: fountain or text) in memory with
  * keys drawn from SEED, then for every copy leaks an excerpt of 1, 2 and 5
@@ -17,6 +17,7 @@
  * the PDF round trip, done by bench/mark.sh); --pdf DIR K reads
  * DIR/copyI.txt (pdftotext output, pages split by form feeds) and leaks
  * page excerpts of those, as extracted and with typing errors.
+ * --dense: the copies carry line breaks after commas too (mark --dense).
  * --collude: 200 coalitions of 2 and of 3 recipients assemble a leak
  * paragraph by paragraph from their copies (whole work, and 5 pages).
  * Output: one TSV line per (transformation, pages): work, transformation,
@@ -243,13 +244,14 @@ int main(int argc, char **argv)
     }
     if (sodium_init() < 0) return 2;
     const char *work = argv[1], *emit = NULL, *pdf = NULL;
-    int collude = 0;
+    int collude = 0, dense = 0;
     int format = strcmp(argv[2], "fountain") == 0 ? PK_WORK_FOUNTAIN : PK_WORK_TEXT;
     ncodes = (size_t)atol(argv[3]);
     rng_state = (uint64_t)atoll(argv[4]);
     long kemit = 0, kpdf = 0;
     for (int a = 5; a < argc; a++) {
         if (!strcmp(argv[a], "--collude")) collude = 1;
+        else if (!strcmp(argv[a], "--dense")) dense = 1;
         else if (a + 2 < argc && !strcmp(argv[a], "--emit")) emit = argv[a + 1], kemit = atol(argv[a + 2]), a += 2;
         else if (a + 2 < argc && !strcmp(argv[a], "--pdf")) pdf = argv[a + 1], kpdf = atol(argv[a + 2]), a += 2;
     }
@@ -266,6 +268,7 @@ int main(int argc, char **argv)
         memset(in + 8, 0x5a, 8);
         crypto_generichash(secret, 32, in, sizeof in, key, 32);
         pk_mark_code_init(&codes[j], key, secret, PK_MARK_CUTOFF);
+        if (dense) codes[j].channels = PK_MARK_CHANNELS_DENSE;
     }
     pk_mark_point *q = NULL;
     pk_error e;

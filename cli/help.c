@@ -423,8 +423,8 @@ static const struct help {
      "  --jobs N       fetches at once (default 8, at most 64)\n"
      "  --file LIST    URLs one per line ('#' comments); '-' reads stdin\n"},
     {"mark",
-     "usage: picket mark WORK --recipient NAME [--out FILE] [--format F] [--json]\n"
-     "                   [--db PATH]\n"
+     "usage: picket mark WORK --recipient NAME [--out FILE] [--format F] [--dense]\n"
+     "                   [--json] [--db PATH]\n"
      "\n"
      "Write a copy of WORK (text, Fountain, Final Draft, HTML or Markdown) that\n"
      "reads the same to a person but carries a mark unique to NAME, and record\n"
@@ -439,7 +439,12 @@ static const struct help {
      "(does not/doesn't) and a line break or a space between two sentences\n"
      "(kept by PDF renderers and pdftotext).  Dialogue keeps its words.\n"
      "Marking the same work for the same NAME again writes the same copy.\n"
-     "  --out FILE     the copy (default stdout; the summary then goes to stderr)\n"
+     "  --out FILE     the copy (default stdout; the summary then goes to stderr),\n"
+     "                 written whole or not at all\n"
+     "  --dense        in a screenplay, also a line break or not after commas in\n"
+     "                 action and dialogue: about twice the points a PDF keeps, so\n"
+     "                 shorter leaks are traceable, but a careful reader can see\n"
+     "                 the ragged lines\n"
      "  --format F     auto (by extension, then content), text, fountain, fdx,\n"
      "                 html, markdown\n"
      "  --json         the summary as a JSON line\n"},

@@ -2,17 +2,19 @@
  * to one recipient, recorded in the registry (src/mark.c). */
 #include "cli.h"
 #include "picket_mark.h"
+#include "reserve/reserve.h" /* pk_write_atomic */
 
-#include <errno.h>
 #include <string.h>
 
 int cmd_mark(int argc, char **argv)
 {
     static const struct option opts[] = {{"recipient", required_argument, NULL, 'r'}, {"out", required_argument, NULL, 'o'},
                                          {"db", required_argument, NULL, 'd'},        {"format", required_argument, NULL, 'f'},
-                                         {"json", no_argument, NULL, 'j'},            {NULL, 0, NULL, 0}};
+                                         {"json", no_argument, NULL, 'j'},            {"dense", no_argument, NULL, 'D'},
+                                         {NULL, 0, NULL, 0}};
     const char *recipient = NULL, *outpath = NULL, *db = NULL;
     int format = PK_WORK_AUTO, json = 0, c;
+    unsigned flags = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -20,6 +22,7 @@ int cmd_mark(int argc, char **argv)
         case 'o': outpath = optarg; break;
         case 'd': db = optarg; break;
         case 'j': json = 1; break;
+        case 'D': flags |= PK_MARK_DENSE; break;
         case 'f':
             if ((format = pk_work_format_parse(optarg)) < 0)
                 return cli_error("--format %s: expected auto, text, fountain, fdx, html or markdown", optarg);
@@ -39,17 +42,17 @@ int cmd_mark(int argc, char **argv)
     pk_buf_init(&out, 0);
     pk_mark_result res;
     int status = EXIT_ERR;
-    FILE *f = NULL;
     if (pk_source_slurp(file, &in, (size_t)1 << 30, &e) || pk_registry_open(&r, path, PK_REG_CREATE, NULL, &e) ||
-        pk_mark_work(r, file, in.data ? in.data : "", in.len, format, recipient, &out, &res, &e)) {
+        pk_mark_work(r, file, in.data ? in.data : "", in.len, format, recipient, flags, &out, &res, &e)) {
         cli_perror(&e);
         goto cleanup;
     }
-    f = outpath && strcmp(outpath, "-") != 0 ? fopen(outpath, "wb") : stdout;
-    if (!f) { cli_error("%s: cannot write: %s", outpath, strerror(errno)); goto cleanup; }
-    if (out.len && fwrite(out.data, 1, out.len, f) != out.len) { cli_error("%s: write failed", outpath ? outpath : "stdout"); goto cleanup; }
-    if (f != stdout && fclose(f) != 0) { f = NULL; cli_error("%s: write failed", outpath); goto cleanup; }
-    if (f != stdout) f = NULL;
+    if (outpath && strcmp(outpath, "-") != 0) { /* whole or not at all: a temporary file renamed into place */
+        if (pk_write_atomic(outpath, out.data ? out.data : "", out.len, &e)) { cli_perror(&e); goto cleanup; }
+    } else if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) {
+        cli_error("stdout: write failed");
+        goto cleanup;
+    }
     if (res.points < 40)
         fprintf(stderr, "picket: warning: %s: only %zu choice points; a short excerpt may not be traceable\n", file,
                 res.points);
@@ -72,7 +75,6 @@ int cmd_mark(int argc, char **argv)
                 recipient, res.mark_id, res.points, res.work_id[0] ? ", work " : "", res.work_id);
     status = 0;
 cleanup:
-    if (f && f != stdout) fclose(f);
     pk_registry_close(r);
     pk_buf_free(&in);
     pk_buf_free(&out);

@@ -34,13 +34,15 @@ enum {
     PK_MARK_SERIAL,   /* "A, B, and C" or "A, B and C" */
     PK_MARK_CLAUSE,   /* "He turns, and she" or "He turns and she" */
     PK_MARK_INTRO,    /* "At the door, the" or "At the door the" */
+    PK_MARK_CBREAK,   /* a space or a line break after a comma (screenplay action and dialogue; --dense only) */
     PK_MARK_NCHANNELS
 };
 /* The channels a copy carries: a bit per channel.  Copies marked before
  * a channel existed do not carry it, and trace scores each recipient on
  * the channels of its own copy. */
 #define PK_MARK_CHANNELS_V1 0x1FEu /* channels 1..8: copies marked before the mark table had a channels column */
-#define PK_MARK_CHANNELS_ALL (((1u << PK_MARK_NCHANNELS) - 1) & ~1u)
+#define PK_MARK_CHANNELS_ALL 0x1FFEu /* channels 1..12: what a copy carries by default */
+#define PK_MARK_CHANNELS_DENSE (PK_MARK_CHANNELS_ALL | (1u << PK_MARK_CBREAK)) /* pk_mark_work(..., PK_MARK_DENSE) */
 const char *pk_mark_channel_name(int channel);
 
 /* One choice point as found in a text: its content hash, channel, the
@@ -126,9 +128,13 @@ typedef struct pk_mark_result {
 } pk_mark_result;
 
 /* Mark data[0..n) (a work's file, name for the format by extension) for
- * recipient, recording the mark in r (one transaction); the copy in out. */
+ * recipient, recording the mark in r (one transaction); the copy in out.
+ * flags: PK_MARK_DENSE adds line breaks after commas in a screenplay
+ * (denser, for short leaks, but a careful reader can see ragged lines).
+ * A recipient marked before gets the same copy again, whatever flags. */
+#define PK_MARK_DENSE 1u
 int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, int format, const char *recipient,
-                 pk_buf *out, pk_mark_result *res, pk_error *err);
+                 unsigned flags, pk_buf *out, pk_mark_result *res, pk_error *err);
 
 typedef struct pk_trace_suspect {
     char recipient[256];

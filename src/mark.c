@@ -75,7 +75,7 @@ const char *pk_mark_channel_name(int ch)
 {
     static const char *names[] = {"?",        "apostrophe", "dash",         "ellipsis",     "space",
                                   "comma",    "spelling",   "contraction",  "quotes",       "line break",
-                                  "serial comma", "clause comma", "intro comma"};
+                                  "serial comma", "clause comma", "intro comma", "comma break"};
     return ch > 0 && ch < PK_MARK_NCHANNELS ? names[ch] : "?";
 }
 
@@ -634,6 +634,26 @@ static int find_points(scan *sc)
             i += len;
             continue;
         }
+        /* after a comma in a screenplay's action or dialogue, before a
+         * lowercase word that is no conjunction: a space or a line break */
+        if (c == ',' && sc->breaks && (cl == C_ACTION || cl == C_VOICE) && i > 0 && is_alpha(s[i - 1]) && i + 2 < n) {
+            static const char *conj[] = {"and", "or", "but", "so", "yet", "nor"};
+            size_t j = i + 1, k;
+            int nl = 0;
+            while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r')) j++;
+            if (j < n && s[j] == '\n') nl = 1, j++;
+            for (k = j; k < n && (s[k] == ' ' || s[k] == '\t'); k++) {}
+            size_t z = plain_word(s, n, k), b = i; /* not after a short opening ("Then,") */
+            while (b > 0 && i - b < 15 && s[b - 1] != '.' && s[b - 1] != '!' && s[b - 1] != '?' && s[b - 1] != '\n') b--;
+            int ok = i - b >= 15 && k < n && is_lower(s[k]) && z > k && !word_is(s, k, z, conj, NELEM(conj)) &&
+                     cls_at(sc, k) == cl && (nl ? (sc->cls || broken_by_hand(sc, i + 1, k)) : j == i + 2);
+            if (ok) {
+                size_t w = word_before(sc, i);
+                if ((rc = push_point(sc, PK_MARK_CBREAK, i + 1, k, nl, w == SIZE_MAX ? 0 : sc->w[w].h[0], k))) break;
+                i = k;
+                continue;
+            }
+        }
         if (is_lower(c) && (i == 0 || !is_alpha(s[i - 1]))) {
             size_t m = conj_point(sc, i, cl, &rc);
             if (m) { i += m; continue; }
@@ -985,8 +1005,9 @@ static int render(pk_buf *o, const scan *sc, const pk_mark_point *p, int bit)
     case PK_MARK_CLAUSE:
     case PK_MARK_INTRO: return bit ? pk_buf_putc(o, ',') : 0;
     case PK_MARK_BREAK: /* the original's line break, or a break for spaces (bit 0 there: see pk_mark_apply) */
+    case PK_MARK_CBREAK:
         if (memchr(src, '\n', len)) return bit ? pk_buf_append(o, src, len) : pk_buf_putc(o, ' ');
-        return pk_buf_putc(o, '\n');
+        return bit ? pk_buf_putc(o, '\n') : pk_buf_append(o, src, len);
     case PK_MARK_QUOTE: {
         /* an opening quote is followed by a letter, a closing one not */
         int open = p->end < sc->n && (is_alpha(sc->s[p->end]) || sc->s[p->end] >= 0x80) &&
@@ -1153,7 +1174,7 @@ cleanup:
 }
 
 int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, int format, const char *recipient,
-                 pk_buf *out, pk_mark_result *res, pk_error *err)
+                 unsigned flags, pk_buf *out, pk_mark_result *res, pk_error *err)
 {
     sqlite3 *db = pk_registry_db(r);
     sqlite3_stmt *st = NULL;
@@ -1193,7 +1214,7 @@ int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, i
     sqlite3_finalize(st);
     st = NULL;
     /* the recipient's existing mark: the same copy again */
-    uint32_t channels = PK_MARK_CHANNELS_ALL;
+    uint32_t channels = flags & PK_MARK_DENSE ? PK_MARK_CHANNELS_DENSE : PK_MARK_CHANNELS_ALL;
     if (sqlite3_prepare_v2(db, "SELECT mark_id, secret, coalesce(channels, ?3) FROM marks WHERE sha256 = ?1 AND"
                                " recipient = ?2", -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(err, db, "marks");
@@ -1205,7 +1226,7 @@ int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, i
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
         snprintf(res->mark_id, sizeof res->mark_id, "%s", (const char *)sqlite3_column_text(st, 0));
         memcpy(secret, sqlite3_column_blob(st, 1), 32);
-        channels = (uint32_t)sqlite3_column_int64(st, 2) & PK_MARK_CHANNELS_ALL; /* the same copy again */
+        channels = (uint32_t)sqlite3_column_int64(st, 2) & PK_MARK_CHANNELS_DENSE; /* the same copy again */
         res->existed = 1;
     } else {
         uint8_t id[16];
@@ -1284,7 +1305,7 @@ static int known_has(const uint64_t *known, size_t n, uint64_t ctx)
 /* Channels a layout or a text extraction can erase everywhere at once. */
 #define TYPOGRAPHIC                                                                                              \
     ((1u << PK_MARK_APOS) | (1u << PK_MARK_DASH) | (1u << PK_MARK_ELLIPSIS) | (1u << PK_MARK_SPACE) |           \
-     (1u << PK_MARK_QUOTE) | (1u << PK_MARK_BREAK))
+     (1u << PK_MARK_QUOTE) | (1u << PK_MARK_BREAK) | (1u << PK_MARK_CBREAK))
 
 /* Keep one reading per name (a name read both ways is dropped), only the
  * names in known (sorted; NULL: all), and no typographic channel whose
@@ -1548,7 +1569,7 @@ int pk_trace_text(pk_registry *r, const char *text, size_t n, const char *work, 
         snprintf(t->date, sizeof t->date, "%s", (const char *)sqlite3_column_text(st, 2));
         if (!res->work_id[0]) snprintf(res->work_id, sizeof res->work_id, "%s", (const char *)sqlite3_column_text(st, 4));
         pk_mark_code_init(&codes[ncodes], key, sqlite3_column_blob(st, 3), cutoff);
-        codes[ncodes++].channels = (uint32_t)sqlite3_column_int64(st, 5) & PK_MARK_CHANNELS_ALL;
+        codes[ncodes++].channels = (uint32_t)sqlite3_column_int64(st, 5) & PK_MARK_CHANNELS_DENSE;
     }
     if (s != SQLITE_DONE) { rc = db_fail(err, db, "marks"); goto cleanup; }
     res->recipients = ncodes;

@@ -62,6 +62,16 @@ else
   echo "SKIP: afterwriting is not installed; no PDF round trip"
 fi
 
+# --dense: line breaks after commas as well; recorded with the mark, so
+# the same recipient gets the same copy again, and trace names it.
+run mark work.fountain --recipient "Reader 21" --dense --out dense21.fountain
+expect_eq "$rc" 0 "mark --dense"
+grep -q ',$' dense21.fountain && ok "a dense copy breaks lines after commas" || fail "no line ends with a comma"
+if grep -q ',$' copy7.fountain work.fountain; then fail "a default copy breaks after a comma"; else ok "a default copy does not"; fi
+run mark work.fountain --recipient "Reader 21" --out dense21b.fountain
+cmp -s dense21.fountain dense21b.fountain && ok "the dense copy again, without --dense" || fail "re-marking changed the dense copy"
+tr7 dense21.fountain "Reader 21" "dense copy"
+
 # Nobody for the unmarked original, an unrelated text, or too short a leak.
 run trace work.fountain
 expect_eq "$rc" 1 "unmarked original: cannot tell"
