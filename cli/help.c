@@ -442,9 +442,9 @@ static const struct help {
      "  --out FILE     the copy (default stdout; the summary then goes to stderr),\n"
      "                 written whole or not at all\n"
      "  --dense        in a screenplay, also a line break or not after commas in\n"
-     "                 action and dialogue: about twice the points a PDF keeps, so\n"
-     "                 shorter leaks are traceable, but a careful reader can see\n"
-     "                 the ragged lines\n"
+     "                 action and dialogue: a quarter more choice points, for\n"
+     "                 shorter leaks, but a careful reader can see the ragged\n"
+     "                 lines\n"
      "  --format F     auto (by extension, then content), text, fountain, fdx,\n"
      "                 html, markdown\n"
      "  --json         the summary as a JSON line\n"},
