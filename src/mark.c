@@ -132,7 +132,8 @@ static const char *abbreviations[] = {"mr", "mrs", "ms", "dr", "st", "jr", "sr",
                                       "fig", "ed", "eds", "op", "pt", "sq", "gov", "sen", "rep", "hon", "messrs"};
 /* "but" after these is a preposition ("nothing but he"): no comma there */
 static const char *but_prep[] = {"all", "nothing", "nobody", "anyone", "none", "everyone", "everything",
-                                 "anything", "one", "last", "first", "next"};
+                                 "anything", "one", "last", "first", "next", "everybody", "anybody", "somebody",
+                                 "someone", "who", "something", "each", "any", "no"};
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static uint64_t mix(uint64_t h, uint64_t x)
@@ -214,7 +215,7 @@ typedef struct scan {
     size_t nw, wcap;
     pk_mark_point *pt;
     size_t np, pcap;
-    size_t wrap; /* a leak: its longest line, in characters (see broken_by_hand()) */
+    int unwrapped; /* a leak whose lines were never wrapped (see broken_by_hand()) */
     int breaks;  /* line breaks are choice points: a Fountain work, or a leak */
 } scan;
 
@@ -479,15 +480,15 @@ static size_t line_chars(const unsigned char *s, size_t n, size_t i)
  * The width is bounded from below by the lines around: the next line (the
  * same paragraph, when this is a point of the work) and the one before (a
  * screenplay's narrower dialogue column follows a cue, never a wider
- * column).  A text whose longest line is beyond any page's (90
- * characters) was not wrapped at all: every such line end is a break. */
+ * column).  In a text that was never wrapped (never_wrapped()) every
+ * such line end is a break. */
 static int broken_by_hand(const scan *sc, size_t e, size_t k)
 {
     const unsigned char *s = sc->s;
     size_t a = e;
     while (a > 0 && s[a - 1] != '\n') a--;
+    if (sc->unwrapped) return 1;
     size_t need = chars(s, a, e) + 1 + chars(s, k, plain_word(s, sc->n, k));
-    if (sc->wrap > 90) return need <= sc->wrap;
     size_t width = line_chars(s, sc->n, k);
     if (a >= 2 && s[a - 2] != '\n') {
         size_t prev = line_chars(s, sc->n, a - 2);
@@ -496,19 +497,26 @@ static int broken_by_hand(const scan *sc, size_t e, size_t k)
     return need <= width;
 }
 
-/* The longest line of a leak, in characters. */
-static size_t longest_line(const unsigned char *s, size_t n)
+/* Were a leak's lines never wrapped?  A wrapped text breaks lines inside
+ * sentences: a line ending in a letter or digit, the next starting with a
+ * lowercase letter.  Fewer than 1 line in 20 like that: not wrapped (a
+ * text copied from the source, one paragraph a line). */
+static int never_wrapped(const unsigned char *s, size_t n)
 {
-    size_t best = 0, a = 0;
-    for (size_t i = 0; i <= n; i++)
-        if (i == n || s[i] == '\n') {
+    size_t lines = 0, inside = 0, a = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\n') {
             size_t e = i;
             while (e > a && (s[e - 1] == '\r' || s[e - 1] == ' ')) e--;
-            size_t c = chars(s, a, e);
-            if (c > best) best = c;
+            if (e > a) {
+                lines++;
+                size_t k = i + 1;
+                while (k < n && (s[k] == ' ' || s[k] == '\t')) k++;
+                inside += (is_alpha(s[e - 1]) || is_digit(s[e - 1])) && k < n && is_lower(s[k]);
+            }
             a = i + 1;
         }
-    return best;
+    return inside * 20 < lines;
 }
 
 /* A conjunction at i (a word start): a serial comma ("A, B, and C" or
@@ -539,10 +547,15 @@ static size_t conj_point(scan *sc, size_t i, int cl, int *rc)
         return e - i;
     }
     if (!word_is(s, i, e, conj_list, NELEM(conj_list)) || nz == nx || (sc->cls && !comma)) return 0;
-    /* the item before: 1 to 3 words after a comma */
+    /* the item before: 2 or 3 words after a comma (not one: "His brother,
+     * John, and Mary" is an apposition, "Yes, sir, and" a vocative) */
     size_t b = pw;
     for (int words = 1;; words++) {
-        if (b >= 3 && s[b - 1] == ' ' && s[b - 2] == ',' && (is_alpha(s[b - 3]) || is_digit(s[b - 3]))) break;
+        if (b >= 3 && (s[b - 1] == ' ' || s[b - 1] == '\n') && s[b - 2] == ',' &&
+            (is_alpha(s[b - 3]) || is_digit(s[b - 3]))) {
+            if (words < 2) return 0;
+            break;
+        }
         if (words == 3 || b < 2 || s[b - 1] != ' ' || !(is_alpha(s[b - 2]) || is_digit(s[b - 2]))) return 0;
         b--;
         while (b > 0 && (is_alpha(s[b - 1]) || is_digit(s[b - 1]) || s[b - 1] == '\'' || s[b - 1] == '-')) b--;
@@ -581,6 +594,30 @@ static int intro_point(scan *sc, size_t i, int *rc)
         if (comma) return made;
     }
     return made;
+}
+
+/* A work's line holding i is a parenthetical or a lyric, or i is inside
+ * emphasis (an odd number of * or _ before it on the line): no line
+ * break may go there. */
+static int no_break_here(const scan *sc, size_t i)
+{
+    const unsigned char *s = sc->s;
+    size_t a = i;
+    while (a > 0 && s[a - 1] != '\n') a--;
+    size_t f = a;
+    while (f < i && (s[f] == ' ' || s[f] == '\t')) f++;
+    if (f < sc->n && (s[f] == '(' || s[f] == '~')) return 1;
+    unsigned star = 0, under = 0;
+    for (size_t k = a; k < i; k++) star += s[k] == '*', under += s[k] == '_';
+    return (star | under) & 1;
+}
+
+/* Is the comma at i itself a choice point (an adverb's or a phrase's)? */
+static int comma_is_point(const scan *sc, size_t i)
+{
+    for (size_t k = sc->np; k > 0 && sc->pt[k - 1].start + 64 >= i; k--)
+        if (sc->pt[k - 1].start == i && sc->pt[k - 1].end == i + 1) return 1;
+    return 0;
 }
 
 static int find_points(scan *sc)
@@ -644,9 +681,15 @@ static int find_points(scan *sc)
             if (j < n && s[j] == '\n') nl = 1, j++;
             for (k = j; k < n && (s[k] == ' ' || s[k] == '\t'); k++) {}
             size_t z = plain_word(s, n, k), b = i; /* not after a short opening ("Then,") */
-            while (b > 0 && i - b < 15 && s[b - 1] != '.' && s[b - 1] != '!' && s[b - 1] != '?' && s[b - 1] != '\n') b--;
+            while (b > 0 && i - b < 15 && s[b - 1] != '.' && s[b - 1] != '!' && s[b - 1] != '?' &&
+                   !(s[b - 1] == '\n' && sc->cls && (b < 2 || sc->cls[b - 2] != cl))) /* a leak: across lines */
+                b--;
+            /* the work: only where it has a space (its own breaks stay),
+             * not where the comma is itself a point, not in a
+             * parenthetical, a lyric or emphasis */
             int ok = i - b >= 15 && k < n && is_lower(s[k]) && z > k && !word_is(s, k, z, conj, NELEM(conj)) &&
-                     cls_at(sc, k) == cl && (nl ? (sc->cls || broken_by_hand(sc, i + 1, k)) : j == i + 2);
+                     cls_at(sc, k) == cl && (nl ? (!sc->cls && broken_by_hand(sc, i + 1, k)) : j == i + 2) &&
+                     !(sc->cls && (comma_is_point(sc, i) || no_break_here(sc, i)));
             if (ok) {
                 size_t w = word_before(sc, i);
                 if ((rc = push_point(sc, PK_MARK_CBREAK, i + 1, k, nl, w == SIZE_MAX ? 0 : sc->w[w].h[0], k))) break;
@@ -669,7 +712,8 @@ static int find_points(scan *sc)
             size_t wa = i;
             while (wa > 0 && is_alpha(s[wa - 1])) wa--;
             int brk = sc->breaks && (cl == C_ACTION || cl == C_VOICE) &&
-                      !word_is_nocase(s, wa, i, abbreviations, NELEM(abbreviations));
+                      !word_is_nocase(s, wa, i, abbreviations, NELEM(abbreviations)) &&
+                      !(sc->cls && no_break_here(sc, i));
             if (!word4 && !brk) { i++; continue; }
             if (s[i + 1] == ' ') {
                 size_t sp = s[i + 2] == ' ' ? 2 : 1, nx = i + 1 + sp;
@@ -686,13 +730,13 @@ static int find_points(scan *sc)
                     i = nx;
                     continue;
                 }
-            } else if (brk) {
+            } else if (brk && !sc->cls) { /* a leak's line break (a work's own breaks are kept) */
                 size_t j = i + 1;
                 while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r')) j++;
                 size_t k = j + 1;
                 while (k < n && (s[k] == ' ' || s[k] == '\t')) k++;
-                if (j < n && s[j] == '\n' && k < n && is_upper(s[k]) && cls_at(sc, k) == cl &&
-                    line_has_lower(s, n, k) && (sc->cls || broken_by_hand(sc, i + 1, k))) {
+                if (j < n && s[j] == '\n' && k < n && is_upper(s[k]) && line_has_lower(s, n, k) &&
+                    broken_by_hand(sc, i + 1, k)) {
                     if ((rc = push_point(sc, PK_MARK_BREAK, i + 1, k, 1, self, k))) break;
                     i = k;
                     continue;
@@ -721,10 +765,11 @@ static int find_points(scan *sc)
                         break;
                     }
                 }
-                if (initial && !m && !rc && intro_point(sc, i, &rc)) {
-                    i = plain_word(s, n, i);
-                    continue;
-                }
+                /* an introductory phrase; a leak reads one after "Behind" and
+                 * the like as well (the work has no adverb point there) */
+                if (initial && !rc && (!m || word_is(s, i, i + m, prep_adverbs, NELEM(prep_adverbs))))
+                    (void)intro_point(sc, i, &rc);
+                if (m && !sc->cls && word_is(s, i, i + m, prep_adverbs, NELEM(prep_adverbs))) m = 0;
             }
             for (size_t k = 0; k < NELEM(spellings) && !m && !rc; k++) {
                 size_t l0 = match_form(sc, i, spellings[k].a), l1 = l0 ? 0 : match_form(sc, i, spellings[k].b);
@@ -916,7 +961,7 @@ static int scan_text(scan *sc, const char *text, size_t n, int format, pk_error 
             classify_markup(sc->s, n, format, cls);
         sc->cls = cls;
     }
-    if (format < 0) sc->wrap = longest_line(sc->s, n);
+    if (format < 0) sc->unwrapped = never_wrapped(sc->s, n);
     sc->breaks = format < 0 || format == PK_WORK_FOUNTAIN;
     int rc = find_words(sc);
     if (!rc) rc = find_points(sc);
@@ -1336,23 +1381,106 @@ static size_t judge_filter(pk_mark_point *pts, size_t np, const uint64_t *known,
     return np;
 }
 
-/* How recipient c's copy shows point i: its bit, or -1 when the copy
- * does not carry the point (a channel it was not marked with; a spacing
- * point where the copy has a line break, the breaks being visible).  When
- * the leak's breaks were joined (joined), a spacing point where the copy
- * had a break reads as the joiner made it: one space (h = 0) or two (h =
- * 1); *pe is then the bias of what the copy shows, for an innocent. */
-static int shows(const pk_mark_code *c, const pk_mark_point *pt, int dep_known, int joined, int h, double p,
-                 double *pe)
+/* The terms of a candidate's score.  For an innocent the terms are
+ * independent, each of a known law, whatever the leak: a single point is
+ * U(y, x) with x ~ Bernoulli(p); a sentence end where the copy may have a
+ * line break is a pair, the break's term (0 if the leak did not read it)
+ * plus, only where the copy has no break, the spacing's, so its moment
+ * generating function is exactly p E[e^{l u1}] + (1-p) e^{l u0} M_space(l).
+ * Which terms a candidate has depends only on its channels, never on its
+ * bits, so one bound function serves every candidate of the same channels
+ * and the union bound below holds by construction. */
+typedef struct term {
+    double p, u1, u0; /* the point, or the break of a pair: value when x = 1, x = 0 */
+    double q, v1, v0; /* a pair's spacing point (added when the break's x = 0) */
+    uint8_t pair, x, xs;
+} term;
+
+static int cmp_ctx_pt(const void *key, const void *elem)
 {
-    *pe = p;
-    if (!(c->channels & (1u << pt->channel))) return -1;
-    if (!dep_known || !(c->channels & (1u << PK_MARK_BREAK))) return pk_mark_bit(c, pt->ctx);
-    int xb = pk_mark_bit(c, pt->dep);
-    if (!joined) return xb ? -1 : pk_mark_bit(c, pt->ctx);
-    double pb = pk_mark_bias(c, pt->dep);
-    *pe = pb * h + (1 - pb) * p;
-    return xb ? h : pk_mark_bit(c, pt->ctx);
+    uint64_t k = *(const uint64_t *)key, c = ((const pk_mark_point *)elem)->ctx;
+    return k < c ? -1 : k > c;
+}
+
+/* Candidate c under hypothesis h (joined: the leak's breaks were joined,
+ * a joined break reading as h spaces): its terms in t (np at most), the
+ * score, the points scored and their matches.  gated[i]: the break point
+ * i stands in a pair. */
+static size_t candidate_terms(const pk_mark_code *c, const pk_mark_point *pts, size_t np, const double *p,
+                              const uint8_t *dep, const uint8_t *gated, int joined, int h, term *t, double *score,
+                              uint32_t *points, uint32_t *matches)
+{
+    size_t m = 0;
+    double sc = 0;
+    uint32_t pts_n = 0, mt = 0;
+    const int has_break = (c->channels >> PK_MARK_BREAK) & 1;
+    for (size_t i = 0; i < np; i++) {
+        const pk_mark_point *pt = &pts[i];
+        if (!((c->channels >> pt->channel) & 1)) continue;
+        if (pt->channel == PK_MARK_BREAK && gated[i]) continue; /* in its pair */
+        term *e = &t[m++];
+        memset(e, 0, sizeof *e);
+        int y = pt->bit;
+        if (dep[i] && has_break && !joined) {
+            /* a pair: the break (read or not) and this spacing */
+            const pk_mark_point *b = bsearch(&pt->dep, pts, np, sizeof *pts, cmp_ctx_pt);
+            double pb = pk_mark_bias(c, pt->dep);
+            int xb = pk_mark_bit(c, pt->dep), xs = pk_mark_bit(c, pt->ctx);
+            e->pair = 1, e->p = pb, e->q = p[i];
+            if (b && b->channel == PK_MARK_BREAK) e->u1 = tardos_u(pb, b->bit, 1), e->u0 = tardos_u(pb, b->bit, 0);
+            e->v1 = tardos_u(p[i], y, 1), e->v0 = tardos_u(p[i], y, 0);
+            e->x = (uint8_t)xb, e->xs = (uint8_t)xs;
+            sc += xb ? e->u1 : e->u0 + (xs ? e->v1 : e->v0);
+            if (b && b->channel == PK_MARK_BREAK) pts_n++, mt += xb == b->bit;
+            if (!xb) pts_n++, mt += xs == y;
+            continue;
+        }
+        double pe = p[i];
+        int x;
+        if (dep[i] && has_break) { /* joined: what the joiner made of a break, or the spacing */
+            double pb = pk_mark_bias(c, pt->dep);
+            pe = pb * h + (1 - pb) * p[i];
+            x = pk_mark_bit(c, pt->dep) ? h : pk_mark_bit(c, pt->ctx);
+        } else
+            x = pk_mark_bit(c, pt->ctx);
+        e->p = pe, e->u1 = tardos_u(pe, y, 1), e->u0 = tardos_u(pe, y, 0), e->x = (uint8_t)x;
+        sc += x ? e->u1 : e->u0;
+        pts_n++, mt += x == y;
+    }
+    *score = sc, *points = pts_n, *matches = mt;
+    return m;
+}
+
+static double log_mgf_terms(const term *t, size_t n, double s, double l)
+{
+    double acc = -l * s;
+    for (size_t i = 0; i < n; i++) {
+        double a = log(t[i].p) + l * t[i].u1, b = log1p(-t[i].p) + l * t[i].u0;
+        if (t[i].pair) {
+            double c1 = log(t[i].q) + l * t[i].v1, c0 = log1p(-t[i].q) + l * t[i].v0;
+            double mx = c1 > c0 ? c1 : c0;
+            b += mx + log(exp(c1 - mx) + exp(c0 - mx));
+        }
+        double mx = a > b ? a : b;
+        acc += mx + log(exp(a - mx) + exp(b - mx));
+    }
+    return acc;
+}
+
+/* The Chernoff bound P(S >= s) <= min_l E e^{l S} / e^{l s}, S the sum of
+ * the terms for an innocent. */
+static double tail_terms(const term *t, size_t n, double s)
+{
+    if (s <= 0 || n == 0) return 1.0;
+    double lo = 0, hi = 64, g = (sqrt(5.0) - 1) / 2;
+    double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
+    double fa = log_mgf_terms(t, n, s, a), fb = log_mgf_terms(t, n, s, b);
+    for (int it = 0; it < 80; it++) {
+        if (fa < fb) hi = b, b = a, fb = fa, a = hi - g * (hi - lo), fa = log_mgf_terms(t, n, s, a);
+        else lo = a, a = b, fa = fb, b = lo + g * (hi - lo), fb = log_mgf_terms(t, n, s, b);
+    }
+    double best = fa < fb ? fa : fb;
+    return best >= 0 ? 1.0 : exp(best);
 }
 
 int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t nknown, const pk_mark_code *codes,
@@ -1360,40 +1488,36 @@ int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t n
 {
     memset(v, 0, sizeof *v);
     if (alpha <= 0) alpha = PK_MARK_ALPHA;
-    np = judge_filter(pts, np, known, nknown);
+    np = judge_filter(pts, np, known, nknown); /* sorted by name */
     v->used = np;
     size_t cap = np ? np : 1, nw = (ncodes ? ncodes : 1) * 2;
-    double *p = malloc(cap * sizeof *p), *ps = malloc(cap * sizeof *ps), *score = malloc(nw * sizeof *score);
-    uint8_t *y = malloc(cap), *ys = malloc(cap), *dep = malloc(cap);
+    double *p = malloc(cap * sizeof *p), *score = malloc(nw * sizeof *score);
+    uint8_t *dep = malloc(cap), *gated = calloc(cap, 1);
+    term *t = malloc(cap * sizeof *t);
     int rc = 0, joined = 1, any_dep = 0, hyp[PK_TRACE_TOP] = {0};
-    if (!p || !ps || !y || !ys || !dep || !score) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto cleanup; }
+    if (!p || !dep || !gated || !t || !score) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto cleanup; }
     for (size_t i = 0; i < np; i++) {
-        p[i] = ncodes ? pk_mark_bias(&codes[0], pts[i].ctx) : 0.5, y[i] = pts[i].bit;
-        dep[i] = pts[i].dep && (!known || known_has(known, nknown, pts[i].dep));
+        p[i] = ncodes ? pk_mark_bias(&codes[0], pts[i].ctx) : 0.5;
+        dep[i] = pts[i].dep && (known ? known_has(known, nknown, pts[i].dep) : 0);
         any_dep |= dep[i];
         if (pts[i].channel == PK_MARK_BREAK) joined = 0; /* breaks read both ways: visible */
     }
+    if (!joined)
+        for (size_t i = 0; i < np; i++)
+            if (dep[i]) {
+                const pk_mark_point *b = bsearch(&pts[i].dep, pts, np, sizeof *pts, cmp_ctx_pt);
+                if (b && b->channel == PK_MARK_BREAK) gated[b - pts] = 1;
+            }
     /* With no break visible (a re-wrap joined them, or none was there), a
      * copy's break shows as whatever the joiner puts there, one space or
      * two: each recipient is scored under both, as two candidates. */
     size_t nh = joined && any_dep ? 2 : 1;
-    /* the score of every recipient on what its copy shows; for an
-     * innocent that depends only on its own secret, never on the leak, so
-     * it is independent of the leak with the known laws, and the bound
-     * below holds for it */
     for (size_t h = 0; h < nh; h++)
         for (size_t j = 0; j < ncodes; j++) {
-            uint32_t matches = 0, count = 0;
-            double sj = 0, pe;
-            for (size_t i = 0; i < np; i++) {
-                int x = shows(&codes[j], &pts[i], dep[i], joined, (int)h, p[i], &pe);
-                if (x < 0) continue;
-                matches += x == y[i];
-                count++;
-                sj += tardos_u(pe, y[i], x);
-            }
-            size_t w = h * ncodes + j;
-            score[w] = sj;
+            uint32_t matches, count;
+            double sj;
+            (void)candidate_terms(&codes[j], pts, np, p, dep, gated, joined, (int)h, t, &sj, &count, &matches);
+            score[h * ncodes + j] = sj;
             /* keep the top PK_TRACE_TOP by score, highest first */
             size_t k = v->n < PK_TRACE_TOP ? v->n++ : PK_TRACE_TOP;
             while (k > 0 && score[(size_t)hyp[k - 1] * ncodes + v->who[k - 1]] < sj) {
@@ -1407,19 +1531,15 @@ int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t n
     v->candidates = ncodes * nh;
     double cands = (double)v->candidates; /* the union bound's count */
     for (size_t k = 0; k < v->n; k++) {
-        const pk_mark_code *c = &codes[v->who[k]];
-        size_t m = 0;
-        double pe;
-        for (size_t i = 0; i < np; i++) {
-            int x = shows(c, &pts[i], dep[i], joined, hyp[k], p[i], &pe);
-            if (x >= 0) ps[m] = pe, ys[m] = y[i], m++;
-        }
-        v->score[k] = score[(size_t)hyp[k] * ncodes + v->who[k]];
-        v->p[k] = pk_mark_tail(ps, ys, m, v->score[k]);
+        uint32_t pn, mt;
+        double sj;
+        size_t m = candidate_terms(&codes[v->who[k]], pts, np, p, dep, gated, joined, hyp[k], t, &sj, &pn, &mt);
+        v->score[k] = sj;
+        v->p[k] = tail_terms(t, m, sj);
         v->bound[k] = v->p[k] * cands > 1 ? 1 : v->p[k] * cands;
     }
-    /* candidates scored on different points: the strongest evidence
-     * first, each recipient once */
+    /* candidates scored on different terms: the strongest evidence first,
+     * each recipient once */
     for (size_t k = 1; k < v->n; k++)
         for (size_t q = k; q > 0 && v->bound[q] < v->bound[q - 1]; q--) {
 #define SWAP(f, T) do { T t_ = f[q]; f[q] = f[q - 1]; f[q - 1] = t_; } while (0)
@@ -1445,10 +1565,9 @@ int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t n
     v->accused = v->n > 0 && v->bound[0] <= alpha;
 cleanup:
     free(p);
-    free(ps);
-    free(y);
-    free(ys);
     free(dep);
+    free(gated);
+    free(t);
     free(score);
     return rc;
 }
