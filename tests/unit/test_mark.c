@@ -448,11 +448,28 @@ static void test_breaks_survive_rendering(void)
         free(p);
         /* the rendered lines: breaks visible, one candidate a recipient */
         CHECK_EQ_I(pk_mark_points(lay.data, lay.len, PK_WORK_AUTO, &p, &np, NULL), 0);
+        pk_mark_point *p2 = malloc(np * sizeof *p2);
+        memcpy(p2, p, np * sizeof *p2);
+        size_t np2 = np;
         CHECK_EQ_I(pk_mark_judge(p, np, known, nknown, codes, 10, 0, &v, NULL), 0);
         CHECK_EQ_U(v.candidates, 10);
         CHECK_EQ_U(v.who[0], (size_t)who);
         CHECK_EQ_U(v.matches[0], v.points[0]);
         free(p);
+        /* 200 recipients who did not leak it: nobody named, and nobody
+         * even close (fixed keys, so this is deterministic) */
+        pk_mark_code *inn = malloc(200 * sizeof *inn);
+        for (int k = 0; k < 200; k++) { /* secrets unlike code_for's (which has 256 only) */
+            uint8_t key[32], sec[32];
+            for (int i = 0; i < 32; i++) key[i] = (uint8_t)(i * 7 + 1), sec[i] = 0xA5;
+            sec[0] = (uint8_t)k, sec[1] = (uint8_t)(k >> 8);
+            pk_mark_code_init(&inn[k], key, sec, PK_MARK_CUTOFF);
+        }
+        CHECK_EQ_I(pk_mark_judge(p2, np2, known, nknown, inn, 200, 0, &v, NULL), 0);
+        CHECK(!v.accused);
+        CHECK(v.bound[0] > 1e-3);
+        free(inn);
+        free(p2);
     }
     CHECK(breaks > total_ok / 5 && breaks < total_ok * 4 / 5);
     free(q);
