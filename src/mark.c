@@ -216,6 +216,7 @@ typedef struct scan {
     pk_mark_point *pt;
     size_t np, pcap;
     int unwrapped; /* a leak whose lines were never wrapped (see broken_by_hand()) */
+    int ungreedy;  /* a leak wrapped by a tool that does not fill lines (fmt): its line ends say nothing */
     int breaks;  /* line breaks are choice points: a Fountain work, or a leak */
 } scan;
 
@@ -488,6 +489,7 @@ static int broken_by_hand(const scan *sc, size_t e, size_t k)
     size_t a = e;
     while (a > 0 && s[a - 1] != '\n') a--;
     if (sc->unwrapped) return 1;
+    if (sc->ungreedy) return 0;
     size_t need = chars(s, a, e) + 1 + chars(s, k, plain_word(s, sc->n, k));
     size_t width = line_chars(s, sc->n, k);
     if (a >= 2 && s[a - 2] != '\n') {
@@ -495,6 +497,37 @@ static int broken_by_hand(const scan *sc, size_t e, size_t k)
         if (prev > width) width = prev;
     }
     return need <= width;
+}
+
+/* Are a wrapped leak's line ends no evidence of a copy's breaks?  Text
+ * extracted from a PDF keeps the renderer's lines, wrapped greedily, and
+ * never two spaces after a sentence.  A text re-wrapped by a tool (GNU fmt,
+ * an editor's fill) joined the copy's breaks, kept its spacing, and may
+ * break early at sentence ends (fmt prefers to): two or more sentence ends
+ * followed by two spaces, or more than 1 in 10 line ends inside sentences
+ * with room for the next word (a greedy wrap leaves none), say so. */
+static int ungreedy_wrap(const unsigned char *s, size_t n)
+{
+    size_t inside = 0, slack = 0, a = 0, prev = 0, dspace = 0;
+    for (size_t i = 0; i + 3 < n && dspace < 2; i++)
+        dspace += (s[i] == '.' || s[i] == '!' || s[i] == '?') && i > 0 && is_lower(s[i - 1]) && s[i + 1] == ' ' &&
+                  s[i + 2] == ' ' && is_upper(s[i + 3]);
+    if (dspace >= 2) return 1;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\n') {
+            size_t e = i;
+            while (e > a && (s[e - 1] == '\r' || s[e - 1] == ' ')) e--;
+            size_t len = chars(s, a, e), k = i + 1;
+            while (k < n && (s[k] == ' ' || s[k] == '\t')) k++;
+            if (e > a && (is_alpha(s[e - 1]) || is_digit(s[e - 1])) && k < n && is_lower(s[k])) {
+                size_t next = line_chars(s, n, k), width = next > prev ? next : prev;
+                inside++;
+                slack += len + 1 + chars(s, k, plain_word(s, n, k)) <= width;
+            }
+            prev = len;
+            a = i + 1;
+        }
+    return slack * 10 > inside;
 }
 
 /* Were a leak's lines never wrapped?  A wrapped text breaks lines inside
@@ -961,7 +994,7 @@ static int scan_text(scan *sc, const char *text, size_t n, int format, pk_error 
             classify_markup(sc->s, n, format, cls);
         sc->cls = cls;
     }
-    if (format < 0) sc->unwrapped = never_wrapped(sc->s, n);
+    if (format < 0) sc->unwrapped = never_wrapped(sc->s, n), sc->ungreedy = !sc->unwrapped && ungreedy_wrap(sc->s, n);
     sc->breaks = format < 0 || format == PK_WORK_FOUNTAIN;
     int rc = find_words(sc);
     if (!rc) rc = find_points(sc);
