@@ -481,8 +481,8 @@ static size_t line_chars(const unsigned char *s, size_t n, size_t i)
  * The width is bounded from below by the lines around: the next line (the
  * same paragraph, when this is a point of the work) and the one before (a
  * screenplay's narrower dialogue column follows a cue, never a wider
- * column).  In a text that was never wrapped (never_wrapped()) every
- * such line end is a break. */
+ * column).  In a text that was never wrapped (read_layout()) every such
+ * line end is a break. */
 static int broken_by_hand(const scan *sc, size_t e, size_t k)
 {
     const unsigned char *s = sc->s;
@@ -499,57 +499,53 @@ static int broken_by_hand(const scan *sc, size_t e, size_t k)
     return need <= width;
 }
 
-/* Are a wrapped leak's line ends no evidence of a copy's breaks?  Text
- * extracted from a PDF keeps the renderer's lines, wrapped greedily, and
- * never two spaces after a sentence.  A text re-wrapped by a tool (GNU fmt,
- * an editor's fill) joined the copy's breaks, kept its spacing, and may
- * break early at sentence ends (fmt prefers to): two or more sentence ends
- * followed by two spaces, or more than 1 in 10 line ends inside sentences
- * with room for the next word (a greedy wrap leaves none), say so. */
-static int ungreedy_wrap(const unsigned char *s, size_t n)
+/* How a leak's lines were laid out, from one pass over them.
+ * unwrapped: it never breaks a line inside a sentence (a line ending in a
+ * letter or digit, the next starting lowercase) more than 1 in 20 times:
+ * a text copied from the source, a paragraph a line, where every line end
+ * after a sentence is a break.
+ * ungreedy: wrapped, but its line ends are no evidence of a copy's breaks.
+ * Text extracted from a PDF keeps the renderer's lines, wrapped greedily,
+ * and never two spaces after a sentence.  A text re-wrapped by a tool (GNU
+ * fmt, an editor's fill) joined the copy's breaks, kept its spacing, and
+ * may break early at sentence ends (fmt prefers to): two or more sentence
+ * ends followed by two spaces, or more than 1 in 10 line ends inside
+ * sentences with room for the next word (a greedy wrap leaves none, by the
+ * width the lines around show), say so. */
+static void read_layout(scan *sc)
 {
-    size_t inside = 0, slack = 0, a = 0, prev = 0, dspace = 0;
-    for (size_t i = 0; i + 3 < n && dspace < 2; i++)
-        dspace += (s[i] == '.' || s[i] == '!' || s[i] == '?') && i > 0 && is_lower(s[i - 1]) && s[i + 1] == ' ' &&
-                  s[i + 2] == ' ' && is_upper(s[i + 3]);
-    if (dspace >= 2) return 1;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == '\n') {
-            size_t e = i;
-            while (e > a && (s[e - 1] == '\r' || s[e - 1] == ' ')) e--;
-            size_t len = chars(s, a, e), k = i + 1;
-            while (k < n && (s[k] == ' ' || s[k] == '\t')) k++;
-            if (e > a && (is_alpha(s[e - 1]) || is_digit(s[e - 1])) && k < n && is_lower(s[k])) {
+    const unsigned char *s = sc->s;
+    const size_t n = sc->n;
+    size_t lines = 0, inside = 0, slack = 0, dspace = 0, a = 0, prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((s[i] == '.' || s[i] == '!' || s[i] == '?') && i > 0 && is_lower(s[i - 1]) && i + 3 < n &&
+            s[i + 1] == ' ' && s[i + 2] == ' ' && is_upper(s[i + 3]))
+            dspace++;
+        if (s[i] != '\n') continue;
+        size_t e = i;
+        while (e > a && (s[e - 1] == '\r' || s[e - 1] == ' ')) e--;
+        size_t len = chars(s, a, e), k = i + 1;
+        while (k < n && (s[k] == ' ' || s[k] == '\t')) k++;
+        if (e > a) {
+            lines++;
+            if ((is_alpha(s[e - 1]) || is_digit(s[e - 1])) && k < n && is_lower(s[k])) {
                 size_t next = line_chars(s, n, k), width = next > prev ? next : prev;
                 inside++;
                 slack += len + 1 + chars(s, k, plain_word(s, n, k)) <= width;
             }
-            prev = len;
-            a = i + 1;
         }
-    return slack * 10 > inside;
+        prev = len;
+        a = i + 1;
+    }
+    sc->unwrapped = inside * 20 < lines;
+    sc->ungreedy = !sc->unwrapped && (dspace >= 2 || slack * 10 > inside);
 }
 
-/* Were a leak's lines never wrapped?  A wrapped text breaks lines inside
- * sentences: a line ending in a letter or digit, the next starting with a
- * lowercase letter.  Fewer than 1 line in 20 like that: not wrapped (a
- * text copied from the source, one paragraph a line). */
-static int never_wrapped(const unsigned char *s, size_t n)
+/* Start of the plain word (letters, digits, inner ' and -) ending at e. */
+static size_t plain_word_back(const unsigned char *s, size_t e)
 {
-    size_t lines = 0, inside = 0, a = 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == '\n') {
-            size_t e = i;
-            while (e > a && (s[e - 1] == '\r' || s[e - 1] == ' ')) e--;
-            if (e > a) {
-                lines++;
-                size_t k = i + 1;
-                while (k < n && (s[k] == ' ' || s[k] == '\t')) k++;
-                inside += (is_alpha(s[e - 1]) || is_digit(s[e - 1])) && k < n && is_lower(s[k]);
-            }
-            a = i + 1;
-        }
-    return inside * 20 < lines;
+    while (e > 0 && (is_alpha(s[e - 1]) || is_digit(s[e - 1]) || s[e - 1] == '\'' || s[e - 1] == '-')) e--;
+    return e;
 }
 
 /* A conjunction at i (a word start): a serial comma ("A, B, and C" or
@@ -566,8 +562,7 @@ static size_t conj_point(scan *sc, size_t i, int cl, int *rc)
     int comma = s[i - 2] == ',';
     size_t end = comma ? i - 2 : i - 1; /* where the comma is or would go */
     if (!(is_alpha(s[end - 1]) || is_digit(s[end - 1]))) return 0;
-    size_t pw = end;
-    while (pw > 0 && (is_alpha(s[pw - 1]) || is_digit(s[pw - 1]) || s[pw - 1] == '\'' || s[pw - 1] == '-')) pw--;
+    size_t pw = plain_word_back(s, end);
     size_t nx = e + 1, nz = plain_word(s, n, nx);
     uint64_t self = mix(plain_hash(sc, pw), pk_word_hash((const char *)s + i, e - i));
     if (cl >= C_PROSE && word_is(s, i, e, conj_clause, NELEM(conj_clause)) && nz > nx &&
@@ -590,8 +585,7 @@ static size_t conj_point(scan *sc, size_t i, int cl, int *rc)
             break;
         }
         if (words == 3 || b < 2 || s[b - 1] != ' ' || !(is_alpha(s[b - 2]) || is_digit(s[b - 2]))) return 0;
-        b--;
-        while (b > 0 && (is_alpha(s[b - 1]) || is_digit(s[b - 1]) || s[b - 1] == '\'' || s[b - 1] == '-')) b--;
+        b = plain_word_back(s, b - 1);
     }
     for (size_t k = b; k < end; k++)
         if (sc->cls && sc->cls[k] != cl) return 0;
@@ -800,9 +794,9 @@ static int find_points(scan *sc)
                 }
                 /* an introductory phrase; a leak reads one after "Behind" and
                  * the like as well (the work has no adverb point there) */
-                if (initial && !rc && (!m || word_is(s, i, i + m, prep_adverbs, NELEM(prep_adverbs))))
-                    (void)intro_point(sc, i, &rc);
-                if (m && !sc->cls && word_is(s, i, i + m, prep_adverbs, NELEM(prep_adverbs))) m = 0;
+                int prep = m && word_is(s, i, i + m, prep_adverbs, NELEM(prep_adverbs));
+                if (initial && !rc && (!m || prep)) (void)intro_point(sc, i, &rc);
+                if (prep && !sc->cls) m = 0;
             }
             for (size_t k = 0; k < NELEM(spellings) && !m && !rc; k++) {
                 size_t l0 = match_form(sc, i, spellings[k].a), l1 = l0 ? 0 : match_form(sc, i, spellings[k].b);
@@ -994,7 +988,7 @@ static int scan_text(scan *sc, const char *text, size_t n, int format, pk_error 
             classify_markup(sc->s, n, format, cls);
         sc->cls = cls;
     }
-    if (format < 0) sc->unwrapped = never_wrapped(sc->s, n), sc->ungreedy = !sc->unwrapped && ungreedy_wrap(sc->s, n);
+    if (format < 0) read_layout(sc);
     sc->breaks = format < 0 || format == PK_WORK_FOUNTAIN;
     int rc = find_words(sc);
     if (!rc) rc = find_points(sc);
@@ -1158,31 +1152,65 @@ double pk_mark_score(const double *p, const uint8_t *y, const uint8_t *x, size_t
     return s;
 }
 
-/* log of min over l of exp(-l s) prod E exp(l U) at a given l */
-static double log_mgf_bound(const double *p, const uint8_t *y, size_t n, double s, double l)
+/* The terms of a candidate's score.  For an innocent the terms are
+ * independent, each of a known law, whatever the leak: a single point is
+ * U(y, x) with x ~ Bernoulli(p); a sentence end where the copy may have a
+ * line break is a pair, the break's term (0 if the leak did not read it)
+ * plus, only where the copy has no break, the spacing's, so its moment
+ * generating function is exactly p E[e^{l u1}] + (1-p) e^{l u0} M_space(l).
+ * Which terms a candidate has depends only on its channels, never on its
+ * bits, so one bound function serves every candidate of the same channels
+ * and the union bound below holds by construction. */
+typedef struct term {
+    double p, u1, u0; /* the point, or the break of a pair: value when x = 1, x = 0 */
+    double q, v1, v0; /* a pair's spacing point (added when the break's x = 0) */
+    uint8_t pair, x, xs;
+} term;
+
+static double log_mgf_terms(const term *t, size_t n, double s, double l)
 {
     double acc = -l * s;
     for (size_t i = 0; i < n; i++) {
-        double u1 = tardos_u(p[i], y[i], 1), u0 = tardos_u(p[i], y[i], 0);
-        double e1 = l * u1, e0 = l * u0, m = e1 > e0 ? e1 : e0;
-        acc += m + log(p[i] * exp(e1 - m) + (1 - p[i]) * exp(e0 - m));
+        double a = log(t[i].p) + l * t[i].u1, b = log1p(-t[i].p) + l * t[i].u0;
+        if (t[i].pair) {
+            double c1 = log(t[i].q) + l * t[i].v1, c0 = log1p(-t[i].q) + l * t[i].v0;
+            double mx = c1 > c0 ? c1 : c0;
+            b += mx + log(exp(c1 - mx) + exp(c0 - mx));
+        }
+        double mx = a > b ? a : b;
+        acc += mx + log(exp(a - mx) + exp(b - mx));
     }
     return acc;
 }
 
-double pk_mark_tail(const double *p, const uint8_t *y, size_t n, double s)
+/* The Chernoff bound P(S >= s) <= min_l E e^{l S} / e^{l s}, S the sum of
+ * the terms for an innocent. */
+static double tail_terms(const term *t, size_t n, double s)
 {
     if (s <= 0 || n == 0) return 1.0;
     /* convex in l: golden-section search on [0, 64] */
     double lo = 0, hi = 64, g = (sqrt(5.0) - 1) / 2;
     double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
-    double fa = log_mgf_bound(p, y, n, s, a), fb = log_mgf_bound(p, y, n, s, b);
+    double fa = log_mgf_terms(t, n, s, a), fb = log_mgf_terms(t, n, s, b);
     for (int it = 0; it < 80; it++) {
-        if (fa < fb) hi = b, b = a, fb = fa, a = hi - g * (hi - lo), fa = log_mgf_bound(p, y, n, s, a);
-        else lo = a, a = b, fa = fb, b = lo + g * (hi - lo), fb = log_mgf_bound(p, y, n, s, b);
+        if (fa < fb) hi = b, b = a, fb = fa, a = hi - g * (hi - lo), fa = log_mgf_terms(t, n, s, a);
+        else lo = a, a = b, fa = fb, b = lo + g * (hi - lo), fb = log_mgf_terms(t, n, s, b);
     }
     double best = fa < fb ? fa : fb;
     return best >= 0 ? 1.0 : exp(best);
+}
+
+/* The bound for independent single points (tests, bench): the same search
+ * over terms of one point each. */
+double pk_mark_tail(const double *p, const uint8_t *y, size_t n, double s)
+{
+    if (s <= 0 || n == 0) return 1.0;
+    term *t = calloc(n, sizeof *t);
+    if (!t) return 1.0; /* no bound computed: nobody accused */
+    for (size_t i = 0; i < n; i++) t[i].p = p[i], t[i].u1 = tardos_u(p[i], y[i], 1), t[i].u0 = tardos_u(p[i], y[i], 0);
+    double b = tail_terms(t, n, s);
+    free(t);
+    return b;
 }
 
 /* ---- the registry's tables ----------------------------------------------- */
@@ -1414,21 +1442,6 @@ static size_t judge_filter(pk_mark_point *pts, size_t np, const uint64_t *known,
     return np;
 }
 
-/* The terms of a candidate's score.  For an innocent the terms are
- * independent, each of a known law, whatever the leak: a single point is
- * U(y, x) with x ~ Bernoulli(p); a sentence end where the copy may have a
- * line break is a pair, the break's term (0 if the leak did not read it)
- * plus, only where the copy has no break, the spacing's, so its moment
- * generating function is exactly p E[e^{l u1}] + (1-p) e^{l u0} M_space(l).
- * Which terms a candidate has depends only on its channels, never on its
- * bits, so one bound function serves every candidate of the same channels
- * and the union bound below holds by construction. */
-typedef struct term {
-    double p, u1, u0; /* the point, or the break of a pair: value when x = 1, x = 0 */
-    double q, v1, v0; /* a pair's spacing point (added when the break's x = 0) */
-    uint8_t pair, x, xs;
-} term;
-
 static int cmp_ctx_pt(const void *key, const void *elem)
 {
     uint64_t k = *(const uint64_t *)key, c = ((const pk_mark_point *)elem)->ctx;
@@ -1482,38 +1495,6 @@ static size_t candidate_terms(const pk_mark_code *c, const pk_mark_point *pts, s
     }
     *score = sc, *points = pts_n, *matches = mt;
     return m;
-}
-
-static double log_mgf_terms(const term *t, size_t n, double s, double l)
-{
-    double acc = -l * s;
-    for (size_t i = 0; i < n; i++) {
-        double a = log(t[i].p) + l * t[i].u1, b = log1p(-t[i].p) + l * t[i].u0;
-        if (t[i].pair) {
-            double c1 = log(t[i].q) + l * t[i].v1, c0 = log1p(-t[i].q) + l * t[i].v0;
-            double mx = c1 > c0 ? c1 : c0;
-            b += mx + log(exp(c1 - mx) + exp(c0 - mx));
-        }
-        double mx = a > b ? a : b;
-        acc += mx + log(exp(a - mx) + exp(b - mx));
-    }
-    return acc;
-}
-
-/* The Chernoff bound P(S >= s) <= min_l E e^{l S} / e^{l s}, S the sum of
- * the terms for an innocent. */
-static double tail_terms(const term *t, size_t n, double s)
-{
-    if (s <= 0 || n == 0) return 1.0;
-    double lo = 0, hi = 64, g = (sqrt(5.0) - 1) / 2;
-    double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
-    double fa = log_mgf_terms(t, n, s, a), fb = log_mgf_terms(t, n, s, b);
-    for (int it = 0; it < 80; it++) {
-        if (fa < fb) hi = b, b = a, fb = fa, a = hi - g * (hi - lo), fa = log_mgf_terms(t, n, s, a);
-        else lo = a, a = b, fa = fb, b = lo + g * (hi - lo), fb = log_mgf_terms(t, n, s, b);
-    }
-    double best = fa < fb ? fa : fb;
-    return best >= 0 ? 1.0 : exp(best);
 }
 
 int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t nknown, const pk_mark_code *codes,
