@@ -11,6 +11,10 @@
  * own words.  A line break survives PDF rendering, where spacing does not:
  * renderers wrap greedily, so in extracted text a sentence-ending line the
  * next word would have fitted on was broken by hand (broken_by_hand()).
+ * The wrapping of a line of action or dialogue is a choice as well: a
+ * copy is laid out for every usual page width at once and ends a line
+ * where all of them end it, or a word earlier (wrap_layout(), read back
+ * by read_wraps()).
  * Picket's normalizer ignores every one of these differences, so the
  * fingerprints of every copy are the work's.
  *
@@ -60,6 +64,11 @@
 #include <strings.h>
 
 #define CTX_WORDS 5
+/* The page widths a screenplay's lines are laid out for (wrap_layout()). */
+#define WRAP_ACTION_MIN 58
+#define WRAP_ACTION_MAX 61
+#define WRAP_VOICE_MIN 35
+#define WRAP_VOICE_MAX 36
 #define MAX_POINTS ((size_t)1 << 24)
 
 /* Byte classes of a work's file (mark side). */
@@ -75,7 +84,7 @@ const char *pk_mark_channel_name(int ch)
 {
     static const char *names[] = {"?",        "apostrophe", "dash",         "ellipsis",     "space",
                                   "comma",    "spelling",   "contraction",  "quotes",       "line break",
-                                  "serial comma", "clause comma", "intro comma", "comma break"};
+                                  "serial comma", "clause comma", "intro comma", "comma break", "wrap"};
     return ch > 0 && ch < PK_MARK_NCHANNELS ? names[ch] : "?";
 }
 
@@ -499,11 +508,74 @@ static int broken_by_hand(const scan *sc, size_t e, size_t k)
     return need <= width;
 }
 
+/* The characters of the line t[a, e) (code points, as renderers count
+ * them): their byte offsets in cp[0..N), cp[N] = e.  Returns N, or
+ * SIZE_MAX when out of memory. */
+static size_t line_cps(const unsigned char *t, size_t a, size_t e, size_t **cp, size_t *cap)
+{
+    size_t need = e - a + 1;
+    if (*cap < need) {
+        size_t *x = realloc(*cp, need * sizeof *x);
+        if (!x) return SIZE_MAX;
+        *cp = x, *cap = need;
+    }
+    size_t N = 0;
+    for (size_t i = a; i < e; i++)
+        if ((t[i] & 0xC0) != 0x80) (*cp)[N++] = i;
+    (*cp)[N] = e;
+    return N;
+}
+
+/* The last space among characters [from, to] (to clipped to N - 1), or -1:
+ * where a renderer cuts a line of the rest from `from` at to - from
+ * columns (afterwriting: the last space in the first max + 1 characters). */
+static long last_space(const unsigned char *t, const size_t *cp, size_t N, size_t from, size_t to)
+{
+    if (to >= N) to = N - 1;
+    for (size_t i = to + 1; i > from; i--)
+        if (t[cp[i - 1]] == ' ') return (long)(i - 1);
+    return -1;
+}
+
+static void wrap_widths(int dialogue, size_t *wmin, size_t *wmax)
+{
+    *wmin = dialogue ? WRAP_VOICE_MIN : WRAP_ACTION_MIN;
+    *wmax = dialogue ? WRAP_VOICE_MAX : WRAP_ACTION_MAX;
+}
+
+/* The line b[0, N) as the pages of [wmin, wmax] cut it, where they agree:
+ * the characters of its last piece, or SIZE_MAX where they cut it
+ * differently. */
+static size_t tail_chars(const unsigned char *t, const size_t *cp, size_t N, size_t wmin, size_t wmax)
+{
+    size_t pos = 0;
+    while (N - pos > wmax) {
+        long p1 = last_space(t, cp, N, pos, pos + wmin), p2 = last_space(t, cp, N, pos, pos + wmax);
+        if (p1 <= (long)pos || p1 != p2) return SIZE_MAX;
+        pos = (size_t)p1 + 1;
+    }
+    return N - pos > wmin ? SIZE_MAX : N - pos;
+}
+
+/* A line with letters and no lowercase one: a heading or a transition
+ * (action follows) or a cue (dialogue follows)?  Returns 1 for a cue. */
+static int cue_line(const unsigned char *s, size_t b, size_t z)
+{
+    int heading = (z - b >= 4 && (memcmp(s + b, "INT", 3) == 0 || memcmp(s + b, "EXT", 3) == 0 ||
+                                  memcmp(s + b, "EST", 3) == 0 || memcmp(s + b, "I/E", 3) == 0)) ||
+                  (z - b >= 3 && memcmp(s + z - 3, "TO:", 3) == 0);
+    return !heading;
+}
+
 /* How a leak's lines were laid out, from one pass over them.
  * unwrapped: it never breaks a line inside a sentence (a line ending in a
- * letter or digit, the next starting lowercase) more than 1 in 20 times:
- * a text copied from the source, a paragraph a line, where every line end
- * after a sentence is a break.
+ * letter or digit, the next starting lowercase) more than 1 in 20 times,
+ * or it breaks lines inside sentences only as a copy's layout does
+ * (wrap_layout(): 9 in 10 of them, but one) and has lines wider than any
+ * page or two spaces after a sentence, which no page shows (or 5 or more
+ * such breaks and no other: a page's own wraps are half of them): a text
+ * copied from the source, where every line end after a sentence is a
+ * break.
  * ungreedy: wrapped, but its line ends are no evidence of a copy's breaks.
  * Text extracted from a PDF keeps the renderer's lines, wrapped greedily,
  * and never two spaces after a sentence.  A text re-wrapped by a tool (GNU
@@ -511,34 +583,64 @@ static int broken_by_hand(const scan *sc, size_t e, size_t k)
  * may break early at sentence ends (fmt prefers to): two or more sentence
  * ends followed by two spaces, or more than 1 in 10 line ends inside
  * sentences with room for the next word (a greedy wrap leaves none, by the
- * width the lines around show), say so. */
-static void read_layout(scan *sc)
+ * width the lines around show) that a copy's layout did not make, say so.
+ * Returns 0, or PK_ENOMEM. */
+static int read_layout(scan *sc)
 {
     const unsigned char *s = sc->s;
     const size_t n = sc->n;
-    size_t lines = 0, inside = 0, slack = 0, dspace = 0, a = 0, prev = 0;
-    for (size_t i = 0; i < n; i++) {
-        if ((s[i] == '.' || s[i] == '!' || s[i] == '?') && i > 0 && is_lower(s[i - 1]) && i + 3 < n &&
-            s[i + 1] == ' ' && s[i + 2] == ' ' && is_upper(s[i + 3]))
-            dspace++;
-        if (s[i] != '\n') continue;
-        size_t e = i;
-        while (e > a && (s[e - 1] == '\r' || s[e - 1] == ' ')) e--;
-        size_t len = chars(s, a, e), k = i + 1;
+    size_t lines = 0, inside = 0, early = 0, slack = 0, dspace = 0, prev = 0, longer = 0, *cp = NULL, cap = 0;
+    int dialogue = 0;
+    for (size_t i = 0; i + 3 < n; i++)
+        dspace += (s[i] == '.' || s[i] == '!' || s[i] == '?') && i > 0 && is_lower(s[i - 1]) && s[i + 1] == ' ' &&
+                  s[i + 2] == ' ' && is_upper(s[i + 3]);
+    for (size_t a = 0; a < n;) {
+        size_t e = a;
+        while (e < n && s[e] != '\n') e++;
+        size_t next = e < n ? e + 1 : n, b = a, z = e;
+        while (b < z && (s[b] == ' ' || s[b] == '\t' || s[b] == '\f')) b++;
+        while (z > b && (s[z - 1] == '\r' || s[z - 1] == ' ' || s[z - 1] == '\t')) z--;
+        size_t len = chars(s, a, z), k = next;
         while (k < n && (s[k] == ' ' || s[k] == '\t')) k++;
-        if (e > a) {
+        int lower = 0, letter = 0;
+        for (size_t q = b; q < z; q++) lower |= is_lower(s[q]), letter |= is_alpha(s[q]);
+        if (b == z) dialogue = 0;
+        else if (!lower && letter) dialogue = cue_line(s, b, z);
+        else if (s[b] == '(') dialogue = 1;
+        if (z > a && e < n) {
             lines++;
-            if ((is_alpha(s[e - 1]) || is_digit(s[e - 1])) && k < n && is_lower(s[k])) {
-                size_t next = line_chars(s, n, k), width = next > prev ? next : prev;
+            longer += len > WRAP_ACTION_MAX + 4;
+            if ((is_alpha(s[z - 1]) || is_digit(s[z - 1])) && k < n && is_lower(s[k])) {
+                size_t kw = k;
+                while (kw < n && s[kw] != ' ' && s[kw] != '\n') kw++;
+                size_t nextw = chars(s, k, kw), nl = line_chars(s, n, k), y = kw, yw = 0;
+                while (y < n && s[y] == ' ') y++;
+                if (y > kw && y < n && s[y] != '\n') {
+                    size_t ye = y;
+                    while (ye < n && s[ye] != ' ' && s[ye] != '\n') ye++;
+                    yw = chars(s, y, ye);
+                }
+                size_t width = nl > prev ? nl : prev, wmin, wmax, N = line_cps(s, b, z, &cp, &cap);
+                if (N == SIZE_MAX) { free(cp); return PK_ENOMEM; }
+                wrap_widths(dialogue, &wmin, &wmax);
+                size_t tail = tail_chars(s, cp, N, wmin, wmax);
                 inside++;
-                slack += len + 1 + chars(s, k, plain_word(s, n, k)) <= width;
+                /* a copy's layout broke it (a sync break, or a word early),
+                 * or else with room for the next word */
+                int copy = tail != SIZE_MAX && tail + 1 + nextw <= wmax &&
+                           (tail + 1 + nextw > wmin || !yw || tail + nextw + yw + 2 > wmax);
+                early += (size_t)copy;
+                slack += !copy && len + 1 + chars(s, k, plain_word(s, n, k)) <= width;
             }
         }
         prev = len;
-        a = i + 1;
+        a = next;
     }
-    sc->unwrapped = inside * 20 < lines;
+    free(cp);
+    sc->unwrapped = inside * 20 < lines ||
+                    ((early + 1) * 10 >= inside * 9 && (longer || dspace || (inside >= 5 && early == inside)));
     sc->ungreedy = !sc->unwrapped && (dspace >= 2 || slack * 10 > inside);
+    return 0;
 }
 
 /* Start of the plain word (letters, digits, inner ' and -) ending at e. */
@@ -647,6 +749,158 @@ static int comma_is_point(const scan *sc, size_t i)
     return 0;
 }
 
+/* ---- line wrapping ----------------------------------------------------- */
+
+/* Screenplay renderers wrap greedily at a fixed number of columns, the
+ * same within a tool for a page size but not across them: afterwriting
+ * wraps action at 58 columns on A4 and 61 on US letter, dialogue at 36;
+ * Final Draft's pages hold 60 and 35.  A work's line is laid out for the
+ * whole range at once (wrap_layout()): where the widest and the narrowest
+ * page end a line after the same word X, the copy either lets it end
+ * there or ends it one word earlier, before X (bit 1), which a reader
+ * sees as a line a word short in ragged-right text; where they end it at
+ * different words, the copy ends it at the narrower one (a sync break), so
+ * every page of the range shows the same lines, all within the narrowest.
+ * A leak's lines are read back the same way (read_wraps()).  The widths
+ * are WRAP_* at the top. */
+
+/* Does a point of another channel touch the space at i? */
+static int point_near(const scan *sc, size_t i)
+{
+    for (size_t k = sc->np; k > 0 && sc->pt[k - 1].end + 4 >= i; k--)
+        if (sc->pt[k - 1].start <= i + 1 && sc->pt[k - 1].end >= i) return 1;
+    return 0;
+}
+
+/* A work's space at i in action or dialogue, between a word ending in a
+ * letter or digit and a word X starting with a letter, outside
+ * parentheticals, lyrics and emphasis, no other channel's point next to
+ * it, X no conjunction (a comma may go before one): a place a copy may
+ * end a line.  Named by X and the words after it. */
+static int wrap_point(scan *sc, size_t i, int cl)
+{
+    static const char *conj[] = {"and", "or", "but", "so", "yet", "nor"};
+    const unsigned char *s = sc->s;
+    if (i == 0 || i + 1 >= sc->n || !(is_alpha(s[i - 1]) || is_digit(s[i - 1])) || !is_alpha(s[i + 1])) return 0;
+    if (cls_at(sc, i - 1) != cl || cls_at(sc, i + 1) != cl || no_break_here(sc, i) || point_near(sc, i)) return 0;
+    size_t w = word_after(sc, i + 1);
+    if (w >= sc->nw || sc->w[w].s != i + 1) return 0;
+    if (word_is(s, i + 1, plain_word(s, sc->n, i + 1), conj, NELEM(conj))) return 0;
+    return push_point(sc, PK_MARK_WRAP, i, i + 1, 0, sc->w[w].h[0], sc->w[w].e);
+}
+
+/* Does the word t[a, e) end a clause (. ! ? , or a closing bracket)?
+ * A line end after it may be another channel's break. */
+static int ends_clause(const unsigned char *t, size_t a, size_t e)
+{
+    while (e > a && (t[e - 1] == '"' || t[e - 1] == '\'' || t[e - 1] == ')')) e--;
+    return e > a && (t[e - 1] == '.' || t[e - 1] == '!' || t[e - 1] == '?' || t[e - 1] == ',' || t[e - 1] == ';' ||
+                     t[e - 1] == ':' || t[e - 1] >= 0x80);
+}
+
+/* A leak's reading at the word starting at byte x: push it. */
+static int wrap_reading(scan *sc, size_t x, int bit)
+{
+    size_t w = word_after(sc, x);
+    if (w >= sc->nw || sc->w[w].s != x || !is_alpha(sc->s[x])) return 0;
+    return push_point(sc, PK_MARK_WRAP, x, sc->w[w].e, bit, sc->w[w].h[0], sc->w[w].e);
+}
+
+/* Line wrapping read back from a leak.  Lines are screenplay action, or
+ * dialogue when a cue (a line with letters and no lowercase one) or a
+ * parenthetical stands above them in their block.  A line the leak broke
+ * itself (text copied from the source, a paragraph a line) is cut as the
+ * widest and the narrowest page would, where they agree, each cut a
+ * reading 0 for the word it leaves last.  At the end of a line that the
+ * next line continues: the next word X would have fitted even the
+ * narrowest page (counting two spaces after each sentence on the line,
+ * as a copy may have had and text extraction shows as one, unless the
+ * text is the source's): the line was
+ * ended early, a reading 1 for X; it would not have fitted the widest:
+ * ended where every page ends it, a reading 0 for the line's last word;
+ * in between, nothing (a sync break, or a wrap of the page it was
+ * rendered on). */
+static int read_wraps(scan *sc)
+{
+    const unsigned char *s = sc->s;
+    const size_t n = sc->n;
+    size_t *cp = NULL, cap = 0, lines = 0, wide = 0;
+    int rc = 0, dialogue = 0;
+    if (sc->ungreedy) return 0; /* re-wrapped by a tool: its lines are not a copy's */
+    /* Rendered (a PDF's text: no line wider than the widest page), text
+     * extraction runs action on after dialogue with no blank line between:
+     * a line wider than a dialogue column, or followed by one, is action. */
+    for (size_t a = 0; a < n;) {
+        size_t e = a;
+        while (e < n && s[e] != '\n') e++;
+        size_t len = chars(s, a, e);
+        lines += len > 0, wide += len > WRAP_ACTION_MAX + 2;
+        a = e + 1;
+    }
+    const int rendered = wide * 50 < lines;
+    for (size_t a = 0; a < n && !rc;) {
+        size_t e = a;
+        while (e < n && s[e] != '\n') e++;
+        size_t next = e < n ? e + 1 : n, b = a, z = e;
+        while (b < z && (s[b] == ' ' || s[b] == '\t' || s[b] == '\f')) b++;
+        while (z > b && (s[z - 1] == ' ' || s[z - 1] == '\r' || s[z - 1] == '\t')) z--;
+        int lower = 0, letter = 0;
+        for (size_t k = b; k < z; k++) lower |= is_lower(s[k]), letter |= is_alpha(s[k]);
+        if (b == z) { dialogue = 0; a = next; continue; }
+        if (!lower) { /* a heading or a transition (action follows), a cue, a page number */
+            if (letter) dialogue = cue_line(s, b, z);
+            a = next;
+            continue;
+        }
+        if (s[b] == '(') { dialogue = 1; a = next; continue; }
+        size_t wmin, wmax, N = line_cps(s, b, z, &cp, &cap);
+        if (N == SIZE_MAX) { rc = PK_ENOMEM; break; }
+        if (rendered && dialogue) { /* this line or the next wider than dialogue: action */
+            size_t f = next, g = next;
+            while (g < n && s[g] != '\n') g++;
+            while (g > f && (s[g - 1] == ' ' || s[g - 1] == '\r')) g--;
+            if (N > WRAP_VOICE_MAX || chars(s, f, g) > WRAP_VOICE_MAX) dialogue = 0;
+        }
+        wrap_widths(dialogue, &wmin, &wmax);
+        size_t pos = 0;
+        int stop = 0;
+        while (N - pos > wmax) {
+            long p1 = last_space(s, cp, N, pos, pos + wmin), p2 = last_space(s, cp, N, pos, pos + wmax);
+            if (p1 < 0 || p1 != p2) { stop = 1; break; }
+            long p0 = (size_t)p1 > pos ? last_space(s, cp, N, pos, (size_t)p1 - 1) : -1;
+            if (p0 > (long)pos && !ends_clause(s, cp[p0 + 1], cp[p1]) &&
+                (rc = wrap_reading(sc, cp[p0 + 1], 0)))
+                break;
+            pos = (size_t)p1 + 1;
+        }
+        if (rc || stop || N - pos > wmin) { a = next; continue; }
+        /* the next line: the same paragraph? */
+        size_t b2 = next, z2 = next;
+        while (b2 < n && (s[b2] == ' ' || s[b2] == '\t')) b2++;
+        while (z2 < n && s[z2] != '\n') z2++;
+        int lower2 = 0;
+        for (size_t k = b2; k < z2; k++) lower2 |= is_lower(s[k]);
+        if (b2 < z2 && lower2 && s[b2] != '(' && is_alpha(s[b2])) {
+            size_t q = b2;
+            while (q < z2 && s[q] != ' ') q++;
+            size_t n1 = N - pos + 1 + chars(s, b2, q), k = 0;
+            long p0 = last_space(s, cp, N, pos, N - 1);
+            /* a sentence end and one space: the copy may have had two there,
+             * which renderers count and text extraction drops */
+            for (size_t i = cp[pos]; !sc->unwrapped && i + 2 < z; i++)
+                k += (s[i] == '.' || s[i] == '!' || s[i] == '?') && s[i + 1] == ' ' && s[i + 2] != ' ';
+            if (n1 + k <= wmin) {
+                if (is_alpha(s[z - 1]) || is_digit(s[z - 1])) rc = wrap_reading(sc, b2, 1);
+            } else if (n1 > wmax && p0 > (long)pos && !ends_clause(s, cp[p0 + 1], z)) {
+                rc = wrap_reading(sc, cp[p0 + 1], 0);
+            }
+        }
+        a = next;
+    }
+    free(cp);
+    return rc;
+}
+
 static int find_points(scan *sc)
 {
     const unsigned char *s = sc->s;
@@ -655,6 +909,11 @@ static int find_points(scan *sc)
     while (i < n && !rc) {
         int c = s[i], cl = cls_at(sc, i);
         if (cl == C_NONE || cl == C_MARKUP) { i++; continue; }
+        if (c == ' ' && sc->cls && sc->breaks && (cl == C_ACTION || cl == C_VOICE)) {
+            if ((rc = wrap_point(sc, i, cl))) break;
+            i++;
+            continue;
+        }
         /* apostrophe inside a word with a lowercase letter */
         int apos = c == '\'' ? 1 : at_rsquo(s, n, i) ? 3 : 0;
         if (apos && i > 0 && is_alpha(s[i - 1]) && i + (size_t)apos < n && is_alpha(s[i + (size_t)apos]) &&
@@ -988,10 +1247,11 @@ static int scan_text(scan *sc, const char *text, size_t n, int format, pk_error 
             classify_markup(sc->s, n, format, cls);
         sc->cls = cls;
     }
-    if (format < 0) read_layout(sc);
+    if (format < 0 && read_layout(sc)) return pk_fail(err, PK_ENOMEM, "out of memory");
     sc->breaks = format < 0 || format == PK_WORK_FOUNTAIN;
     int rc = find_words(sc);
     if (!rc) rc = find_points(sc);
+    if (!rc && format < 0) rc = read_wraps(sc);
     if (!rc && sc->np > 1) qsort(sc->pt, sc->np, sizeof *sc->pt, cmp_start);
     if (rc) return pk_fail(err, rc, rc == PK_ENOMEM ? "out of memory" : "too many choice points");
     return 0;
@@ -1104,11 +1364,98 @@ static int render(pk_buf *o, const scan *sc, const pk_mark_point *p, int bit)
     return pk_buf_append(o, src, len);
 }
 
+/* A space of the copy where a line may end (a wrap point): its byte in
+ * the copy, its name, and whether it is in dialogue. */
+typedef struct wrap_at {
+    size_t off;
+    uint64_t ctx;
+    int dialogue;
+} wrap_at;
+
+static const wrap_at *wrap_find(const wrap_at *r, size_t lo, size_t end, size_t off)
+{
+    size_t hi = end;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r[mid].off < off) lo = mid + 1; else hi = mid;
+    }
+    return lo < end && r[lo].off == off ? &r[lo] : NULL;
+}
+
+/* Lay out the copy's lines that hold wrap points (sorted by off): on every
+ * page of the range, where the widest and the narrowest end a line after
+ * the same word X (not one ending a clause), end it there or, when X's
+ * bit is 1, before X; where they differ, end it at the narrower (not
+ * after a sentence, nor after a comma in a copy with comma breaks; else
+ * before the nearest word before it whose bit is 1, a reading of that bit,
+ * and a line as short as a break between sentences makes; else lay out
+ * no more of this line, which happens once in hundreds).  Lines with
+ * emphasis, tabs or indentation are left alone: renderers measure them
+ * otherwise.  Returns the points decided. */
+static size_t wrap_layout(unsigned char *t, size_t n, const wrap_at *r, size_t nr, const pk_mark_code *code,
+                          int *rc)
+{
+    size_t *cp = NULL, cap = 0, decided = 0;
+    const int comma_breaks = (code->channels >> PK_MARK_CBREAK) & 1;
+    for (size_t i = 0; i < nr;) {
+        size_t a = r[i].off, e = r[i].off;
+        while (a > 0 && t[a - 1] != '\n') a--;
+        while (e < n && t[e] != '\n') e++;
+        size_t j = i;
+        while (j < nr && r[j].off < e) j++;
+        size_t lo = i;
+        i = j;
+        int plain = t[a] != ' ' && t[a] != '\t' && t[a] != '(' && t[a] != '~';
+        for (size_t k = a; k < e && plain; k++) plain = t[k] != '*' && t[k] != '_' && t[k] != '\t' && t[k] != '\\';
+        if (!plain) continue;
+        size_t z = e;
+        while (z > a && (t[z - 1] == '\r' || t[z - 1] == ' ')) z--;
+        size_t wmin, wmax, N = line_cps(t, a, z, &cp, &cap);
+        if (N == SIZE_MAX) { *rc = PK_ENOMEM; break; }
+        wrap_widths(r[lo].dialogue, &wmin, &wmax);
+        size_t pos = 0;
+        while (N - pos > wmax) {
+            long p1 = last_space(t, cp, N, pos, pos + wmin), p2 = last_space(t, cp, N, pos, pos + wmax);
+            if (p1 <= (long)pos) break;
+            if (p1 != p2) { /* the pages differ: end it at the narrowest, not where another channel may break */
+                const unsigned char c = t[cp[p1] - 1];
+                int ok = (is_alpha(c) || is_digit(c) || c == '"' || c == ')' || c == '\'' ||
+                          (c == ',' && !comma_breaks)) && t[cp[p1] + 1] != ' ';
+                if (!ok) { /* or earlier, before a word whose bit is 1, as that bit's break */
+                    for (long q = p1 - 1; q > (long)pos && !ok; q--) {
+                        const wrap_at *x = t[cp[q]] == ' ' ? wrap_find(r, lo, j, cp[q]) : NULL;
+                        if (x && pk_mark_bit(code, x->ctx)) ok = 1, p1 = q, decided++;
+                    }
+                    if (!ok) break;
+                }
+                t[cp[p1]] = '\n';
+                pos = (size_t)p1 + 1;
+                continue;
+            }
+            long p0 = last_space(t, cp, N, pos, (size_t)p1 - 1);
+            const wrap_at *x = p0 > (long)pos ? wrap_find(r, lo, j, cp[p0]) : NULL;
+            if (x && !ends_clause(t, cp[p0 + 1], cp[p1])) {
+                decided++;
+                if (pk_mark_bit(code, x->ctx)) {
+                    t[cp[p0]] = '\n';
+                    pos = (size_t)p0 + 1;
+                    continue;
+                }
+            }
+            pos = (size_t)p1 + 1;
+        }
+    }
+    free(cp);
+    return decided;
+}
+
 int pk_mark_apply(const char *data, size_t n, int format, const pk_mark_code *code, pk_buf *out, size_t *npoints,
                   pk_error *err)
 {
     scan sc;
     pk_buf_reset(out);
+    wrap_at *wr = NULL;
+    size_t nwr = 0;
     int rc = scan_text(&sc, data, n, sniff_format(data, n, format), err);
     if (rc) goto cleanup;
     size_t at = 0, used = 0;
@@ -1116,6 +1463,13 @@ int pk_mark_apply(const char *data, size_t n, int format, const pk_mark_code *co
         const pk_mark_point *p = &sc.pt[i];
         if (p->start < at) continue; /* overlaps the one before */
         if (!(code->channels & (1u << p->channel))) continue; /* a copy made before the channel: as the original */
+        if (p->channel == PK_MARK_WRAP) { /* laid out when the rest is written (wrap_layout()) */
+            if (!wr && !(wr = malloc(sc.np * sizeof *wr))) { rc = PK_ENOMEM; goto fail; }
+            if ((rc = pk_buf_append(out, data + at, p->end - at))) goto fail;
+            wr[nwr++] = (wrap_at){out->len - 1, p->ctx, cls_at(&sc, p->start) == C_VOICE};
+            at = p->end;
+            continue;
+        }
         int bit = pk_mark_bit(code, p->ctx);
         if (p->channel == PK_MARK_BREAK && !bit && !memchr(data + p->start, '\n', p->end - p->start)) {
             used++; /* no break: the spacing point at the same place sets the spaces */
@@ -1126,11 +1480,16 @@ int pk_mark_apply(const char *data, size_t n, int format, const pk_mark_code *co
         used++;
     }
     if ((rc = pk_buf_append(out, data + at, n - at))) goto fail;
+    if (nwr) {
+        used += wrap_layout((unsigned char *)out->data, out->len, wr, nwr, code, &rc);
+        if (rc) goto fail;
+    }
     if (npoints) *npoints = used;
     goto cleanup;
 fail:
     rc = pk_fail(err, rc, rc == PK_ETOOBIG ? "marked copy over the size limit" : "out of memory");
 cleanup:
+    free(wr);
     scan_free(&sc);
     return rc;
 }
@@ -1411,7 +1770,7 @@ static int known_has(const uint64_t *known, size_t n, uint64_t ctx)
 /* Channels a layout or a text extraction can erase everywhere at once. */
 #define TYPOGRAPHIC                                                                                              \
     ((1u << PK_MARK_APOS) | (1u << PK_MARK_DASH) | (1u << PK_MARK_ELLIPSIS) | (1u << PK_MARK_SPACE) |           \
-     (1u << PK_MARK_QUOTE) | (1u << PK_MARK_BREAK) | (1u << PK_MARK_CBREAK))
+     (1u << PK_MARK_QUOTE) | (1u << PK_MARK_BREAK) | (1u << PK_MARK_CBREAK) | (1u << PK_MARK_WRAP))
 
 /* Keep one reading per name (a name read both ways is dropped), only the
  * names in known (sorted; NULL: all), and no typographic channel whose
@@ -1464,6 +1823,7 @@ static size_t candidate_terms(const pk_mark_code *c, const pk_mark_point *pts, s
         const pk_mark_point *pt = &pts[i];
         if (!((c->channels >> pt->channel) & 1)) continue;
         if (pt->channel == PK_MARK_BREAK && gated[i]) continue; /* in its pair */
+        if (pt->channel == PK_MARK_WRAP && joined) continue; /* re-wrapped: the lines are the joiner's */
         term *e = &t[m++];
         memset(e, 0, sizeof *e);
         int y = pt->bit;
