@@ -628,7 +628,7 @@ static int read_layout(scan *sc)
                 /* a copy's layout broke it (a sync break, or a word early),
                  * or else with room for the next word */
                 int copy = tail != SIZE_MAX && tail + 1 + nextw <= wmax &&
-                           (tail + 1 + nextw > wmin || !yw || tail + nextw + yw + 2 > wmax);
+                           (tail + 1 + nextw > wmin || !yw || tail + nextw + yw + 2 > wmin);
                 early += (size_t)copy;
                 slack += !copy && len + 1 + chars(s, k, plain_word(s, n, k)) <= width;
             }
@@ -759,8 +759,9 @@ static int comma_is_point(const scan *sc, size_t i)
  * page end a line after the same word X, the copy either lets it end
  * there or ends it one word earlier, before X (bit 1), which a reader
  * sees as a line a word short in ragged-right text; where they end it at
- * different words, the copy ends it at the narrower one (a sync break), so
- * every page of the range shows the same lines, all within the narrowest.
+ * different words, the copy ends it at the narrower one (a sync break)
+ * after its last word X, or (bit 1) before X, so every page of the range
+ * shows the same lines, all within the narrowest.
  * A leak's lines are read back the same way (read_wraps()).  The widths
  * are WRAP_* at the top. */
 
@@ -816,10 +817,9 @@ static int wrap_reading(scan *sc, size_t x, int bit)
  * narrowest page (counting two spaces after each sentence on the line,
  * as a copy may have had and text extraction shows as one, unless the
  * text is the source's): the line was
- * ended early, a reading 1 for X; it would not have fitted the widest:
- * ended where every page ends it, a reading 0 for the line's last word;
- * in between, nothing (a sync break, or a wrap of the page it was
- * rendered on). */
+ * ended early, a reading 1 for X; it would not have fitted the narrowest:
+ * ended where every page ends it, or at a sync break (both are as the
+ * copy laid it out), a reading 0 for the line's last word. */
 static int read_wraps(scan *sc)
 {
     const unsigned char *s = sc->s;
@@ -891,7 +891,7 @@ static int read_wraps(scan *sc)
                 k += (s[i] == '.' || s[i] == '!' || s[i] == '?') && s[i + 1] == ' ' && s[i + 2] != ' ';
             if (n1 + k <= wmin) {
                 if (is_alpha(s[z - 1]) || is_digit(s[z - 1])) rc = wrap_reading(sc, b2, 1);
-            } else if (n1 > wmax && p0 > (long)pos && !ends_clause(s, cp[p0 + 1], z)) {
+            } else if (n1 > wmin && p0 > (long)pos && !ends_clause(s, cp[p0 + 1], z)) {
                 rc = wrap_reading(sc, cp[p0 + 1], 0);
             }
         }
@@ -1385,8 +1385,9 @@ static const wrap_at *wrap_find(const wrap_at *r, size_t lo, size_t end, size_t 
 /* Lay out the copy's lines that hold wrap points (sorted by off): on every
  * page of the range, where the widest and the narrowest end a line after
  * the same word X (not one ending a clause), end it there or, when X's
- * bit is 1, before X; where they differ, end it at the narrower (not
- * after a sentence, nor after a comma in a copy with comma breaks; else
+ * bit is 1, before X; where they differ, end it at the narrower after its
+ * last word X, or before X when X's bit is 1 (not after a sentence, nor
+ * after a comma in a copy with comma breaks; else
  * before the nearest word before it whose bit is 1, a reading of that bit,
  * and a line as short as a break between sentences makes; else lay out
  * no more of this line, which happens once in hundreds).  Lines with
@@ -1414,13 +1415,23 @@ static size_t wrap_layout(unsigned char *t, size_t n, const wrap_at *r, size_t n
         if (N == SIZE_MAX) { *rc = PK_ENOMEM; break; }
         wrap_widths(r[lo].dialogue, &wmin, &wmax);
         size_t pos = 0;
-        while (N - pos > wmax) {
-            long p1 = last_space(t, cp, N, pos, pos + wmin), p2 = last_space(t, cp, N, pos, pos + wmax);
+        while (N - pos > wmin) { /* (the rest fits the widest page but not the narrowest: they differ) */
+            long p1 = last_space(t, cp, N, pos, pos + wmin);
+            long p2 = N - pos > wmax ? last_space(t, cp, N, pos, pos + wmax) : -2;
             if (p1 <= (long)pos) break;
             if (p1 != p2) { /* the pages differ: end it at the narrowest, not where another channel may break */
                 const unsigned char c = t[cp[p1] - 1];
                 int ok = (is_alpha(c) || is_digit(c) || c == '"' || c == ')' || c == '\'' ||
                           (c == ',' && !comma_breaks)) && t[cp[p1] + 1] != ' ';
+                long q0 = last_space(t, cp, N, pos, (size_t)p1 - 1);
+                const wrap_at *y = ok && q0 > (long)pos ? wrap_find(r, lo, j, cp[q0]) : NULL;
+                if (y && !ends_clause(t, cp[q0 + 1], cp[p1])) { /* there (0), or a word earlier (1) */
+                    decided++;
+                    if (pk_mark_bit(code, y->ctx)) p1 = q0;
+                    t[cp[p1]] = '\n';
+                    pos = (size_t)p1 + 1;
+                    continue;
+                }
                 if (!ok) { /* or earlier, before a word whose bit is 1, as that bit's break */
                     for (long q = p1 - 1; q > (long)pos && !ok; q--) {
                         const wrap_at *x = t[cp[q]] == ' ' ? wrap_find(r, lo, j, cp[q]) : NULL;
