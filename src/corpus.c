@@ -33,7 +33,10 @@
  *
  * Files are read with read(2), not mapped: a file truncated while it is
  * scanned (log rotation, a writer starting over) would kill a process that
- * maps it with SIGBUS, and a filter run must never die half-way. */
+ * maps it with SIGBUS, and a filter run must never die half-way.  A text
+ * file (or tar member) is read into one buffer of its size, backed by
+ * huge pages where the kernel allows (presize): page faults were most of
+ * the cost of reading it. */
 #include "pk.h"
 #include "fmt/fmt.h"
 
@@ -736,6 +739,20 @@ static void job_to_error(job *j, int code, const char *fmt, ...)
     pk_buf_free(&j->data);
 }
 
+/* Make j->data room for a text of `size` bytes read whole (0: unknown)
+ * and a byte more, to see its end in: one allocation instead of a chain
+ * of doublings, and huge pages.  A 200 MB text file took 71,000 page
+ * faults to read, 20,000 so (bench/scan_ab.sh: 293 -> 330 MB/s).  PK_ENOMEM
+ * or 0. */
+static int presize(job *j, uint64_t size)
+{
+    if (size == 0) return 0;
+    int x = pk_buf_reserve(&j->data, (size_t)PK_MIN(size + 1, (uint64_t)j->data.max));
+    if (x) return x;
+    pk_huge_pages(j->data.data, j->data.cap);
+    return 0;
+}
+
 /* Read up to the room left in j->data (at most `block`) from the member. */
 static int member_read(run *r, pk_tar *t, job *j, size_t block, size_t *got, pk_error *e)
 {
@@ -764,6 +781,7 @@ static int tar_text(run *r, pk_tar *t, const pk_tar_member *m, const char *path,
         job_to_error(j, PK_ETOOBIG, "%s: document larger than %zu bytes", j->name, r->o->max_doc);
         return submit(r, j, ws, nthreads);
     }
+    if (presize(j, m->size)) { job_free(j); return PK_ENOMEM; }
     for (;;) {
         size_t got;
         if (j->data.len == j->data.max) break; /* the header's size is what libarchive reads */
@@ -914,6 +932,7 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
     if (fmt == PK_FMT_TEXT) {
         job *j = job_new(r, JOB_TEXT, path);
         if (!j) { rc = PK_ENOMEM; goto done; }
+        if ((rc = presize(j, pk_source_size_hint(src)))) { job_free(j); goto done; } /* out of memory */
         for (;;) {
             size_t got, room = j->data.max - j->data.len;
             if (room == 0) {

@@ -31,6 +31,15 @@ void pk_error_prefix(pk_error *err, const char *fmt, ...)
 static inline bool pk_add_ok(size_t a, size_t b, size_t *r) { return !__builtin_add_overflow(a, b, r); }
 static inline bool pk_mul_ok(size_t a, size_t b, size_t *r) { return !__builtin_mul_overflow(a, b, r); }
 
+/* Ask for [p, p + n) to be backed by transparent huge pages (its 2 MiB
+ * aligned part; a hint, nothing when n < PK_HUGE_MIN or the kernel says
+ * no).  For a big buffer allocated once at its full size and filled
+ * front to back (a text file read whole): 4 KiB pages cost a fault each,
+ * 51,000 for a 200 MB file.  Not for buffers grown by realloc: a move
+ * splits the huge pages again (measured: more faults, not fewer). */
+#define PK_HUGE_MIN ((size_t)4 << 20)
+void pk_huge_pages(void *p, size_t n);
+
 /* Decode one UTF-8 sequence at s[0..n) (n >= 1) into *cp; returns its
  * length, or 0 when it is invalid (overlong, surrogate, past U+10FFFF,
  * truncated), as RFC 3629 says. */
@@ -55,6 +64,9 @@ int pk_source_read(pk_source *s, void *buf, size_t cap, size_t *got, pk_error *e
 const char *pk_source_kind(const pk_source *s);
 /* Bytes consumed from the underlying file so far (compressed offset). */
 uint64_t pk_source_offset(const pk_source *s);
+/* The size of a plain regular file when it was opened (what reading it
+ * will likely give; it may grow or shrink meanwhile), else 0. */
+uint64_t pk_source_size_hint(const pk_source *s);
 void pk_source_close(pk_source *s);
 /* Look at up to max bytes of (decompressed) content ahead without
  * consuming them: the next reads return them again.  *n < max only at the

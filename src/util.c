@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 int pk_fail(pk_error *err, int code, const char *fmt, ...)
@@ -83,6 +84,19 @@ void pk_buf_reset(pk_buf *b)
 {
     b->len = 0;
     if (b->data) b->data[0] = 0;
+}
+
+void pk_huge_pages(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (n < PK_HUGE_MIN) return;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), b = ((uintptr_t)p + n) & ~(huge - 1);
+    if (b > a) (void)madvise((void *)a, b - a, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+#else
+    (void)p;
+    (void)n;
+#endif
 }
 
 int pk_buf_reserve(pk_buf *b, size_t extra)

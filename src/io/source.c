@@ -67,6 +67,7 @@ struct pk_source {
     unsigned char *in;     /* in_cap bytes: SNIFF_BLOCK, IN_BLOCK once compressed */
     size_t in_pos, in_len, in_cap;
     uint64_t offset;       /* bytes read from fd */
+    uint64_t file_size;    /* st_size of a regular file, else 0 */
     z_stream z;
     bool z_ready;          /* inflateInit2 done */
 #ifdef PK_HAVE_ISAL
@@ -177,9 +178,12 @@ int pk_source_open(pk_source **out, const char *path, pk_error *err)
         }
         s->own_fd = true;
         struct stat st;
-        if (fstat(s->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-            rc = src_fail(s, PK_EINVAL, "is a directory");
-            goto fail;
+        if (fstat(s->fd, &st) == 0) {
+            if (S_ISDIR(st.st_mode)) {
+                rc = src_fail(s, PK_EINVAL, "is a directory");
+                goto fail;
+            }
+            if (S_ISREG(st.st_mode) && st.st_size > 0) s->file_size = (uint64_t)st.st_size;
         }
     }
     /* Sniff: a pipe may deliver fewer than 4 bytes per read. */
@@ -247,6 +251,8 @@ const char *pk_source_kind(const pk_source *s)
 }
 
 uint64_t pk_source_offset(const pk_source *s) { return consumed(s); }
+
+uint64_t pk_source_size_hint(const pk_source *s) { return s->kind == K_PLAIN ? s->file_size : 0; }
 
 static int read_plain(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
 {

@@ -131,6 +131,7 @@ static void test_plain_file_reads_back_exactly(void)
     }
     pk_source *s = NULL;
     CHECK(pk_source_open(&s, path, NULL) == 0);
+    CHECK(pk_source_size_hint(s) == 11); /* what reading it gives */
     char tmp[64];
     size_t got = 0;
     CHECK(pk_source_read(s, tmp, sizeof tmp, &got, NULL) == 0 && got == 11);
@@ -182,6 +183,10 @@ static void test_gzip_single_and_multi_member(void)
     CHECK(read_all(path, 4096, &b, &kind, NULL) == 0);
     CHECK(kind && strcmp(kind, "gzip") == 0);
     CHECK(buf_eq(&b, "first member\n", 13));
+    pk_source *s = NULL;
+    CHECK(pk_source_open(&s, path, NULL) == 0);
+    CHECK(pk_source_size_hint(s) == 0); /* compressed: the file's size says nothing */
+    pk_source_close(s);
 
     gz_member(&gz, "", 0); /* an empty member in the middle */
     gz_member(&gz, "second\n", 7);
