@@ -78,7 +78,7 @@ int pk_source_peek(pk_source *s, size_t max, const char **p, size_t *n, pk_error
 int pk_source_slurp(const char *path, pk_buf *out, size_t max, pk_error *err);
 
 /* Reads a source in chunks of whole lines, for batching JSONL.  Each call
- * appends to out (after resetting it) as many complete lines as fit in
+ * puts in out (reset first) as many complete lines as fit in
  * about `target` bytes (at least one whole line, whatever its length, up to
  * max_line).  The last line of input need not end in '\n'.  *first_line is
  * the 1-based number of the first line in the chunk.  Lines keep their
@@ -86,7 +86,9 @@ int pk_source_slurp(const char *path, pk_buf *out, size_t max, pk_error *err);
  * source fails after some lines, those lines come first and the error on
  * the next call.  Returns 0 with
  * out->len == 0 at end of input. A line longer than max_line fails with
- * PK_ETOOBIG naming the line number. */
+ * PK_ETOOBIG naming the line number.  out's memory may be exchanged
+ * for the reader's (out->data moves; out->max stays): the lines are
+ * handed out where they were read, not copied. */
 typedef struct pk_lines pk_lines;
 int pk_lines_open(pk_lines **out, pk_source *src, size_t max_line, pk_error *err);
 int pk_lines_chunk(pk_lines *l, pk_buf *out, size_t target, uint64_t *first_line, pk_error *err);

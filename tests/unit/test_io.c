@@ -505,6 +505,28 @@ static void test_lines_pack_up_to_target_and_keep_crlf(void)
     pk_buf_free(&out);
 }
 
+/* Chunks come in the reader's memory (out's is exchanged for it), but an
+ * out with a cap under that memory gets a copy, and a chunk over its cap
+ * is an error after the lines that fit. */
+static void test_lines_into_a_capped_buffer(void)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "capped.txt");
+    write_file(path, "aaaa\nbbbb\ncccccc\nd\n", 19);
+    pk_source *s;
+    pk_lines *l = open_lines(path, 100, &s);
+    pk_buf out;
+    pk_buf_init(&out, 10);
+    uint64_t first = 0;
+    pk_error err = { 0 };
+    CHECK(pk_lines_chunk(l, &out, 100, &first, &err) == 0 && buf_eq(&out, "aaaa\nbbbb\n", 10) && first == 1);
+    CHECK(out.max == 10 && out.cap <= 11);
+    CHECK(pk_lines_chunk(l, &out, 100, &first, &err) == PK_ETOOBIG && has(err.msg, "line 3"));
+    pk_lines_close(l);
+    pk_source_close(s);
+    pk_buf_free(&out);
+}
+
 static void test_lines_overlong_line_names_its_number(void)
 {
     char path[512];
@@ -979,6 +1001,7 @@ int main(void)
     test_peek_then_read_returns_the_same_bytes();
     test_lines_one_per_chunk_and_last_without_newline();
     test_lines_pack_up_to_target_and_keep_crlf();
+    test_lines_into_a_capped_buffer();
     test_lines_overlong_line_names_its_number();
     test_lines_spanning_reads_plain_and_gzip();
     test_lines_report_truncated_gzip_after_good_lines();
