@@ -129,6 +129,8 @@ struct pk_scanner {
     size_t kgcap;
     seed *seeds;
     size_t nseeds, seedcap;
+    seed *seedtmp; /* sort_seeds' other half */
+    size_t seedtmpcap;
     match *m;
     size_t nm, mcap;
     match *left;
@@ -224,6 +226,7 @@ void pk_scanner_free(pk_scanner *s)
     free(s->fpdf);
     free(s->pass_ix);
     free(s->seeds);
+    free(s->seedtmp);
     free(s->m);
     free(s->left);
     free(s->spans);
@@ -1585,11 +1588,63 @@ static int lone_seed_agrees(pk_scanner *s, const seed *sd, pk_error *err)
     return band_any(lw->sk, D, allow, wok);
 }
 
+/* The seeds in cmp_seed's order.  seed_document makes them in document
+ * order (d never decreases), so a stable radix sort on the work, a byte
+ * a pass, leaves only the few seeds of one work at one d (one a posting)
+ * to order by diagonal, which the insertion pass after it does; that
+ * pass alone would sort any input right, so the radix passes change
+ * speed only.  qsort took 18 ms of a 200 MB plain-text scan (108,000
+ * seeds in windows of 9,000), this 2 ms; the same text as JSONL 5.8 ->
+ * 4.3 ms.  Few seeds (a JSONL record): qsort. */
+#define SEED_RADIX_MIN 512
+static int sort_seeds(pk_scanner *s, pk_error *err)
+{
+    seed *a = s->seeds;
+    const size_t n = s->nseeds;
+    uint32_t works = 0; /* the bits of every work number */
+    bool by_d = n >= SEED_RADIX_MIN;
+    for (size_t i = 0; i < n && by_d; i++) {
+        works |= a[i].work;
+        by_d = i == 0 || a[i].d >= a[i - 1].d;
+    }
+    if (!by_d) {
+        qsort(a, n, sizeof *a, cmp_seed);
+        return 0;
+    }
+    if (grow(&s->seedtmp, &s->seedtmpcap, n, sizeof *a)) return pk_fail(err, PK_ENOMEM, "out of memory");
+    seed *from = a, *to = s->seedtmp;
+    for (unsigned shift = 0; shift < 32 && works >> shift; shift += 8) {
+        size_t at[256] = {0};
+        for (size_t i = 0; i < n; i++) at[from[i].work >> shift & 255]++;
+        for (size_t b = 0, sum = 0; b < 256; b++) {
+            const size_t c = at[b];
+            at[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) to[at[from[i].work >> shift & 255]++] = from[i];
+        seed *t = from;
+        from = to;
+        to = t;
+    }
+    if (from != a) memcpy(a, from, n * sizeof *a);
+    for (size_t i = 1; i < n; i++) {
+        if (cmp_seed(&a[i - 1], &a[i]) <= 0) continue;
+        const seed v = a[i];
+        size_t j = i;
+        while (j > 0 && cmp_seed(&a[j - 1], &v) > 0) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
+    }
+    return 0;
+}
+
 /* Align the seeded document with each work it has seeds in. */
 static int align_document(pk_scanner *s, pk_error *err)
 {
     int rc;
-    qsort(s->seeds, s->nseeds, sizeof *s->seeds, cmp_seed);
+    if ((rc = sort_seeds(s, err))) return rc;
     for (size_t a = 0; a < s->nseeds;) {
         size_t b = a + 1;
         while (b < s->nseeds && s->seeds[b].work == s->seeds[a].work) b++;
