@@ -18,6 +18,7 @@
 #   COPIES=200 PDF_COPIES=20 bench/mark.sh
 #   DENSE=1 bench/mark.sh               # copies marked --dense (comma breaks),
 #                                       # screenplays only: report-dense.tsv
+#   WORKS="samples.fountain" bench/mark.sh   # only these works
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -68,7 +69,7 @@ open(os.path.join(out, "prose-adventure.txt"), "w").write(text(["cn%02d" % i for
 PY
 
 R=$O/report.tsv
-WORKS="screenplay1.fountain screenplay2.fountain samples.fountain prose-fiction.txt prose-adventure.txt"
+WORKS=${WORKS:-"screenplay1.fountain screenplay2.fountain samples.fountain prose-fiction.txt prose-adventure.txt"}
 DFLAG=()
 if [ "${DENSE:-0}" = 1 ]; then
   R=$O/report-dense.tsv; DFLAG=(--dense); WORKS="screenplay1.fountain screenplay2.fountain samples.fountain"

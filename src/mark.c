@@ -819,12 +819,16 @@ static int wrap_reading(scan *sc, size_t x, int bit)
  * text is the source's): the line was
  * ended early, a reading 1 for X; it would not have fitted the narrowest:
  * ended where every page ends it, or at a sync break (both are as the
- * copy laid it out), a reading 0 for the line's last word. */
+ * copy laid it out), a reading 0 for the line's last word.  A copy ends a
+ * line early only before a word whose next word would not have fitted the
+ * narrowest page as well; when more than 1 line end in 10 leaves room for
+ * both (and 3 or more do), the lines are not a copy's (a re-wrap at another width) and
+ * nothing is read. */
 static int read_wraps(scan *sc)
 {
     const unsigned char *s = sc->s;
     const size_t n = sc->n;
-    size_t *cp = NULL, cap = 0, lines = 0, wide = 0;
+    size_t *cp = NULL, cap = 0, lines = 0, wide = 0, ends = 0, odd = 0, first = sc->np;
     int rc = 0, dialogue = 0;
     if (sc->ungreedy) return 0; /* re-wrapped by a tool: its lines are not a copy's */
     /* Rendered (a PDF's text: no line wider than the widest page), text
@@ -889,8 +893,19 @@ static int read_wraps(scan *sc)
              * which renderers count and text extraction drops */
             for (size_t i = cp[pos]; !sc->unwrapped && i + 2 < z; i++)
                 k += (s[i] == '.' || s[i] == '!' || s[i] == '?') && s[i + 1] == ' ' && s[i + 2] != ' ';
+            size_t y = q, ye;
+            while (y < z2 && s[y] == ' ') y++;
+            for (ye = y; ye < z2 && s[ye] != ' ';) ye++;
+            /* a copy ends a line early only where the next two words would
+             * not fit the narrowest page (one more than a page's wrap
+             * leaves room for): a leak whose line ends often leave room
+             * for two was laid out otherwise (a re-wrap) */
+            const int inner = is_alpha(s[z - 1]) || is_digit(s[z - 1]); /* not another channel's break */
+            const int counts = inner && is_lower(s[b2]); /* surely the same paragraph */
+            ends += (size_t)counts;
+            odd += counts && n1 <= wmin && ye > y && n1 + 1 + chars(s, y, ye) <= wmin;
             if (n1 + k <= wmin) {
-                if (is_alpha(s[z - 1]) || is_digit(s[z - 1])) rc = wrap_reading(sc, b2, 1);
+                if (inner) rc = wrap_reading(sc, b2, 1);
             } else if (n1 > wmin && p0 > (long)pos && !ends_clause(s, cp[p0 + 1], z)) {
                 rc = wrap_reading(sc, cp[p0 + 1], 0);
             }
@@ -898,6 +913,7 @@ static int read_wraps(scan *sc)
         a = next;
     }
     free(cp);
+    if (!rc && odd >= 3 && odd * 10 > ends) sc->np = first; /* not a copy's layout: no readings */
     return rc;
 }
 
