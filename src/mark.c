@@ -571,7 +571,7 @@ static int cue_line(const unsigned char *s, size_t b, size_t z)
  * unwrapped: it never breaks a line inside a sentence (a line ending in a
  * letter or digit, the next starting lowercase) more than 1 in 20 times,
  * or it breaks lines inside sentences only as a copy's layout does
- * (wrap_layout(): 9 in 10 of them, but one) and has lines wider than any
+ * (wrap_layout(): 3 or more, 9 in 10 of them but one) and has lines wider than any
  * page or two spaces after a sentence, which no page shows (or 5 or more
  * such breaks and no other: a page's own wraps are half of them): a text
  * copied from the source, where every line end after a sentence is a
@@ -609,7 +609,7 @@ static int read_layout(scan *sc)
         else if (s[b] == '(') dialogue = 1;
         if (z > a && e < n) {
             lines++;
-            longer += len > WRAP_ACTION_MAX + 4;
+            longer += chars(s, b, z) > WRAP_ACTION_MAX + 4; /* (indentation apart: pdftotext -layout) */
             if ((is_alpha(s[z - 1]) || is_digit(s[z - 1])) && k < n && is_lower(s[k])) {
                 size_t kw = k;
                 while (kw < n && s[kw] != ' ' && s[kw] != '\n') kw++;
@@ -638,7 +638,7 @@ static int read_layout(scan *sc)
     }
     free(cp);
     sc->unwrapped = inside * 20 < lines ||
-                    ((early + 1) * 10 >= inside * 9 && (longer || dspace || (inside >= 5 && early == inside)));
+                    (inside >= 3 && (early + 1) * 10 >= inside * 9 && (longer || dspace || (inside >= 5 && early == inside)));
     sc->ungreedy = !sc->unwrapped && (dspace >= 2 || slack * 10 > inside);
     return 0;
 }
@@ -837,7 +837,9 @@ static int read_wraps(scan *sc)
     for (size_t a = 0; a < n;) {
         size_t e = a;
         while (e < n && s[e] != '\n') e++;
-        size_t len = chars(s, a, e);
+        size_t b = a;
+        while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\f')) b++;
+        size_t len = chars(s, b, e);
         lines += len > 0, wide += len > WRAP_ACTION_MAX + 2;
         a = e + 1;
     }
@@ -1422,8 +1424,13 @@ static size_t wrap_layout(unsigned char *t, size_t n, const wrap_at *r, size_t n
         while (j < nr && r[j].off < e) j++;
         size_t lo = i;
         i = j;
-        int plain = t[a] != ' ' && t[a] != '\t' && t[a] != '(' && t[a] != '~';
-        for (size_t k = a; k < e && plain; k++) plain = t[k] != '*' && t[k] != '_' && t[k] != '\t' && t[k] != '\\';
+        /* (nor forced action, centred text, notes, boneyard: renderers
+         * drop their marks) */
+        int plain = t[a] != ' ' && t[a] != '\t' && t[a] != '(' && t[a] != '~' && t[a] != '!' && t[a] != '>' &&
+                    t[a] != '<';
+        for (size_t k = a; k < e && plain; k++)
+            plain = t[k] != '*' && t[k] != '_' && t[k] != '\t' && t[k] != '\\' &&
+                    !(k + 1 < e && ((t[k] == '[' && t[k + 1] == '[') || (t[k] == '/' && t[k + 1] == '*')));
         if (!plain) continue;
         size_t z = e;
         while (z > a && (t[z - 1] == '\r' || t[z - 1] == ' ')) z--;
