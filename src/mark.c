@@ -773,17 +773,49 @@ static int point_near(const scan *sc, size_t i)
     return 0;
 }
 
+/* Does the line [a, e) end with ^ (a dual-dialogue cue)? */
+static int caret_line(const unsigned char *s, size_t a, size_t e)
+{
+    while (e > a && (s[e - 1] == ' ' || s[e - 1] == '\r' || s[e - 1] == '\t')) e--;
+    return e > a && s[e - 1] == '^';
+}
+
+/* Is the dialogue at i one of two side by side (its cue ends with ^, or
+ * the next cue after it does)?  Renderers set those in narrower columns. */
+static int dual_dialogue(const scan *sc, size_t i)
+{
+    const unsigned char *s = sc->s;
+    size_t a = i;
+    while (a > 0 && s[a - 1] != '\n') a--;
+    while (a > 0 && cls_at(sc, a - 1) == C_VOICE) { /* up to the block's first line */
+        a--;
+        while (a > 0 && s[a - 1] != '\n') a--;
+    }
+    if (a > 0) { /* the cue above */
+        size_t c = a - 1;
+        while (c > 0 && s[c - 1] != '\n') c--;
+        if (caret_line(s, c, a - 1)) return 1;
+    }
+    size_t e = i;
+    while (e < sc->n && cls_at(sc, e) == C_VOICE) e++; /* past the block */
+    while (e < sc->n && (s[e] == '\n' || s[e] == ' ' || s[e] == '\r' || s[e] == '\t')) e++;
+    size_t f = e;
+    while (f < sc->n && s[f] != '\n') f++;
+    return e < sc->n && caret_line(s, e, f);
+}
+
 /* A work's space at i in action or dialogue, between a word ending in a
  * letter or digit and a word X starting with a letter, outside
  * parentheticals, lyrics and emphasis, no other channel's point next to
- * it, X no conjunction (a comma may go before one): a place a copy may
- * end a line.  Named by X and the words after it. */
+ * it, X no conjunction (a comma may go before one), not in dual dialogue:
+ * a place a copy may end a line.  Named by X and the words after it. */
 static int wrap_point(scan *sc, size_t i, int cl)
 {
     static const char *conj[] = {"and", "or", "but", "so", "yet", "nor"};
     const unsigned char *s = sc->s;
     if (i == 0 || i + 1 >= sc->n || !(is_alpha(s[i - 1]) || is_digit(s[i - 1])) || !is_alpha(s[i + 1])) return 0;
     if (cls_at(sc, i - 1) != cl || cls_at(sc, i + 1) != cl || no_break_here(sc, i) || point_near(sc, i)) return 0;
+    if (cl == C_VOICE && dual_dialogue(sc, i)) return 0;
     size_t w = word_after(sc, i + 1);
     if (w >= sc->nw || sc->w[w].s != i + 1) return 0;
     if (word_is(s, i + 1, plain_word(s, sc->n, i + 1), conj, NELEM(conj))) return 0;
