@@ -139,6 +139,9 @@ static const char *abbreviations[] = {"mr", "mrs", "ms", "dr", "st", "jr", "sr",
                                       "sgt", "capt", "cpl", "rev", "prof", "vs", "etc", "inc", "ltd", "co", "no",
                                       "vol", "pp", "ca", "cf", "al", "ave", "blvd", "rd", "approx", "dept", "est",
                                       "fig", "ed", "eds", "op", "pt", "sq", "gov", "sen", "rep", "hon", "messrs"};
+/* Conjunctions: no comma break before one, and no line wrapped before
+ * one (a comma may be added there) */
+static const char *conjunctions[] = {"and", "or", "but", "so", "yet", "nor"};
 /* "but" after these is a preposition ("nothing but he"): no comma there */
 static const char *but_prep[] = {"all", "nothing", "nobody", "anyone", "none", "everyone", "everything",
                                  "anything", "one", "last", "first", "next", "everybody", "anybody", "somebody",
@@ -226,6 +229,7 @@ typedef struct scan {
     size_t np, pcap;
     int unwrapped; /* a leak whose lines were never wrapped (see broken_by_hand()) */
     int ungreedy;  /* a leak wrapped by a tool that does not fill lines (fmt): its line ends say nothing */
+    int rendered;  /* a leak with no line wider than the widest page (read_wraps()) */
     int breaks;  /* line breaks are choice points: a Fountain work, or a leak */
 } scan;
 
@@ -590,6 +594,7 @@ static int read_layout(scan *sc)
     const unsigned char *s = sc->s;
     const size_t n = sc->n;
     size_t lines = 0, inside = 0, early = 0, slack = 0, dspace = 0, prev = 0, longer = 0, *cp = NULL, cap = 0;
+    size_t filled = 0, wide = 0; /* lines with characters, and wider than the widest page */
     int dialogue = 0;
     for (size_t i = 0; i + 3 < n; i++)
         dspace += (s[i] == '.' || s[i] == '!' || s[i] == '?') && i > 0 && is_lower(s[i - 1]) && s[i + 1] == ' ' &&
@@ -600,7 +605,8 @@ static int read_layout(scan *sc)
         size_t next = e < n ? e + 1 : n, b = a, z = e;
         while (b < z && (s[b] == ' ' || s[b] == '\t' || s[b] == '\f')) b++;
         while (z > b && (s[z - 1] == '\r' || s[z - 1] == ' ' || s[z - 1] == '\t')) z--;
-        size_t len = chars(s, a, z), k = next;
+        size_t len = chars(s, a, z), k = next, full = chars(s, b, e);
+        filled += full > 0, wide += full > WRAP_ACTION_MAX + 2;
         while (k < n && (s[k] == ' ' || s[k] == '\t')) k++;
         int lower = 0, letter = 0;
         for (size_t q = b; q < z; q++) lower |= is_lower(s[q]), letter |= is_alpha(s[q]);
@@ -640,6 +646,7 @@ static int read_layout(scan *sc)
     sc->unwrapped = inside * 20 < lines ||
                     (inside >= 3 && (early + 1) * 10 >= inside * 9 && (longer || dspace || (inside >= 5 && early == inside)));
     sc->ungreedy = !sc->unwrapped && (dspace >= 2 || slack * 10 > inside);
+    sc->rendered = wide * 50 < filled;
     return 0;
 }
 
@@ -811,14 +818,13 @@ static int dual_dialogue(const scan *sc, size_t i)
  * a place a copy may end a line.  Named by X and the words after it. */
 static int wrap_point(scan *sc, size_t i, int cl)
 {
-    static const char *conj[] = {"and", "or", "but", "so", "yet", "nor"};
     const unsigned char *s = sc->s;
     if (i == 0 || i + 1 >= sc->n || !(is_alpha(s[i - 1]) || is_digit(s[i - 1])) || !is_alpha(s[i + 1])) return 0;
     if (cls_at(sc, i - 1) != cl || cls_at(sc, i + 1) != cl || no_break_here(sc, i) || point_near(sc, i)) return 0;
     if (cl == C_VOICE && dual_dialogue(sc, i)) return 0;
     size_t w = word_after(sc, i + 1);
     if (w >= sc->nw || sc->w[w].s != i + 1) return 0;
-    if (word_is(s, i + 1, plain_word(s, sc->n, i + 1), conj, NELEM(conj))) return 0;
+    if (word_is(s, i + 1, plain_word(s, sc->n, i + 1), conjunctions, NELEM(conjunctions))) return 0;
     return push_point(sc, PK_MARK_WRAP, i, i + 1, 0, sc->w[w].h[0], sc->w[w].e);
 }
 
@@ -860,22 +866,13 @@ static int read_wraps(scan *sc)
 {
     const unsigned char *s = sc->s;
     const size_t n = sc->n;
-    size_t *cp = NULL, cap = 0, lines = 0, wide = 0, ends = 0, odd = 0, first = sc->np;
+    size_t *cp = NULL, cap = 0, ends = 0, odd = 0, first = sc->np;
     int rc = 0, dialogue = 0;
     if (sc->ungreedy) return 0; /* re-wrapped by a tool: its lines are not a copy's */
     /* Rendered (a PDF's text: no line wider than the widest page), text
      * extraction runs action on after dialogue with no blank line between:
      * a line wider than a dialogue column, or followed by one, is action. */
-    for (size_t a = 0; a < n;) {
-        size_t e = a;
-        while (e < n && s[e] != '\n') e++;
-        size_t b = a;
-        while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\f')) b++;
-        size_t len = chars(s, b, e);
-        lines += len > 0, wide += len > WRAP_ACTION_MAX + 2;
-        a = e + 1;
-    }
-    const int rendered = wide * 50 < lines;
+    const int rendered = sc->rendered;
     for (size_t a = 0; a < n && !rc;) {
         size_t e = a;
         while (e < n && s[e] != '\n') e++;
@@ -1010,7 +1007,6 @@ static int find_points(scan *sc)
         /* after a comma in a screenplay's action or dialogue, before a
          * lowercase word that is no conjunction: a space or a line break */
         if (c == ',' && sc->breaks && (cl == C_ACTION || cl == C_VOICE) && i > 0 && is_alpha(s[i - 1]) && i + 2 < n) {
-            static const char *conj[] = {"and", "or", "but", "so", "yet", "nor"};
             size_t j = i + 1, k;
             int nl = 0;
             while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r')) j++;
@@ -1023,7 +1019,7 @@ static int find_points(scan *sc)
             /* the work: only where it has a space (its own breaks stay),
              * not where the comma is itself a point, not in a
              * parenthetical, a lyric or emphasis */
-            int ok = i - b >= 15 && k < n && is_lower(s[k]) && z > k && !word_is(s, k, z, conj, NELEM(conj)) &&
+            int ok = i - b >= 15 && k < n && is_lower(s[k]) && z > k && !word_is(s, k, z, conjunctions, NELEM(conjunctions)) &&
                      cls_at(sc, k) == cl && (nl ? (!sc->cls && broken_by_hand(sc, i + 1, k)) : j == i + 2) &&
                      !(sc->cls && (comma_is_point(sc, i) || no_break_here(sc, i)));
             if (ok) {
