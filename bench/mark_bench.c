@@ -136,6 +136,24 @@ static void judge(tally *t, const char *s, size_t n, long guilty)
         fprintf(stderr, "mark_bench: %s\n", e.msg);
         exit(2);
     }
+    if (getenv("MARK_BENCH_DEBUG") && guilty >= 0 && !(v.accused && (long)v.who[0] == guilty)) {
+        /* why was the leaker not named: its agreement per channel */
+        unsigned cnt[PK_MARK_NCHANNELS] = {0}, agree[PK_MARK_NCHANNELS] = {0};
+        for (size_t i = 0; i < v.used && i < np; i++) {
+            cnt[pts[i].channel]++;
+            agree[pts[i].channel] += pts[i].bit == pk_mark_bit(&codes[guilty], pts[i].ctx);
+        }
+        fprintf(stderr, "miss %s/%d copy %ld: used %zu, top %zu score %.1f bound %.2g;", t->name, t->pages, guilty,
+                v.used, v.n ? v.who[0] : 0, v.n ? v.score[0] : 0, v.n ? v.bound[0] : 1);
+        for (int c = 1; c < PK_MARK_NCHANNELS; c++)
+            if (cnt[c]) fprintf(stderr, " %s %u/%u", pk_mark_channel_name(c), agree[c], cnt[c]);
+        fprintf(stderr, "\n");
+        static int nmiss;
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/miss%d.txt", nmiss++);
+        FILE *f = fopen(path, "wb");
+        if (f) fwrite(s, 1, n, f), fclose(f);
+    }
     free(pts);
     if (guilty >= 0) t->points[t->trials] = v.used;
     t->trials++;
@@ -286,7 +304,7 @@ int main(int argc, char **argv)
     tally t[4][3];
     for (int a = 0; a < 4; a++)
         for (int b = 0; b < 3; b++)
-            t[a][b] = (tally){tnames[a], lens[b], 0, 0, 0, 0, calloc(ncodes + 1, sizeof(size_t))};
+            t[a][b] = (tally){tnames[a], lens[b], 0, 0, 0, 0, calloc((ncodes + 1) * 64, sizeof(size_t))};
     for (size_t j = 0; j < ncodes && !pdf; j++) {
         size_t used;
         if (pk_mark_apply(orig.data, orig.len, format, &codes[j], &copy, &used, &e)) { fprintf(stderr, "%s\n", e.msg); return 2; }
@@ -329,14 +347,18 @@ int main(int argc, char **argv)
             if (cp > 1 && ps[cp - 1] >= copy.len) cp--; /* after the last page */
             /* a screenplay PDF's first page is the title page: skip it */
             size_t first = format == PK_WORK_FOUNTAIN && cp > 2 ? 1 : 0;
-            for (int b = 0; b < 3; b++) {
-                size_t L = (size_t)lens[b];
+            /* PDF_EXCERPTS=K (1..64, default 1): K excerpts of each length
+             * from every PDF, for finer rates than PDF_COPIES allows */
+            long kex = getenv("PDF_EXCERPTS") ? atol(getenv("PDF_EXCERPTS")) : 1;
+            if (kex < 1 || kex > 64) kex = 1;
+            for (int b = 0; b < 3 * kex; b++) {
+                size_t L = (size_t)lens[b % 3];
                 if (cp - first < L) continue;
                 size_t p0 = first + (size_t)(rnd() % (cp - first - L + 1));
                 size_t a0 = ps[p0], a1 = p0 + L < cp ? ps[p0 + L] : copy.len;
-                judge(&t[0][b], copy.data + a0, a1 - a0, j);
+                judge(&t[0][b % 3], copy.data + a0, a1 - a0, j);
                 typos(copy.data + a0, a1 - a0, &tmp2);
-                judge(&t[1][b], tmp2.data, tmp2.len, j);
+                judge(&t[1][b % 3], tmp2.data, tmp2.len, j);
             }
         }
     }

@@ -588,6 +588,11 @@ static int cue_line(const unsigned char *s, size_t b, size_t z)
  * ends followed by two spaces, or more than 1 in 10 line ends inside
  * sentences with room for the next word (a greedy wrap leaves none, by the
  * width the lines around show) that a copy's layout did not make, say so.
+ * rendered: hardly a line wider than the widest page (a PDF's text); there
+ * a line of "dialogue" wider than a dialogue column, or followed by one,
+ * is action that text extraction ran on after it (read_wraps() reads it
+ * so too; judged by dialogue widths, a PDF's action lines looked like a
+ * re-wrap and 1 in 40 two-page excerpts lost every wrap reading).
  * Returns 0, or PK_ENOMEM. */
 static int read_layout(scan *sc)
 {
@@ -599,20 +604,30 @@ static int read_layout(scan *sc)
     for (size_t i = 0; i + 3 < n; i++)
         dspace += (s[i] == '.' || s[i] == '!' || s[i] == '?') && i > 0 && is_lower(s[i - 1]) && s[i + 1] == ' ' &&
                   s[i + 2] == ' ' && is_upper(s[i + 3]);
+    for (size_t a = 0; a < n;) { /* rendered? */
+        size_t e = a, b = a;
+        while (e < n && s[e] != '\n') e++;
+        while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\f')) b++;
+        size_t full = chars(s, b, e);
+        filled += full > 0, wide += full > WRAP_ACTION_MAX + 2;
+        a = e < n ? e + 1 : n;
+    }
+    const int rendered = sc->rendered = wide * 50 < filled;
     for (size_t a = 0; a < n;) {
         size_t e = a;
         while (e < n && s[e] != '\n') e++;
         size_t next = e < n ? e + 1 : n, b = a, z = e;
         while (b < z && (s[b] == ' ' || s[b] == '\t' || s[b] == '\f')) b++;
         while (z > b && (s[z - 1] == '\r' || s[z - 1] == ' ' || s[z - 1] == '\t')) z--;
-        size_t len = chars(s, a, z), k = next, full = chars(s, b, e);
-        filled += full > 0, wide += full > WRAP_ACTION_MAX + 2;
+        size_t len = chars(s, a, z), k = next;
         while (k < n && (s[k] == ' ' || s[k] == '\t')) k++;
         int lower = 0, letter = 0;
         for (size_t q = b; q < z; q++) lower |= is_lower(s[q]), letter |= is_alpha(s[q]);
         if (b == z) dialogue = 0;
         else if (!lower && letter) dialogue = cue_line(s, b, z);
         else if (s[b] == '(') dialogue = 1;
+        else if (rendered && dialogue && (chars(s, b, z) > WRAP_VOICE_MAX || line_chars(s, n, k) > WRAP_VOICE_MAX))
+            dialogue = 0; /* text extraction runs action on after dialogue: see read_wraps() */
         if (z > a && e < n) {
             lines++;
             longer += chars(s, b, z) > WRAP_ACTION_MAX + 4; /* (indentation apart: pdftotext -layout) */
@@ -646,7 +661,6 @@ static int read_layout(scan *sc)
     sc->unwrapped = inside * 20 < lines ||
                     (inside >= 3 && (early + 1) * 10 >= inside * 9 && (longer || dspace || (inside >= 5 && early == inside)));
     sc->ungreedy = !sc->unwrapped && (dspace >= 2 || slack * 10 > inside);
-    sc->rendered = wide * 50 < filled;
     return 0;
 }
 
@@ -1936,7 +1950,9 @@ int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t n
         p[i] = ncodes ? pk_mark_bias(&codes[0], pts[i].ctx) : 0.5;
         dep[i] = pts[i].dep && (known ? known_has(known, nknown, pts[i].dep) : 0);
         any_dep |= dep[i];
-        if (pts[i].channel == PK_MARK_BREAK) joined = 0; /* breaks read both ways: visible */
+        /* breaks read both ways, or lines read as a copy's layout
+         * (read_wraps reads nothing from a re-wrap): the copy's lines */
+        if (pts[i].channel == PK_MARK_BREAK || pts[i].channel == PK_MARK_WRAP) joined = 0;
     }
     if (!joined)
         for (size_t i = 0; i < np; i++)
