@@ -279,13 +279,15 @@ int main(int argc, char **argv)
     if (slurp(work, &orig)) return 2;
     uint8_t key[32], secret[32];
     crypto_generichash(key, 32, (const uint8_t *)argv[4], strlen(argv[4]), NULL, 0);
+    /* CUTOFF=t: the Tardos cutoff of the registry (default PK_MARK_CUTOFF) */
+    double cutoff = getenv("CUTOFF") ? atof(getenv("CUTOFF")) : PK_MARK_CUTOFF;
     codes = calloc(ncodes, sizeof *codes);
     for (size_t j = 0; j < ncodes; j++) {
         uint8_t in[16];
         memcpy(in, &j, sizeof j);
         memset(in + 8, 0x5a, 8);
         crypto_generichash(secret, 32, in, sizeof in, key, 32);
-        pk_mark_code_init(&codes[j], key, secret, PK_MARK_CUTOFF);
+        pk_mark_code_init(&codes[j], key, secret, cutoff);
         if (dense) codes[j].channels = PK_MARK_CHANNELS_DENSE;
     }
     pk_mark_point *q = NULL;

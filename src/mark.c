@@ -577,9 +577,11 @@ static int cue_line(const unsigned char *s, size_t b, size_t z)
  * or it breaks lines inside sentences only as a copy's layout does
  * (wrap_layout(): 3 or more, 9 in 10 of them but one) and has lines wider than any
  * page or two spaces after a sentence, which no page shows (or 5 or more
- * such breaks and no other: a page's own wraps are half of them): a text
- * copied from the source, where every line end after a sentence is a
- * break.
+ * such breaks and no other: a page's own wraps are half of them), or has
+ * 3 or more lines wider than any page and 3 in 4 of its breaks inside
+ * sentences are a copy's (a layout's fallback breaks are not always
+ * recognized): a text copied from the source, where every line end after
+ * a sentence is a break.
  * ungreedy: wrapped, but its line ends are no evidence of a copy's breaks.
  * Text extracted from a PDF keeps the renderer's lines, wrapped greedily,
  * and never two spaces after a sentence.  A text re-wrapped by a tool (GNU
@@ -659,7 +661,8 @@ static int read_layout(scan *sc)
     }
     free(cp);
     sc->unwrapped = inside * 20 < lines ||
-                    (inside >= 3 && (early + 1) * 10 >= inside * 9 && (longer || dspace || (inside >= 5 && early == inside)));
+                    (inside >= 3 && (early + 1) * 10 >= inside * 9 && (longer || dspace || (inside >= 5 && early == inside))) ||
+                    (longer >= 3 && early * 4 >= inside * 3);
     sc->ungreedy = !sc->unwrapped && (dspace >= 2 || slack * 10 > inside);
     return 0;
 }
@@ -958,7 +961,9 @@ static int read_wraps(scan *sc)
         a = next;
     }
     free(cp);
-    if (!rc && odd >= 3 && odd * 10 > ends) sc->np = first; /* not a copy's layout: no readings */
+    /* not a copy's layout: no readings (a copy's own source, unwrapped,
+     * shows its fallback breaks, which may leave room for two words) */
+    if (!rc && !sc->unwrapped && odd >= 3 && odd * 10 > ends) sc->np = first;
     return rc;
 }
 
