@@ -7,7 +7,8 @@
  * after picket's normalization -- so it is found again in an excerpt whose
  * offsets, line breaks and format changed.  The form chosen at each point
  * is a bit of the recipient's codeword: a keyed pseudo-random bit with a
- * per-point bias, as in a Tardos code.  Trace reads the bits present in a
+ * per-point bias (1/2 in new registries, Tardos' arcsine biases in older
+ * ones).  Trace reads the bits present in a
  * leak and scores every recipient of the work with the symmetric Tardos
  * score; it accuses only when a Chernoff bound on an innocent's score,
  * times the number of recipients scored, is at most alpha.  See mark.c. */
@@ -120,7 +121,11 @@ int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t n
 /* ---- with a registry -------------------------------------------------- */
 
 #define PK_MARK_ALPHA 1e-6  /* default bound on accusing any innocent */
-#define PK_MARK_CUTOFF 0.2  /* default Tardos cutoff for new registries */
+/* Default bias cutoff t for new registries: 0.5 makes every bit a fair
+ * coin (the symmetric score is then agreements minus disagreements).
+ * Registries made before 2026-11-28 keep the t = 0.2 they stored (Tardos
+ * biases); docs/mark.md, "The code", says why flat won. */
+#define PK_MARK_CUTOFF 0.5
 
 typedef struct pk_mark_result {
     char mark_id[33];

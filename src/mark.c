@@ -30,7 +30,9 @@
  * The form at a point is one bit of the recipient's codeword, as in a
  * Tardos code: p = bias(ctx) from the arcsine density cut to [t, 1-t]
  * (SipHash keyed by the registry's mark key), x = [SipHash(k_j, ctx) <
- * p], k_j derived from the copy's secret.  Two points with the same name
+ * p], k_j derived from the copy's secret.  New registries take t = 1/2,
+ * p = 1/2 everywhere: fewer points name a single leaker and 2 colluders
+ * (docs/mark.md, "The code"); older ones keep the t = 0.2 they stored.  Two points with the same name
  * get the same bit, so a work's repeated phrases stay consistent.
  *
  * Trace reads (ctx, bit) from the leak, keeps the points the marked work

@@ -135,7 +135,11 @@ static void test_apply_reads_back(void)
             broken += (q[i].dep && pk_mark_bit(&c, q[i].dep)) || (q[i].channel == PK_MARK_BREAK && pk_mark_bit(&c, q[i].ctx));
             wraps += q[i].channel == PK_MARK_WRAP;
         }
-        CHECK(known + 6 + broken + wraps >= nq);
+        /* and few are lost: read as a work, a copy's file has no point
+         * where it took the form a work's file never offers (a comma
+         * dropped where only a present one is a point, "it's" for "it
+         * is"), or where its layout broke the line */
+        CHECK(known + 8 + broken + wraps >= nq);
         free(p);
         int ok, bad;
         read_back(out.data, out.len, &c, q, nq, 0, &ok, &bad);
@@ -237,8 +241,9 @@ static void test_excerpt_and_rewrap(void)
 }
 
 /* The Chernoff bound is valid: over many innocent codewords, the fraction
- * with bound <= a is at most a; and nobody innocent reaches 1e-6 / N. */
-static void test_innocent_never_accused(void)
+ * with bound <= a is at most a; and nobody innocent reaches 1e-6 / N.  For
+ * flat codes (new registries) and Tardos biases cut at 0.2 (older ones). */
+static void innocent_never_accused(double cutoff)
 {
     enum { L = 60, TRIALS = 20000 };
     double p[L];
@@ -249,7 +254,7 @@ static void test_innocent_never_accused(void)
         if (t % 100 == 0) /* a fresh leak: biases and the leaked bits */
             for (int i = 0; i < L; i++) {
                 double r = (double)(t_rand(&seed) >> 11) / 9007199254740992.0;
-                double lo = asin(sqrt(PK_MARK_CUTOFF)), s = sin(lo + (M_PI / 2 - 2 * lo) * r);
+                double lo = asin(sqrt(cutoff)), s = sin(lo + (M_PI / 2 - 2 * lo) * r);
                 p[i] = s * s;
                 y[i] = (uint8_t)(t_rand(&seed) & 1);
             }
@@ -265,6 +270,18 @@ static void test_innocent_never_accused(void)
     CHECK(pk_mark_tail(p, y, L, sc) * 1000 <= PK_MARK_ALPHA);
     /* perfect agreement on few points is not enough */
     CHECK(pk_mark_tail(p, y, 10, pk_mark_score(p, y, y, 10)) > 1e-4);
+}
+
+static void test_innocent_never_accused(void)
+{
+    innocent_never_accused(0.2);
+    innocent_never_accused(PK_MARK_CUTOFF);
+    /* flat: all 30 points agreeing is 2^-30, enough among 1,000 */
+    double p[30];
+    uint8_t y[30];
+    for (int i = 0; i < 30; i++) p[i] = 0.5, y[i] = (uint8_t)(i % 3 == 0);
+    double b = pk_mark_tail(p, y, 30, pk_mark_score(p, y, y, 30));
+    CHECK(b <= 1.0 / (1u << 30) * 1.01 && b * 1000 <= PK_MARK_ALPHA);
 }
 
 static void test_registry_mark_and_trace(void)
