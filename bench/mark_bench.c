@@ -19,7 +19,14 @@
  * page excerpts of those, as extracted and with typing errors.
  * --dense: the copies carry line breaks after commas too (mark --dense).
  * --collude: 200 coalitions of 2 and of 3 recipients assemble a leak
- * paragraph by paragraph from their copies (whole work, and 5 pages).
+ * paragraph by paragraph from their copies (whole work, and 5 pages), and
+ * 50 coalitions set every point where their copies differ by a rule
+ * (votes(); VOTES_ONLY=1 runs only those).
+ * Environment: PDF_EXCERPTS=K excerpts of each length from every PDF
+ * (default 1); CUTOFF=t the registry's bias cut-off (default
+ * PK_MARK_CUTOFF); MARK_BENCH_DEBUG=1 prints, for every excerpt whose
+ * leaker was not named, its points per channel and how many agree with
+ * the leaker's bits, and writes the excerpt to /tmp/missN.txt.
  * Output: one TSV line per (transformation, pages): work, transformation,
  * pages, trials, named right, cannot tell, named wrong, median points. */
 #include "picket_mark.h"
@@ -246,6 +253,59 @@ static void collusion(const char *base, const pk_buf *orig, int format, const si
     pk_buf_free(&mix);
 }
 
+/* Collusion with perfect knowledge, at the level of points: c colluders
+ * see every point where their copies differ and set it by a rule --
+ * 2 colluders: either form at random; 3: the minority's form (what lowers
+ * their scores most) or the majority's -- and leak the whole work.  Rows
+ * vote2, vote3min, vote3maj (pages 0). */
+static void votes(const char *base, const pk_buf *orig, int format)
+{
+    enum { TRIALS = 50 }; /* each scores 1,000 codes on every point of the work */
+    pk_mark_point *q = NULL, *leak = NULL;
+    size_t nq = 0;
+    pk_error e;
+    if (pk_mark_points(orig->data, orig->len, format, &q, &nq, &e)) exit(2);
+    leak = malloc((nq ? nq : 1) * sizeof *leak);
+    static const char *names[] = {"vote2", "vote3min", "vote3maj"};
+    for (int r = 0; r < 3; r++) {
+        int c = r == 0 ? 2 : 3;
+        tally t = {names[r], 0, 0, 0, 0, 0, calloc(TRIALS, sizeof(size_t))};
+        for (int tr = 0; tr < TRIALS; tr++) {
+            size_t who[3];
+            for (int k = 0; k < c; k++) {
+                int again;
+                do {
+                    who[k] = (size_t)(rnd() % ncodes);
+                    again = 0;
+                    for (int m = 0; m < k; m++) again |= who[m] == who[k];
+                } while (again);
+            }
+            for (size_t i = 0; i < nq; i++) {
+                int ones = 0;
+                for (int k = 0; k < c; k++) ones += pk_mark_bit(&codes[who[k]], q[i].ctx);
+                int y = ones == c ? 1 : ones == 0 ? 0
+                        : r == 0 ? (int)(rnd() & 1)
+                        : r == 1 ? ones == 1 /* the minority's form */
+                                 : ones >= 2;
+                leak[i] = q[i];
+                leak[i].bit = (uint8_t)y;
+            }
+            pk_mark_verdict v;
+            if (pk_mark_judge(leak, nq, known, nknown, codes, ncodes, PK_MARK_ALPHA, &v, &e)) exit(2);
+            t.points[t.trials++] = v.used;
+            int colluder = 0;
+            for (int k = 0; k < c; k++) colluder |= v.accused && v.who[0] == who[k];
+            if (!v.accused) t.none++;
+            else if (colluder) t.right++;
+            else t.wrong++;
+        }
+        report(base, &t);
+        free(t.points);
+    }
+    free(q);
+    free(leak);
+}
+
 static int slurp(const char *path, pk_buf *b)
 {
     pk_error e;
@@ -301,6 +361,10 @@ int main(int argc, char **argv)
     size_t npages = paginate(orig.data, orig.len, format == PK_WORK_FOUNTAIN, starts, 4096);
     fprintf(stderr, "%s: %zu choice points, %zu pages, %zu copies\n", base, nknown, npages, ncodes);
 
+    if (getenv("VOTES_ONLY")) { /* only the rows vote2, vote3min, vote3maj */
+        votes(base, &orig, format);
+        return 0;
+    }
     static const int lens[] = {1, 2, 5};
     static const char *tnames[] = {"copy", "rewrap", "typos", "original"};
     tally t[4][3];
@@ -366,6 +430,6 @@ int main(int argc, char **argv)
     }
     for (int a = 0; a < 4; a++)
         for (int b = 0; b < 3; b++) report(base, &t[a][b]);
-    if (collude) collusion(base, &orig, format, starts, npages);
+    if (collude) collusion(base, &orig, format, starts, npages), votes(base, &orig, format);
     return 0;
 }
