@@ -424,7 +424,7 @@ static const struct help {
      "  --file LIST    URLs one per line ('#' comments); '-' reads stdin\n"},
     {"mark",
      "usage: picket mark WORK --recipient NAME [--out FILE] [--format F] [--dense]\n"
-     "                   [--json] [--db PATH]\n"
+     "                   [--tardos] [--json] [--db PATH]\n"
      "\n"
      "Write a copy of WORK (text, Fountain, Final Draft, HTML or Markdown) that\n"
      "reads the same to a person but carries a mark unique to NAME, and record\n"
@@ -448,6 +448,10 @@ static const struct help {
      "                 action and dialogue: a quarter more choice points, for\n"
      "                 shorter leaks, but a careful reader can see the ragged\n"
      "                 lines\n"
+     "  --tardos       on a registry's first mark only: its code takes Tardos\n"
+     "                 biases instead of fair coins, so that a whole work names\n"
+     "                 one of 3 colluders who compare their copies point by\n"
+     "                 point; a short leak then needs about 5 more points\n"
      "  --format F     auto (by extension, then content), text, fountain, fdx,\n"
      "                 html, markdown\n"
      "  --json         the summary as a JSON line\n"},

@@ -11,7 +11,7 @@ int cmd_mark(int argc, char **argv)
     static const struct option opts[] = {{"recipient", required_argument, NULL, 'r'}, {"out", required_argument, NULL, 'o'},
                                          {"db", required_argument, NULL, 'd'},        {"format", required_argument, NULL, 'f'},
                                          {"json", no_argument, NULL, 'j'},            {"dense", no_argument, NULL, 'D'},
-                                         {NULL, 0, NULL, 0}};
+                                         {"tardos", no_argument, NULL, 'T'},          {NULL, 0, NULL, 0}};
     const char *recipient = NULL, *outpath = NULL, *db = NULL;
     int format = PK_WORK_AUTO, json = 0, c;
     unsigned flags = 0;
@@ -23,6 +23,7 @@ int cmd_mark(int argc, char **argv)
         case 'd': db = optarg; break;
         case 'j': json = 1; break;
         case 'D': flags |= PK_MARK_DENSE; break;
+        case 'T': flags |= PK_MARK_TARDOS; break;
         case 'f':
             if ((format = pk_work_format_parse(optarg)) < 0)
                 return cli_error("--format %s: expected auto, text, fountain, fdx, html or markdown", optarg);
@@ -53,6 +54,9 @@ int cmd_mark(int argc, char **argv)
         cli_error("stdout: write failed");
         goto cleanup;
     }
+    if ((flags & PK_MARK_TARDOS) && res.cutoff != PK_MARK_CUTOFF_TARDOS)
+        fprintf(stderr, "picket: warning: --tardos ignored: this registry's code was fixed by its first mark (%s)\n",
+                res.cutoff >= 0.5 ? "fair coins" : "Tardos biases");
     if (res.points < 40)
         fprintf(stderr, "picket: warning: %s: only %zu choice points; a short excerpt may not be traceable\n", file,
                 res.points);

@@ -126,6 +126,7 @@ int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t n
  * Registries made before 2026-11-28 keep the t = 0.2 they stored (Tardos
  * biases); docs/mark.md, "The code", says why flat won. */
 #define PK_MARK_CUTOFF 0.5
+#define PK_MARK_CUTOFF_TARDOS 0.2 /* pk_mark_work(..., PK_MARK_TARDOS) */
 
 typedef struct pk_mark_result {
     char mark_id[33];
@@ -133,6 +134,7 @@ typedef struct pk_mark_result {
     char sha256[65];   /* of the original */
     size_t points;     /* choice points marked */
     int existed;       /* the recipient already had a mark for this work */
+    double cutoff;     /* the registry's bias cut-off: 0.5 flat, below it Tardos */
 } pk_mark_result;
 
 /* Mark data[0..n) (a work's file, name for the format by extension) for
@@ -141,6 +143,13 @@ typedef struct pk_mark_result {
  * (denser, for short leaks, but a careful reader can see ragged lines).
  * A recipient marked before gets the same copy again, whatever flags. */
 #define PK_MARK_DENSE 1u
+/* PK_MARK_TARDOS: when this mark is the registry's first (it makes the
+ * mark key), the registry's code takes Tardos biases (cut-off
+ * PK_MARK_CUTOFF_TARDOS) instead of fair coins: a whole work then names
+ * one of 3 colluders who compare copies point by point, and a short leak
+ * needs about 5 more points.  Later marks keep the registry's code
+ * (res->cutoff says which). */
+#define PK_MARK_TARDOS 2u
 int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, int format, const char *recipient,
                  unsigned flags, pk_buf *out, pk_mark_result *res, pk_error *err);
 

@@ -1691,8 +1691,8 @@ static int add_channels_column(sqlite3 *db, pk_error *err)
     return 0;
 }
 
-/* The registry's mark key, made on first use (inside the caller's
- * transaction). */
+/* The registry's mark key and its code's cut-off, made on first use
+ * (inside the caller's transaction) with the cut-off *cutoff asks for. */
 static int mark_key(sqlite3 *db, uint8_t key[32], double *cutoff, int create, pk_error *err)
 {
     sqlite3_stmt *st = NULL;
@@ -1709,8 +1709,7 @@ static int mark_key(sqlite3 *db, uint8_t key[32], double *cutoff, int create, pk
     if (!create) { rc = pk_fail(err, PK_ENOTFOUND, "no marks in this registry"); goto cleanup; }
     sqlite3_finalize(st);
     st = NULL;
-    randombytes_buf(key, 32);
-    *cutoff = PK_MARK_CUTOFF;
+    randombytes_buf(key, 32); /* the code's cut-off: *cutoff as asked */
     if (sqlite3_prepare_v2(db, "INSERT INTO mark_key(id, key, cutoff, created) VALUES (1, ?, ?, datetime('now'))", -1,
                            &st, NULL) != SQLITE_OK ||
         sqlite3_bind_blob(st, 1, key, 32, SQLITE_STATIC) != SQLITE_OK ||
@@ -1731,7 +1730,7 @@ int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, i
     memset(res, 0, sizeof *res);
     int rc = 0, began = 0;
     uint8_t key[32], secret[32];
-    double cutoff = PK_MARK_CUTOFF;
+    double cutoff = flags & PK_MARK_TARDOS ? PK_MARK_CUTOFF_TARDOS : PK_MARK_CUTOFF;
     if (!recipient || !*recipient || strlen(recipient) >= 256)
         return pk_fail(err, PK_EINVAL, "a recipient name of 1 to 255 bytes is needed");
     if (format == PK_WORK_AUTO && name) {
@@ -1753,6 +1752,7 @@ int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, i
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_fail(err, db, "begin");
     began = 1;
     if ((rc = add_channels_column(db, err)) || (rc = mark_key(db, key, &cutoff, 1, err))) goto cleanup;
+    res->cutoff = cutoff;
     /* the work's id, when the original is registered */
     if (sqlite3_prepare_v2(db, "SELECT id FROM works WHERE sha256 = ?", -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, res->sha256, -1, SQLITE_STATIC);

@@ -78,6 +78,20 @@ run mark work.fountain --recipient "Reader 21" --out dense21b.fountain
 cmp -s dense21.fountain dense21b.fountain && ok "the dense copy again, without --dense" || fail "re-marking changed the dense copy"
 tr7 dense21.fountain "Reader 21" "dense copy"
 
+# The registry's code: fair coins by default, fixed by the first mark;
+# --tardos on a new registry gives Tardos biases (cut-off 0.2), and the
+# leaker is still named.
+expect_eq "$(sqlite3 "$PICKET_DB" "select cutoff from mark_key")" 0.5 "a new registry's code: fair coins"
+run mark work.fountain --recipient "Reader 22" --tardos --out tardos-ignored.fountain
+expect_match "$errs" "--tardos ignored" "--tardos on a registry with a code: a warning"
+for k in 0 1 2; do
+  PICKET_DB=$T/tardos.db run mark work.fountain --recipient "T$k" --tardos --out "tardos$k.fountain"
+  expect_eq "$rc" 0 "--tardos mark T$k"
+done
+expect_eq "$(sqlite3 "$T/tardos.db" "select cutoff from mark_key")" 0.2 "--tardos on a new registry: Tardos biases"
+PICKET_DB=$T/tardos.db run trace tardos1.fountain
+expect_match "$out" "leaked by: T1 " "a Tardos registry names the leaker"
+
 # Nobody for the unmarked original, an unrelated text, or too short a leak.
 run trace work.fountain
 expect_eq "$rc" 1 "unmarked original: cannot tell"

@@ -661,8 +661,10 @@ static void put_collapsed(pk_buf *out, const char *s, size_t n)
 /* A screenplay page as afterwriting lays it out and pdftotext reads it
  * back: every line cut at the last space within its element's width
  * (action wa, dialogue wd, parentheticals 26 columns), counted in
- * characters, two spaces as two; leading spaces of a line dropped. */
-static void render_page(const char *s, size_t n, size_t wa, size_t wd, pk_buf *out)
+ * characters, two spaces as two; leading spaces of a line dropped; with
+ * blanks 0, no blank lines (pdftotext often runs action on after
+ * dialogue). */
+static void render_page(const char *s, size_t n, size_t wa, size_t wd, int blanks, pk_buf *out)
 {
     pk_buf_reset(out);
     int dialogue = 0, prev_blank = 1;
@@ -690,7 +692,7 @@ static void render_page(const char *s, size_t n, size_t wa, size_t wd, pk_buf *o
             put_collapsed(out, s + cp[pos], cp[sp] - cp[pos]);
             pos = s[cp[sp]] == ' ' ? sp + 1 : sp;
         }
-        put_collapsed(out, s + cp[pos], e - cp[pos]);
+        if (blanks || b < e) put_collapsed(out, s + cp[pos], e - cp[pos]);
         prev_blank = b == e;
         a = e + 1;
     }
@@ -727,9 +729,10 @@ static void test_wrap_survives_every_page(void)
             code_for(&c, who);
             CHECK_EQ_I(pk_mark_apply(work.data, work.len, PK_WORK_FOUNTAIN, &c, &out, NULL, NULL), 0);
             int okp[3] = {0, 0, 0};
-            for (size_t pg = 0; pg < 4; pg++) { /* the pages, then the copy itself */
-                if (pg < 3) render_page(out.data, out.len, pages[pg][0], pages[pg][1], &lay);
-                const pk_buf *t = pg < 3 ? &lay : &out;
+            for (size_t pg = 0; pg < 5; pg++) { /* the pages, the copy itself, a page without blank lines */
+                if (pg < 3) render_page(out.data, out.len, pages[pg][0], pages[pg][1], 1, &lay);
+                if (pg == 4) render_page(out.data, out.len, 58, 36, 0, &lay);
+                const pk_buf *t = pg == 3 ? &out : &lay;
                 CHECK_EQ_I(pk_mark_points(t->data, t->len, PK_WORK_AUTO, &p, &np, NULL), 0);
                 int ok = 0, bad = 0, ones = 0;
                 for (size_t i = 0; i < np; i++)
