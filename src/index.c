@@ -262,6 +262,9 @@ size_t pk_index_work_run(const pk_index *ix, size_t x, size_t end)
     return lo;
 }
 
+/* Bloom blocks are prefetched this many fingerprints ahead of the test. */
+enum { BLOOM_AHEAD = 32 };
+
 #if PK_X86_SIMD
 #include <immintrin.h>
 /* bloom_test with AVX2: the eight salted bit positions of a block in one
@@ -273,6 +276,7 @@ __attribute__((target("avx2"))) static size_t bloom_filter_avx2(const pk_index *
     const __m256i one = _mm256_set1_epi32(1);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
+        if (i + BLOOM_AHEAD < n) __builtin_prefetch(ix->bloom + 8 * bloom_block(ix->bloom_blocks, ix_key(fp[i + BLOOM_AHEAD].h)));
         const uint64_t key = ix_key(fp[i].h);
         const uint32_t *blk = ix->bloom + 8 * bloom_block(ix->bloom_blocks, key);
         __m256i h = _mm256_mullo_epi32(_mm256_set1_epi32((int)(uint32_t)key), salt);
@@ -294,7 +298,7 @@ size_t pk_index_filter(const pk_index *ix, const pk_fp *fp, size_t n, uint32_t *
      * of each that passes; prefetch the first entry each would read.  With
      * a 100,000-work index (a 330 MB filter, 2 GB of entries) nearly every
      * one of these is a miss to memory. */
-    for (size_t i = 0; i < n; i++) __builtin_prefetch(ix->bloom + 8 * bloom_block(ix->bloom_blocks, ix_key(fp[i].h)));
+    for (size_t i = 0; i < n && i < BLOOM_AHEAD; i++) __builtin_prefetch(ix->bloom + 8 * bloom_block(ix->bloom_blocks, ix_key(fp[i].h)));
     size_t m = 0;
 #if PK_X86_SIMD
     if (pk_simd_level() >= PK_SIMD_AVX2) {
@@ -303,6 +307,7 @@ size_t pk_index_filter(const pk_index *ix, const pk_fp *fp, size_t n, uint32_t *
 #endif
     {
         for (size_t i = 0; i < n; i++) {
+            if (i + BLOOM_AHEAD < n) __builtin_prefetch(ix->bloom + 8 * bloom_block(ix->bloom_blocks, ix_key(fp[i + BLOOM_AHEAD].h)));
             const uint64_t key = ix_key(fp[i].h);
             if (!bloom_test(ix->bloom, ix->bloom_blocks, key)) continue;
             pass[m++] = (uint32_t)i;
