@@ -53,6 +53,12 @@
 #define HAVE_SSE2 1
 #endif
 
+#include "../simd.h"
+#if PK_X86_SIMD && !defined(PK_JSONL_NO_SIMD)
+#include <immintrin.h>
+#define HAVE_AVX512 1
+#endif
+
 #define MAX_DEPTH 512
 
 typedef struct scan {
@@ -279,6 +285,40 @@ static int escape(scan *x, size_t i, pk_buf *out, size_t lim, size_t *next)
     return out ? put(x, out, lim, &ch, 1, i) : 0;
 }
 
+#ifdef HAVE_AVX512
+/* The plain bytes of a string copied out as they are found, 64 at a time:
+ * each block is tested for '"', '\\', < 0x20 and >= 0x80 (a signed
+ * compare), and its plain prefix stored to o with a masked store, so the
+ * text of a record is read once and no memcpy is called per run (the SSE2
+ * search then a memcpy a run: scan_string 5.1% and memmove 3.1% of a
+ * JSONL scan).  From s[i], at most room bytes out; returns the index of
+ * the first special byte, or where fewer than 64 bytes (of input or of
+ * room) are left; *k gets the count copied. */
+__attribute__((target("avx512f,avx512bw,bmi2"))) static size_t copy_plain_avx512(const unsigned char *s, size_t i, size_t n,
+                                                                            char *o, size_t room, size_t *k)
+{
+    const __m512i q = _mm512_set1_epi8('"'), bs = _mm512_set1_epi8('\\'), sp = _mm512_set1_epi8(0x20);
+    size_t c = 0;
+    while (n - i >= 64 && room - c >= 64) {
+        const __m512i v = _mm512_loadu_si512((const void *)(s + i));
+        const uint64_t m = _mm512_cmpeq_epi8_mask(v, q) | _mm512_cmpeq_epi8_mask(v, bs) | _mm512_cmplt_epi8_mask(v, sp);
+        if (!m) {
+            _mm512_storeu_si512((void *)(o + c), v);
+            i += 64;
+            c += 64;
+            continue;
+        }
+        const unsigned z = (unsigned)__builtin_ctzll(m);
+        _mm512_mask_storeu_epi8(o + c, _bzhi_u64(~(uint64_t)0, z), v);
+        i += z;
+        c += z;
+        break;
+    }
+    *k = c;
+    return i;
+}
+#endif
+
 /* The string whose opening quote is at x->i: validate it and leave x->i
  * past the closing quote.  With out, append the unescaped bytes (at most
  * up to lim in all; the caller reserved that much).  *had_esc, if given,
@@ -286,13 +326,37 @@ static int escape(scan *x, size_t i, pk_buf *out, size_t lim, size_t *next)
 static int scan_string(scan *x, pk_buf *out, size_t lim, bool *had_esc)
 {
     const unsigned char *s = x->s;
-    size_t n = x->n, i = x->i + 1, run = i;
+    /* run: where the plain run began (the offset errors name); cp: the
+     * bytes before it are in out */
+    size_t n = x->n, i = x->i + 1, run = i, cp = i;
+#ifdef HAVE_AVX512
+    int fused = out && pk_simd_level() >= PK_SIMD_AVX512;
+#endif
     for (;;) {
+#ifdef HAVE_AVX512
+        /* Never fails: where the room runs out, the plain path below
+         * reports it as it would have (same offset, same error first). */
+        if (fused && i > cp) {
+            /* non-ASCII bytes were stepped over, not copied */
+            if (i - cp > lim - out->len) fused = 0;
+            else {
+                memcpy(out->data + out->len, s + cp, i - cp);
+                out->len += i - cp;
+                cp = i;
+            }
+        }
+        if (fused) {
+            size_t k;
+            i = copy_plain_avx512(s, i, n, out->data + out->len, lim - out->len, &k);
+            out->len += k;
+            cp = i;
+        }
+#endif
         i = plain_end(s, i, n);
         if (i >= n) return fail_at(x, n, "unterminated string");
         unsigned char c = s[i];
         if (c == '"') {
-            if (out && i > run && put(x, out, lim, s + run, i - run, run)) return x->rc;
+            if (out && i > cp && put(x, out, lim, s + cp, i - cp, run)) return x->rc;
             x->i = i + 1;
             return 0;
         }
@@ -307,9 +371,9 @@ static int scan_string(scan *x, pk_buf *out, size_t lim, bool *had_esc)
         }
         if (c < 0x20) return fail_at(x, i, "control character in string");
         if (had_esc) *had_esc = true;
-        if (out && i > run && put(x, out, lim, s + run, i - run, run)) return x->rc;
+        if (out && i > cp && put(x, out, lim, s + cp, i - cp, run)) return x->rc;
         if (escape(x, i, out, lim, &i)) return x->rc;
-        run = i;
+        run = cp = i;
     }
 }
 
