@@ -580,7 +580,7 @@ static int cue_line(const unsigned char *s, size_t b, size_t z)
  * (wrap_layout(): 3 or more, 9 in 10 of them but one) and has lines wider than any
  * page or two spaces after a sentence, which no page shows (or 5 or more
  * such breaks and no other: a page's own wraps are half of them), or has
- * 3 or more lines wider than any page and 3 in 4 of its breaks inside
+ * 3 or more lines wider than any page and 3 in 4 of its (3 or more) breaks inside
  * sentences are a copy's (a layout's fallback breaks are not always
  * recognized): a text copied from the source, where every line end after
  * a sentence is a break.
@@ -630,7 +630,8 @@ static int read_layout(scan *sc)
         if (b == z) dialogue = 0;
         else if (!lower && letter) dialogue = cue_line(s, b, z);
         else if (s[b] == '(') dialogue = 1;
-        else if (rendered && dialogue && (chars(s, b, z) > WRAP_VOICE_MAX || line_chars(s, n, k) > WRAP_VOICE_MAX))
+        else if (rendered && dialogue &&
+                 (chars(s, b, z) > WRAP_VOICE_MAX || (k < n && s[k] != '\n' && line_chars(s, n, k) > WRAP_VOICE_MAX)))
             dialogue = 0; /* text extraction runs action on after dialogue: see read_wraps() */
         if (z > a && e < n) {
             lines++;
@@ -664,7 +665,7 @@ static int read_layout(scan *sc)
     free(cp);
     sc->unwrapped = inside * 20 < lines ||
                     (inside >= 3 && (early + 1) * 10 >= inside * 9 && (longer || dspace || (inside >= 5 && early == inside))) ||
-                    (longer >= 3 && early * 4 >= inside * 3);
+                    (inside >= 3 && longer >= 3 && early * 4 >= inside * 3);
     sc->ungreedy = !sc->unwrapped && (dspace >= 2 || slack * 10 > inside);
     return 0;
 }
@@ -1366,6 +1367,7 @@ static double u64_unit(const uint8_t key[16], uint64_t ctx)
 
 double pk_mark_bias(const pk_mark_code *c, uint64_t ctx)
 {
+    if (c->cutoff >= 0.5) return 0.5; /* flat: exactly (asin(sqrt(0.5)) is an ulp above pi/4) */
     double t = asin(sqrt(c->cutoff)), r = t + (M_PI / 2 - 2 * t) * u64_unit(c->bias_key, ctx);
     double p = sin(r);
     return p * p;
@@ -1703,6 +1705,8 @@ static int mark_key(sqlite3 *db, uint8_t key[32], double *cutoff, int create, pk
     if (s == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
         memcpy(key, sqlite3_column_blob(st, 0), 32);
         *cutoff = sqlite3_column_double(st, 1);
+        if (sqlite3_column_type(st, 1) != SQLITE_FLOAT || !(*cutoff > 0 && *cutoff <= 0.5))
+            rc = pk_fail(err, PK_ECORRUPT, "mark_key: bias cut-off %g out of (0, 0.5]", *cutoff);
         goto cleanup;
     }
     if (s != SQLITE_DONE && s != SQLITE_ROW) { rc = db_fail(err, db, "mark key"); goto cleanup; }

@@ -84,9 +84,11 @@ tr7 dense21.fountain "Reader 21" "dense copy"
 expect_eq "$(sqlite3 "$PICKET_DB" "select cutoff from mark_key")" 0.5 "a new registry's code: fair coins"
 run mark work.fountain --recipient "Reader 22" --tardos --out tardos-ignored.fountain
 expect_match "$errs" "--tardos ignored" "--tardos on a registry with a code: a warning"
+expect_eq "$(sqlite3 "$PICKET_DB" "select cutoff from mark_key")" 0.5 "and the code stays"
 for k in 0 1 2; do
   PICKET_DB=$T/tardos.db run mark work.fountain --recipient "T$k" --tardos --out "tardos$k.fountain"
   expect_eq "$rc" 0 "--tardos mark T$k"
+  expect_eq "$errs" "" "--tardos mark T$k: no warning"
 done
 expect_eq "$(sqlite3 "$T/tardos.db" "select cutoff from mark_key")" 0.2 "--tardos on a new registry: Tardos biases"
 PICKET_DB=$T/tardos.db run trace tardos1.fountain

@@ -178,8 +178,18 @@ static void test_keyed_and_deterministic(void)
     CHECK(a.len != c2.len || memcmp(a.data, c2.data, a.len) != 0);
     /* the biases are the registry key's, the same for every recipient */
     CHECK(pk_mark_bias(&c, 12345) == pk_mark_bias(&d, 12345));
-    double p = pk_mark_bias(&c, 99);
-    CHECK(p >= PK_MARK_CUTOFF - 1e-12 && p <= 1 - PK_MARK_CUTOFF + 1e-12);
+    CHECK(pk_mark_bias(&c, 99) == 0.5); /* flat, the default */
+    /* Tardos biases (mark --tardos, older registries): within [0.2, 0.8]
+     * and spread over it */
+    pk_mark_code tc = c;
+    tc.cutoff = PK_MARK_CUTOFF_TARDOS;
+    double lo = 1, hi = 0;
+    for (uint64_t x = 0; x < 1000; x++) {
+        double p = pk_mark_bias(&tc, x);
+        lo = p < lo ? p : lo, hi = p > hi ? p : hi;
+    }
+    CHECK(lo >= PK_MARK_CUTOFF_TARDOS - 1e-12 && hi <= 1 - PK_MARK_CUTOFF_TARDOS + 1e-12);
+    CHECK(lo < 0.25 && hi > 0.75);
     /* bits follow the bias: about p of them are 1 */
     int ones = 0;
     for (uint64_t x = 0; x < 20000; x++) ones += pk_mark_bit(&c, x);
@@ -284,6 +294,30 @@ static void test_innocent_never_accused(void)
     CHECK(b <= 1.0 / (1u << 30) * 1.01 && b * 1000 <= PK_MARK_ALPHA);
 }
 
+/* A leak whose only readings are its lines (wrap points, no sentence-end
+ * break read) keeps a copy's layout: its wrap points are scored, not
+ * skipped as a re-wrap's (they were, before session 7). */
+static void test_wrap_alone_names(void)
+{
+    enum { N = 100, L = 40 };
+    pk_mark_code codes[N];
+    for (int j = 0; j < N; j++) code_for(&codes[j], j);
+    pk_mark_point pts[L];
+    memset(pts, 0, sizeof pts);
+    for (size_t i = 0; i < L; i++) {
+        pts[i].ctx = (uint64_t)0x9e3779b97f4a7c15u * (i + 1);
+        pts[i].channel = PK_MARK_WRAP;
+        pts[i].bit = (uint8_t)pk_mark_bit(&codes[3], pts[i].ctx);
+    }
+    pk_mark_verdict v;
+    pk_error e;
+    CHECK_EQ_I(pk_mark_judge(pts, L, NULL, 0, codes, N, 0, &v, &e), 0);
+    CHECK_EQ_U(v.used, L);
+    CHECK(v.accused);
+    CHECK_EQ_U(v.who[0], 3);
+    CHECK_EQ_U(v.candidates, N); /* one reading of the lines: not scored twice */
+}
+
 static void test_registry_mark_and_trace(void)
 {
     char db[512];
@@ -304,8 +338,11 @@ static void test_registry_mark_and_trace(void)
                       "isn't it? We're done -- I'm sure.\n",
                       k, names[k], names[k + 1], k + 2);
     pk_mark_result res;
-    for (int i = 0; i < 8; i++)
-        CHECK_EQ_I(pk_mark_work(r, "lamp.fountain", work.data, work.len, PK_WORK_AUTO, names[i], 0, &out, &res, &e), 0);
+    for (int i = 0; i < 8; i++) { /* --tardos on the first mark only: it fixes the registry's code */
+        CHECK_EQ_I(pk_mark_work(r, "lamp.fountain", work.data, work.len, PK_WORK_AUTO, names[i], i ? 0 : PK_MARK_TARDOS,
+                                &out, &res, &e), 0);
+        CHECK(res.cutoff == PK_MARK_CUTOFF_TARDOS);
+    }
     CHECK_EQ_I(res.existed, 0);
     CHECK(res.points > 40);
     pk_buf keep;
@@ -768,6 +805,6 @@ static void test_wrap_survives_every_page(void)
 }
 
 TEST_MAIN(TEST(test_capitals_kept), TEST(test_every_channel_found), TEST(test_apply_reads_back), TEST(test_keyed_and_deterministic),
-          TEST(test_excerpt_and_rewrap), TEST(test_innocent_never_accused), TEST(test_registry_mark_and_trace),
+          TEST(test_excerpt_and_rewrap), TEST(test_innocent_never_accused), TEST(test_wrap_alone_names), TEST(test_registry_mark_and_trace),
           TEST(test_markup_untouched), TEST(test_breaks_survive_rendering), TEST(test_optional_commas), TEST(test_dense_comma_breaks),
           TEST(test_old_copies_keep_their_channels), TEST(test_wrap_survives_every_page))
