@@ -32,7 +32,9 @@
  * (SipHash keyed by the registry's mark key), x = [SipHash(k_j, ctx) <
  * p], k_j derived from the copy's secret.  New registries take t = 1/2,
  * p = 1/2 everywhere: fewer points name a single leaker and 2 colluders
- * (docs/mark.md, "The code"); older ones keep the t = 0.2 they stored.  Two points with the same name
+ * (docs/mark.md, "Why flat"); older ones keep the t = 0.2 they stored,
+ * and mark --tardos asks for it on a registry's first mark.
+ * Two points with the same name
  * get the same bit, so a work's repeated phrases stay consistent.
  *
  * Trace reads (ctx, bit) from the leak, keeps the points the marked work
@@ -580,8 +582,8 @@ static int cue_line(const unsigned char *s, size_t b, size_t z)
  * (wrap_layout(): 3 or more, 9 in 10 of them but one) and has lines wider than any
  * page or two spaces after a sentence, which no page shows (or 5 or more
  * such breaks and no other: a page's own wraps are half of them), or has
- * 3 or more lines wider than any page and 3 in 4 of its (3 or more) breaks inside
- * sentences are a copy's (a layout's fallback breaks are not always
+ * 3 or more lines wider than any page and 3 in 4 of its (3 or more)
+ * breaks inside sentences are a copy's (a layout's fallback breaks are not always
  * recognized): a text copied from the source, where every line end after
  * a sentence is a break.
  * ungreedy: wrapped, but its line ends are no evidence of a copy's breaks.
@@ -596,7 +598,7 @@ static int cue_line(const unsigned char *s, size_t b, size_t z)
  * a line of "dialogue" wider than a dialogue column, or followed by one,
  * is action that text extraction ran on after it (read_wraps() reads it
  * so too; judged by dialogue widths, a PDF's action lines looked like a
- * re-wrap and 1 in 40 two-page excerpts lost every wrap reading).
+ * re-wrap and 1 in 50 two-page excerpts lost every wrap reading).
  * Returns 0, or PK_ENOMEM. */
 static int read_layout(scan *sc)
 {
