@@ -318,6 +318,41 @@ static void test_wrap_alone_names(void)
     CHECK_EQ_U(v.candidates, N); /* one reading of the lines: not scored twice */
 }
 
+/* pdftotext often runs action on after dialogue with no blank line: a
+ * line wider than a dialogue column is action, read at action widths.
+ * Read at dialogue widths (before session 7), the early breaks below
+ * looked like a re-wrap's room and nothing was read. */
+static void test_pdf_action_after_dialogue(void)
+{
+    static const char leak[] = "MARGARET\n"
+                               "I told him twice already and he\n"
+                               "still would not listen to a word.\n"
+                               "The harbour lights blink out one by one along the quay as\n"
+                               "passengers watch the ferry slide past the\n"
+                               "breakwater silently, and the gulls settle on the old shed\n"
+                               "where the rusty crane that nobody has moved in\n"
+                               "years swings its hook over the black water of the harbour\n"
+                               "while the fishing boats tie up at dawn beside\n"
+                               "everything that once belonged to the cannery and its men.\n";
+    pk_mark_point *p = NULL;
+    size_t np = 0, wraps = 0, early = 0;
+    CHECK_EQ_I(pk_mark_points(leak, sizeof leak - 1, PK_WORK_AUTO, &p, &np, NULL), 0);
+    for (size_t i = 0; i < np; i++) {
+        if (p[i].channel != PK_MARK_WRAP) continue;
+        wraps++;
+        /* each short line ended a word early: 1 at the next line's word */
+        if (!strncmp(leak + p[i].start, "breakwater", 10) || !strncmp(leak + p[i].start, "years", 5) ||
+            !strncmp(leak + p[i].start, "everything", 10))
+        {
+            CHECK_EQ_I(p[i].bit, 1);
+            early++;
+        }
+    }
+    CHECK(wraps >= 6);
+    CHECK_EQ_U(early, 3);
+    free(p);
+}
+
 static void test_registry_mark_and_trace(void)
 {
     char db[512];
@@ -805,6 +840,7 @@ static void test_wrap_survives_every_page(void)
 }
 
 TEST_MAIN(TEST(test_capitals_kept), TEST(test_every_channel_found), TEST(test_apply_reads_back), TEST(test_keyed_and_deterministic),
-          TEST(test_excerpt_and_rewrap), TEST(test_innocent_never_accused), TEST(test_wrap_alone_names), TEST(test_registry_mark_and_trace),
+          TEST(test_excerpt_and_rewrap), TEST(test_innocent_never_accused), TEST(test_wrap_alone_names), TEST(test_pdf_action_after_dialogue),
+          TEST(test_registry_mark_and_trace),
           TEST(test_markup_untouched), TEST(test_breaks_survive_rendering), TEST(test_optional_commas), TEST(test_dense_comma_breaks),
           TEST(test_old_copies_keep_their_channels), TEST(test_wrap_survives_every_page))
