@@ -180,6 +180,30 @@ static void report(const char *work, tally *t)
     printf("%s\t%s\t%d\t%ld\t%ld\t%ld\t%ld\t%zu\n", work, t->name, t->pages, t->trials, t->right, t->none, t->wrong, med);
 }
 
+/* c distinct recipients, drawn at random */
+static void draw_coalition(size_t *who, int c)
+{
+    for (int k = 0; k < c; k++) {
+        int again;
+        do {
+            who[k] = (size_t)(rnd() % ncodes);
+            again = 0;
+            for (int m = 0; m < k; m++) again |= who[m] == who[k];
+        } while (again);
+    }
+}
+
+/* A coalition's verdict into t: named right is any colluder. */
+static void count_coalition(tally *t, const pk_mark_verdict *v, const size_t *who, int c)
+{
+    int colluder = 0;
+    for (int k = 0; k < c; k++) colluder |= v->accused && v->who[0] == who[k];
+    t->points[t->trials++] = v->used;
+    if (!v->accused) t->none++;
+    else if (colluder) t->right++;
+    else t->wrong++;
+}
+
 /* Collusion: c recipients (2, 3) assemble a leak paragraph by paragraph
  * (blank-line blocks), each from one of their copies chosen at random: the
  * whole work, and 5 pages of it.  Named right: a colluder; wrong: anyone
@@ -196,15 +220,9 @@ static void collusion(const char *base, const pk_buf *orig, int format, const si
         tally five = {whole.name, 5, 0, 0, 0, 0, calloc(TRIALS, sizeof(size_t))};
         for (int tr = 0; tr < TRIALS; tr++) {
             size_t who[CMAX];
-            for (int k = 0; k < c; k++) {
-                int again;
-                do {
-                    who[k] = (size_t)(rnd() % ncodes);
-                    again = 0;
-                    for (int m = 0; m < k; m++) again |= who[m] == who[k];
-                } while (again);
+            draw_coalition(who, c);
+            for (int k = 0; k < c; k++)
                 if (pk_mark_apply(orig->data, orig->len, format, &codes[who[k]], &cp[k], NULL, &e)) exit(2);
-            }
             /* paragraph k of every copy starts after the k-th blank line */
             pk_buf_reset(&mix);
             size_t at[CMAX] = {0};
@@ -238,12 +256,7 @@ static void collusion(const char *base, const pk_buf *orig, int format, const si
                     pk_mark_judge(pts, np, known, nknown, codes, ncodes, PK_MARK_ALPHA, &v, &e))
                     exit(2);
                 free(pts);
-                t->points[t->trials++] = v.used;
-                int colluder = 0;
-                for (int k = 0; k < c; k++) colluder |= v.accused && v.who[0] == who[k];
-                if (!v.accused) t->none++;
-                else if (colluder) t->right++;
-                else t->wrong++;
+                count_coalition(t, &v, who, c);
             }
         }
         report(base, &whole);
@@ -265,21 +278,14 @@ static void votes(const char *base, const pk_buf *orig, int format)
     size_t nq = 0;
     pk_error e;
     if (pk_mark_points(orig->data, orig->len, format, &q, &nq, &e)) exit(2);
-    leak = malloc((nq ? nq : 1) * sizeof *leak);
+    if (!(leak = malloc((nq ? nq : 1) * sizeof *leak))) exit(2);
     static const char *names[] = {"vote2", "vote3min", "vote3maj"};
     for (int r = 0; r < 3; r++) {
         int c = r == 0 ? 2 : 3;
         tally t = {names[r], 0, 0, 0, 0, 0, calloc(TRIALS, sizeof(size_t))};
         for (int tr = 0; tr < TRIALS; tr++) {
             size_t who[3];
-            for (int k = 0; k < c; k++) {
-                int again;
-                do {
-                    who[k] = (size_t)(rnd() % ncodes);
-                    again = 0;
-                    for (int m = 0; m < k; m++) again |= who[m] == who[k];
-                } while (again);
-            }
+            draw_coalition(who, c);
             for (size_t i = 0; i < nq; i++) {
                 int ones = 0;
                 for (int k = 0; k < c; k++) ones += pk_mark_bit(&codes[who[k]], q[i].ctx);
@@ -292,12 +298,7 @@ static void votes(const char *base, const pk_buf *orig, int format)
             }
             pk_mark_verdict v;
             if (pk_mark_judge(leak, nq, known, nknown, codes, ncodes, PK_MARK_ALPHA, &v, &e)) exit(2);
-            t.points[t.trials++] = v.used;
-            int colluder = 0;
-            for (int k = 0; k < c; k++) colluder |= v.accused && v.who[0] == who[k];
-            if (!v.accused) t.none++;
-            else if (colluder) t.right++;
-            else t.wrong++;
+            count_coalition(&t, &v, who, c);
         }
         report(base, &t);
         free(t.points);
@@ -401,6 +402,11 @@ int main(int argc, char **argv)
     }
     if (pdf) {
         tnames[0] = "pdf", tnames[1] = "pdf+typos";
+        /* PDF_EXCERPTS=K (1..64, default 1): K excerpts of each length
+         * from every PDF, for finer rates than PDF_COPIES allows (a
+         * tally's points have room for 64 a copy) */
+        long kex = getenv("PDF_EXCERPTS") ? atol(getenv("PDF_EXCERPTS")) : 1;
+        if (kex < 1 || kex > 64) kex = 1;
         for (int b = 0; b < 3; b++) t[0][b].name = "pdf", t[1][b].name = "pdf+typos";
         for (long j = 0; j < kpdf; j++) {
             char path[4096];
@@ -413,10 +419,6 @@ int main(int argc, char **argv)
             if (cp > 1 && ps[cp - 1] >= copy.len) cp--; /* after the last page */
             /* a screenplay PDF's first page is the title page: skip it */
             size_t first = format == PK_WORK_FOUNTAIN && cp > 2 ? 1 : 0;
-            /* PDF_EXCERPTS=K (1..64, default 1): K excerpts of each length
-             * from every PDF, for finer rates than PDF_COPIES allows */
-            long kex = getenv("PDF_EXCERPTS") ? atol(getenv("PDF_EXCERPTS")) : 1;
-            if (kex < 1 || kex > 64) kex = 1;
             for (int b = 0; b < 3 * kex; b++) {
                 size_t L = (size_t)lens[b % 3];
                 if (cp - first < L) continue;

@@ -124,7 +124,7 @@ int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t n
 /* Default bias cutoff t for new registries: 0.5 makes every bit a fair
  * coin (the symmetric score is then agreements minus disagreements).
  * Registries made before 2026-11-28 keep the t = 0.2 they stored (Tardos
- * biases); docs/mark.md, "The code", says why flat won. */
+ * biases); docs/mark.md, "Why flat", says why. */
 #define PK_MARK_CUTOFF 0.5
 #define PK_MARK_CUTOFF_TARDOS 0.2 /* pk_mark_work(..., PK_MARK_TARDOS) */
 

@@ -492,6 +492,15 @@ static size_t line_chars(const unsigned char *s, size_t n, size_t i)
     return chars(s, a, e);
 }
 
+/* In a rendered leak, text extraction runs action on after dialogue with
+ * no blank line: a "dialogue" line [b, z) wider than a dialogue column, or
+ * followed (at next) by one, is action.  read_layout() and read_wraps()
+ * tell them apart by this one rule. */
+static int wider_than_voice(const unsigned char *s, size_t n, size_t b, size_t z, size_t next)
+{
+    return chars(s, b, z) > WRAP_VOICE_MAX || (next < n && line_chars(s, n, next) > WRAP_VOICE_MAX);
+}
+
 /* A leak's line ends a sentence at e and the next line's first word
  * starts at k: was the line broken by hand?  Renderers wrap greedily, so
  * a line that the next word would have fitted on was ended on purpose.
@@ -632,9 +641,8 @@ static int read_layout(scan *sc)
         if (b == z) dialogue = 0;
         else if (!lower && letter) dialogue = cue_line(s, b, z);
         else if (s[b] == '(') dialogue = 1;
-        else if (rendered && dialogue &&
-                 (chars(s, b, z) > WRAP_VOICE_MAX || (k < n && s[k] != '\n' && line_chars(s, n, k) > WRAP_VOICE_MAX)))
-            dialogue = 0; /* text extraction runs action on after dialogue: see read_wraps() */
+        else if (rendered && dialogue && wider_than_voice(s, n, b, z, next))
+            dialogue = 0;
         if (z > a && e < n) {
             lines++;
             longer += chars(s, b, z) > WRAP_ACTION_MAX + 4; /* (indentation apart: pdftotext -layout) */
@@ -912,12 +920,7 @@ static int read_wraps(scan *sc)
         if (s[b] == '(') { dialogue = 1; a = next; continue; }
         size_t wmin, wmax, N = line_cps(s, b, z, &cp, &cap);
         if (N == SIZE_MAX) { rc = PK_ENOMEM; break; }
-        if (rendered && dialogue) { /* this line or the next wider than dialogue: action */
-            size_t f = next, g = next;
-            while (g < n && s[g] != '\n') g++;
-            while (g > f && (s[g - 1] == ' ' || s[g - 1] == '\r')) g--;
-            if (N > WRAP_VOICE_MAX || chars(s, f, g) > WRAP_VOICE_MAX) dialogue = 0;
-        }
+        if (rendered && dialogue && wider_than_voice(s, n, b, z, next)) dialogue = 0;
         wrap_widths(dialogue, &wmin, &wmax);
         size_t pos = 0;
         int stop = 0;
