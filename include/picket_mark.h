@@ -38,6 +38,9 @@ enum {
     PK_MARK_CBREAK,   /* a space or a line break after a comma (screenplay action and dialogue; --dense only) */
     PK_MARK_WRAP,     /* a line wrapped where the page's width wraps it, or a word earlier (screenplay action
                        * and dialogue) */
+    PK_MARK_NCONTRACT, /* does not/doesn't ... in prose narration, outside quotation marks */
+    PK_MARK_DSPACE,    /* "A -- B" or "A--B": spaces around a dash, or none */
+    PK_MARK_SUBCLAUSE, /* "When he came, she" or "When he came she" */
     PK_MARK_NCHANNELS
 };
 /* The channels a copy carries: a bit per channel.  Copies marked before
@@ -45,7 +48,10 @@ enum {
  * the channels of its own copy. */
 #define PK_MARK_CHANNELS_V1 0x1FEu /* channels 1..8: copies marked before the mark table had a channels column */
 #define PK_MARK_CHANNELS_V2 0x1FFEu /* channels 1..12: the default before line wrapping */
-#define PK_MARK_CHANNELS_ALL (PK_MARK_CHANNELS_V2 | (1u << PK_MARK_WRAP)) /* what a copy carries by default */
+#define PK_MARK_CHANNELS_V3 (PK_MARK_CHANNELS_V2 | (1u << PK_MARK_WRAP)) /* the default before channels 15, 16 */
+#define PK_MARK_CHANNELS_ALL                                                                                     \
+    (PK_MARK_CHANNELS_V3 | (1u << PK_MARK_NCONTRACT) | (1u << PK_MARK_DSPACE) |                                 \
+     (1u << PK_MARK_SUBCLAUSE)) /* what a copy carries by default */
 #define PK_MARK_CHANNELS_DENSE (PK_MARK_CHANNELS_ALL | (1u << PK_MARK_CBREAK)) /* pk_mark_work(..., PK_MARK_DENSE) */
 const char *pk_mark_channel_name(int channel);
 

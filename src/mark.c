@@ -81,14 +81,16 @@ enum {
     C_VOICE = 1,  /* dialogue: typographic channels only */
     C_PROSE = 2,  /* narration: + commas and spellings */
     C_ACTION = 3, /* screenplay action: + contractions */
-    C_MARKUP = 4  /* tags: invisible, as a space */
+    C_MARKUP = 4, /* tags: invisible, as a space */
+    C_NARR = 5    /* prose narration outside quotation marks: C_PROSE + contractions (classify_narration()) */
 };
 
 const char *pk_mark_channel_name(int ch)
 {
     static const char *names[] = {"?",        "apostrophe", "dash",         "ellipsis",     "space",
                                   "comma",    "spelling",   "contraction",  "quotes",       "line break",
-                                  "serial comma", "clause comma", "intro comma", "comma break", "wrap"};
+                                  "serial comma", "clause comma", "intro comma", "comma break", "wrap",
+                                  "narration contraction", "dash spacing", "clause-intro comma"};
     return ch > 0 && ch < PK_MARK_NCHANNELS ? names[ch] : "?";
 }
 
@@ -135,6 +137,11 @@ static const char *intro_preps[] = {"At", "In", "On", "By", "With", "After", "Be
                                     "Under", "Behind", "Across", "Inside", "Outside", "Through", "Over", "Along",
                                     "Near", "Beyond", "Past", "Above", "Below", "Beside", "Among", "Against",
                                     "Around", "Within", "Without", "Until", "Since", "Beneath", "Toward", "Towards"};
+/* An introductory clause "When he came, she": one of these, 2 to 6
+ * words, a comma, then a determiner or a name.  ("After", "Before",
+ * "Since" and "Until" open phrases as well: intro_preps has them.) */
+static const char *subordinators[] = {"When", "If", "As", "Although", "Though", "While", "Because", "Once",
+                                      "Unless", "Whenever", "Wherever"};
 static const char *subjects[] = {"he", "she", "it", "they", "we", "I", "you", "there", "then"};
 static const char *determiners[] = {"the", "a", "an", "he", "she", "it", "they", "we", "I", "you", "his", "her",
                                     "their", "its", "our", "my", "your", "this", "these", "those", "there"};
@@ -739,10 +746,14 @@ static int intro_point(scan *sc, size_t i, int *rc)
 {
     const unsigned char *s = sc->s;
     size_t n = sc->n, e = plain_word(s, n, i);
-    if (e == i || !word_is(s, i, e, intro_preps, NELEM(intro_preps))) return 0;
+    if (e == i) return 0;
+    int ch = word_is(s, i, e, intro_preps, NELEM(intro_preps))       ? PK_MARK_INTRO
+             : word_is(s, i, e, subordinators, NELEM(subordinators)) ? PK_MARK_SUBCLAUSE
+                                                                     : 0;
+    if (!ch) return 0;
     uint64_t self = pk_word_hash((const char *)s + i, e - i);
     int made = 0;
-    for (int k = 1; k <= 4; k++) {
+    for (int k = 1; k <= (ch == PK_MARK_INTRO ? 4 : 6); k++) {
         if (e + 1 >= n || s[e] != ' ') return made;
         size_t a = e + 1, z = plain_word(s, n, a);
         if (z == a || (sc->cls && sc->cls[a] != sc->cls[i])) return made;
@@ -753,8 +764,10 @@ static int intro_point(scan *sc, size_t i, int *rc)
         size_t after = e + (size_t)comma;
         if (after + 1 >= n || s[after] != ' ') { if (comma) return made; continue; }
         size_t da = after + 1, dz = plain_word(s, n, da);
-        if (word_is(s, da, dz, determiners, NELEM(determiners)) && (comma || !sc->cls)) {
-            if ((*rc = push_point(sc, PK_MARK_INTRO, e, after, comma, self, after))) return 1;
+        /* a clause's subject may be a name: a capital, then a lowercase letter */
+        int name = ch == PK_MARK_SUBCLAUSE && dz > da + 1 && is_upper(s[da]) && is_lower(s[da + 1]);
+        if ((name || word_is(s, da, dz, determiners, NELEM(determiners))) && (comma || !sc->cls)) {
+            if ((*rc = push_point(sc, ch, e, after, comma, self, after))) return 1;
             made = 1;
         }
         if (comma) return made;
@@ -975,6 +988,37 @@ static int read_wraps(scan *sc)
     return rc;
 }
 
+/* Spaces around the dash [i, e) between two words: "A -- B" (bit 0) or
+ * "A--B" (bit 1), a point on each side with one name (both alike in a
+ * copy; a leak whose sides differ reads nothing: judge_filter drops a
+ * name read both ways).  A work's dash is a point only when its sides
+ * agree (one space each, or none); a leak's side at a line end tells
+ * nothing (a re-wrap or a page may break there). */
+static int dash_spacing(scan *sc, size_t i, size_t e, uint64_t self)
+{
+    const unsigned char *s = sc->s;
+    size_t n = sc->n;
+    if (i < 2 || e + 1 >= n) return 0;
+    int sp0 = s[i - 1] == ' ', sp1 = s[e] == ' ';
+    size_t l = sp0 ? i - 2 : i - 1, r = sp1 ? e + 1 : e; /* the characters beside */
+    int left = is_alpha(s[l]) || is_digit(s[l]) || s[l] == ',' || s[l] == '.' || s[l] == '!' || s[l] == '?' ||
+               s[l] >= 0x80, right = is_alpha(s[r]) || s[r] >= 0x80;
+    if (!right || s[r] == 0xE2) return 0; /* not before a word, nor before another dash or quote */
+    if (sc->cls) {
+        if (!left || sp0 != sp1 || (sp0 && (s[l] == ' ' || s[r] == ' '))) return 0;
+        int rc = push_point(sc, PK_MARK_DSPACE, sp0 ? i - 1 : i, i, !sp0, self, e);
+        return rc ? rc : push_point(sc, PK_MARK_DSPACE, e, sp1 ? e + 1 : e, !sp1, self, e);
+    }
+    int rc = 0;
+    if (left || sp0) { /* after a line break: nothing */
+        int nl = s[i - 1] == '\n' || s[i - 1] == '\r' || (sp0 && (s[l] == '\n' || s[l] == ' '));
+        if (!nl) rc = push_point(sc, PK_MARK_DSPACE, sp0 ? i - 1 : i, i, !sp0, self, e);
+    }
+    if (!rc && s[e] != '\n' && s[e] != '\r' && !(sp1 && s[e + 1] == ' '))
+        rc = push_point(sc, PK_MARK_DSPACE, e, sp1 ? e + 1 : e, !sp1, self, e);
+    return rc;
+}
+
 static int find_points(scan *sc)
 {
     const unsigned char *s = sc->s;
@@ -995,7 +1039,7 @@ static int find_points(scan *sc)
             size_t w = word_before(sc, i);
             if (w != SIZE_MAX && sc->w[w].s <= i && sc->w[w].e > i) {
                 int skip = 0;
-                if (cl == C_ACTION && sc->cls) /* the contraction channel owns it */
+                if ((cl == C_ACTION || cl == C_NARR) && sc->cls) /* the contraction channel owns it */
                     for (size_t k = 0; k < FULL_ONLY && !skip; k++)
                         skip = match_form(sc, sc->w[w].s, contractions[k].b) != 0;
                 if (!skip) rc = push_point(sc, PK_MARK_APOS, i, i + (size_t)apos, apos == 3, sc->w[w].h[0], sc->w[w].e);
@@ -1015,10 +1059,11 @@ static int find_points(scan *sc)
                     (i + 2 >= n || s[i + 2] != '-')) ? 2
                    : (i + 2 < n && c == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x94) ? 3 : 0;
         if (dash) {
-            size_t w = word_before(sc, i);
-            rc = push_point(sc, PK_MARK_DASH, i, i + (size_t)dash, dash == 3, w == SIZE_MAX ? 0 : sc->w[w].h[0],
-                            i + (size_t)dash);
-            i += (size_t)dash;
+            size_t w = word_before(sc, i), e = i + (size_t)dash;
+            uint64_t self = w == SIZE_MAX ? 0 : sc->w[w].h[0];
+            rc = push_point(sc, PK_MARK_DASH, i, e, dash == 3, self, e);
+            if (!rc) rc = dash_spacing(sc, i, e, self);
+            i = e;
             continue;
         }
         int ell = (c == '.' && i + 2 < n && s[i + 1] == '.' && s[i + 2] == '.' && (i == 0 || s[i - 1] != '.') &&
@@ -1138,14 +1183,17 @@ static int find_points(scan *sc)
                     m = l0 ? l0 : l1;
                 }
             }
-            if (cl == C_ACTION)
+            if (cl == C_ACTION || cl == C_NARR)
                 for (size_t k = 0; k < NELEM(contractions) && !m && !rc; k++) {
                     size_t l0 = match_form(sc, i, contractions[k].a), l1 = l0 ? 0 : match_form(sc, i, contractions[k].b);
                     if (k >= FULL_ONLY && sc->cls && (l1 || !(i + l0 + 1 < n && s[i + l0] == ' ' && is_lower(s[i + l0 + 1]))))
                         l0 = l1 = 0; /* see FULL_ONLY */
                     if (l0 || l1) {
-                        rc = push_point(sc, PK_MARK_CONTRACT, i, i + (l0 ? l0 : l1), l1 != 0,
-                                        str_hash(contractions[k].canon), i + (l0 ? l0 : l1));
+                        /* a leak reads it as both: a screenplay's and a novel's point */
+                        size_t e = i + (l0 ? l0 : l1);
+                        uint64_t h = str_hash(contractions[k].canon);
+                        rc = push_point(sc, cl == C_NARR ? PK_MARK_NCONTRACT : PK_MARK_CONTRACT, i, e, l1 != 0, h, e);
+                        if (!rc && !sc->cls) rc = push_point(sc, PK_MARK_NCONTRACT, i, e, l1 != 0, h, e);
                         m = l0 ? l0 : l1;
                     }
                 }
@@ -1290,11 +1338,68 @@ static int sniff_format(const char *data, size_t n, int format)
     return PK_WORK_TEXT;
 }
 
+/* Prose narration: in a paragraph (up to a blank line or a block tag)
+ * whose double quotes pair up, the C_PROSE bytes outside them become
+ * C_NARR.  A paragraph with an odd count (a quotation running on into the
+ * next paragraph), a single quote opening a word ('Go,' he said: British
+ * dialogue) or an entity (&quot; may be a quote) keeps C_PROSE: there a
+ * quotation's bounds are not known, and dialogue keeps its words. */
+static int block_tag(const unsigned char *s, size_t n, size_t i)
+{
+    static const char *tags[] = {"<p", "</p", "<br", "<div", "</div", "<li", "<h", "</h", "<blockquote",
+                                 "</blockquote", "<td", "<tr"};
+    for (size_t k = 0; k < NELEM(tags); k++) {
+        size_t l = strlen(tags[k]);
+        if (i + l < n && strncasecmp((const char *)s + i, tags[k], l) == 0 &&
+            (s[i + l] == '>' || s[i + l] == ' ' || s[i + l] == '/' || (tags[k][l - 1] == 'h' && is_digit(s[i + l]))))
+            return 1;
+    }
+    return 0;
+}
+
+static void classify_narration(const unsigned char *s, size_t n, uint8_t *cls)
+{
+    size_t a = 0;
+    while (a < n) {
+        /* the paragraph [a, e) */
+        size_t e = a;
+        int quotes = 0, unsure = 0;
+        for (; e < n; e++) {
+            if (s[e] == '\n' && e + 1 < n) {
+                size_t k = e + 1;
+                while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r')) k++;
+                if (k >= n || s[k] == '\n') break;
+            }
+            if (cls[e] == C_MARKUP && s[e] == '<' && e > a && block_tag(s, n, e)) break;
+            if (cls[e] == C_MARKUP && s[e] == '&') unsure = 1;
+            if (cls[e] != C_PROSE) continue;
+            quotes += at_dquote(s, n, e) != 0;
+            int sq = s[e] == '\'' ? 1 : e + 2 < n && s[e] == 0xE2 && s[e + 1] == 0x80 && (s[e + 2] == 0x98 || s[e + 2] == 0x99) ? 3 : 0;
+            if (sq && (e == 0 || !is_alpha(s[e - 1])) && e + (size_t)sq < n && is_alpha(s[e + (size_t)sq])) unsure = 1;
+        }
+        if (!unsure && quotes % 2 == 0) {
+            int in = 0;
+            for (size_t i = a; i < e; i++) {
+                if (cls[i] != C_PROSE) continue;
+                int q = at_dquote(s, n, i);
+                if (q) {
+                    in = q == 3 ? s[i + 2] == 0x9C : !in;
+                    i += (size_t)q - 1;
+                    continue;
+                }
+                if (!in) cls[i] = C_NARR;
+            }
+        }
+        a = e < n ? e + 1 : e;
+    }
+}
+
 /* By start; a line break point before the spacing point at its place. */
 static int cmp_start(const void *a, const void *b)
 {
     const pk_mark_point *x = a, *y = b;
     if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    if ((x->end == x->start) != (y->end == y->start)) return x->end == x->start ? -1 : 1; /* a dash's empty side */
     return (y->channel == PK_MARK_BREAK) - (x->channel == PK_MARK_BREAK);
 }
 
@@ -1318,6 +1423,8 @@ static int scan_text(scan *sc, const char *text, size_t n, int format, pk_error 
         if (format == PK_WORK_FOUNTAIN) classify_fountain(sc->s, n, cls);
         else if (format == PK_WORK_FDX || format == PK_WORK_HTML || format == PK_WORK_MARKDOWN)
             classify_markup(sc->s, n, format, cls);
+        if (format == PK_WORK_TEXT || format == PK_WORK_HTML || format == PK_WORK_MARKDOWN)
+            classify_narration(sc->s, n, cls);
         sc->cls = cls;
     }
     if (format < 0 && read_layout(sc)) return pk_fail(err, PK_ENOMEM, "out of memory");
@@ -1406,10 +1513,12 @@ static int render(pk_buf *o, const scan *sc, const pk_mark_point *p, int bit)
     case PK_MARK_DASH: return pk_buf_append(o, bit ? "\xE2\x80\x94" : "--", bit ? 3 : 2);
     case PK_MARK_ELLIPSIS: return pk_buf_append(o, bit ? "\xE2\x80\xA6" : "...", 3);
     case PK_MARK_SPACE: return pk_buf_append(o, "  ", bit ? 2 : 1);
+    case PK_MARK_DSPACE: return bit ? 0 : pk_buf_putc(o, ' ');
     case PK_MARK_COMMA:
     case PK_MARK_SERIAL:
     case PK_MARK_CLAUSE:
-    case PK_MARK_INTRO: return bit ? pk_buf_putc(o, ',') : 0;
+    case PK_MARK_INTRO:
+    case PK_MARK_SUBCLAUSE: return bit ? pk_buf_putc(o, ',') : 0;
     case PK_MARK_BREAK: /* the original's line break, or a break for spaces (bit 0 there: see pk_mark_apply) */
     case PK_MARK_CBREAK:
         if (memchr(src, '\n', len)) return bit ? pk_buf_append(o, src, len) : pk_buf_putc(o, ' ');
@@ -1862,7 +1971,17 @@ static int known_has(const uint64_t *known, size_t n, uint64_t ctx)
 /* Channels a layout or a text extraction can erase everywhere at once. */
 #define TYPOGRAPHIC                                                                                              \
     ((1u << PK_MARK_APOS) | (1u << PK_MARK_DASH) | (1u << PK_MARK_ELLIPSIS) | (1u << PK_MARK_SPACE) |           \
-     (1u << PK_MARK_QUOTE) | (1u << PK_MARK_BREAK) | (1u << PK_MARK_CBREAK) | (1u << PK_MARK_WRAP))
+     (1u << PK_MARK_QUOTE) | (1u << PK_MARK_BREAK) | (1u << PK_MARK_CBREAK) | (1u << PK_MARK_WRAP) |             \
+     (1u << PK_MARK_DSPACE))
+
+/* Channels of a character's form, read one by one.  A few readings of
+ * one form are no sign that a tool rewrote them all (with fair coins, a
+ * live channel's k readings all agree with probability 2^(1-k): always
+ * for one dash); from GLYPHS_DEAD readings on they are. */
+#define GLYPHS                                                                                                   \
+    ((1u << PK_MARK_APOS) | (1u << PK_MARK_DASH) | (1u << PK_MARK_ELLIPSIS) | (1u << PK_MARK_QUOTE) |            \
+     (1u << PK_MARK_DSPACE))
+#define GLYPHS_DEAD 4
 
 /* Keep one reading per name (a name read both ways is dropped), only the
  * names in known (sorted; NULL: all), and no typographic channel whose
@@ -1882,9 +2001,10 @@ static size_t judge_filter(pk_mark_point *pts, size_t np, const uint64_t *known,
     for (int ch = PK_MARK_APOS; ch < PK_MARK_NCHANNELS; ch++) {
         if (!(TYPOGRAPHIC & (1u << ch))) continue; /* wording channels do not die */
         int seen[2] = {0, 0};
+        size_t k = 0;
         for (size_t i = 0; i < np; i++)
-            if (pts[i].channel == ch) seen[pts[i].bit] = 1;
-        if (seen[0] && seen[1]) continue;
+            if (pts[i].channel == ch) seen[pts[i].bit] = 1, k++;
+        if ((seen[0] && seen[1]) || ((GLYPHS & (1u << ch)) && k < GLYPHS_DEAD)) continue;
         m = 0;
         for (size_t i = 0; i < np; i++)
             if (pts[i].channel != ch) pts[m++] = pts[i];

@@ -46,7 +46,7 @@ static const char script[] =
     "\n"
     "A sign on the door reads \"Keep the light burning\" in flaking paint.\n"
     "\n"
-    "Finally the static clears. It is quiet. There is a knock at the door, and anybody could be standing there.\n";
+    "When the static clears, June counts again. Finally the static clears. It is quiet. There is a knock at the door, and anybody could be standing there.\n";
 
 static void code_for(pk_mark_code *c, int who)
 {
@@ -90,6 +90,7 @@ static void test_every_channel_found(void)
     int seen[PK_MARK_NCHANNELS] = {0};
     for (size_t i = 0; i < nq; i++) seen[q[i].channel]++;
     for (int ch = PK_MARK_APOS; ch < PK_MARK_NCHANNELS; ch++) {
+        if (ch == PK_MARK_NCONTRACT) continue; /* prose only: test_prose_narration */
         if (!seen[ch]) fprintf(stderr, "no %s point\n", pk_mark_channel_name(ch));
         CHECK(seen[ch] > 0);
     }
@@ -630,7 +631,8 @@ static void test_optional_commas(void)
     static const char text[] =
         "At the far end of the pier, the boat waits. Later, Vera and Ossie leave. She packs a kettle, a tin "
         "mug, and a rope. He calls, and she comes. He calls but she stays. Nothing but he could do it. "
-        "In fact, he left. Behind the door, he waits. Outside the house, rain falls.\n";
+        "In fact, he left. Behind the door, he waits. Outside the house, rain falls. When the tide turned, Vera "
+        "rowed out. If he calls she stays. Although it rained all through the long night, they sang.\n";
     pk_mark_point *q = NULL;
     size_t nq = 0;
     CHECK_EQ_I(pk_mark_points(text, sizeof text - 1, PK_WORK_TEXT, &q, &nq, NULL), 0);
@@ -649,6 +651,9 @@ static void test_optional_commas(void)
         case PK_MARK_COMMA: /* "Later," and "In fact" is not an adverb of the list; "Outside the house" has none */
             CHECK(strncmp(at - 5, "Later,", 6) == 0);
             break;
+        case PK_MARK_SUBCLAUSE: /* before a name; not where the work has none; not after 7 words */
+            CHECK(strncmp(at - 6, "turned, Vera", 12) == 0);
+            break;
         default: break;
         }
     }
@@ -656,6 +661,7 @@ static void test_optional_commas(void)
     CHECK_EQ_I(n[PK_MARK_SERIAL], 1);
     CHECK_EQ_I(n[PK_MARK_CLAUSE], 2);
     CHECK_EQ_I(n[PK_MARK_COMMA], 1);
+    CHECK_EQ_I(n[PK_MARK_SUBCLAUSE], 1);
     /* a leak reads both forms, under the same names */
     pk_mark_code c;
     code_for(&c, 3);
@@ -671,6 +677,77 @@ static void test_optional_commas(void)
     }
     free(q);
     pk_buf_free(&out);
+}
+
+/* Prose: contractions only in narration, outside quotation marks and
+ * never in a paragraph whose quotes do not pair up; spaces around a dash
+ * where both sides agree.  Every copy reads back, re-wrapped too, and a
+ * dash at a line end reads from its other side. */
+static void test_prose_narration(void)
+{
+    static const char text[] =
+        "Mara did not answer. \"I don't know,\" she said, \"and it is not my business.\" The ferry was not late "
+        "-- it never was -- and the pier was empty.\n"
+        "\n"
+        "\"We cannot stay here. It is cold,\n"
+        "\n"
+        "Ossie could not hear her over the wind--the gulls had gone quiet.\n"
+        "\n"
+        "He said: 'it is not far.' She did not believe him.\n";
+    pk_mark_point *q = NULL;
+    size_t nq = 0;
+    CHECK_EQ_I(pk_mark_points(text, sizeof text - 1, PK_WORK_TEXT, &q, &nq, NULL), 0);
+    const char *second = strstr(text, "\"We"), *third = strstr(text, "Ossie"), *fourth = strstr(text, "He said");
+    int nc = 0, nd = 0, closed = 0;
+    for (size_t i = 0; i < nq; i++) {
+        const char *at = text + q[i].start;
+        CHECK(q[i].channel != PK_MARK_CONTRACT); /* a screenplay's channel */
+        if (q[i].channel == PK_MARK_NCONTRACT) {
+            nc++;
+            /* "did not", "was not" of the first paragraph, "could not" of the third */
+            CHECK(strncmp(at, "did not", 7) == 0 || strncmp(at, "was not", 7) == 0 ||
+                  strncmp(at, "could not", 9) == 0);
+            CHECK(at < second || (at > third && at < fourth)); /* not in the unpaired or single-quoted ones */
+        }
+        if (q[i].channel == PK_MARK_DSPACE) nd++, closed += q[i].bit;
+    }
+    CHECK_EQ_I(nc, 3);
+    CHECK_EQ_I(nd, 6); /* three dashes, a point on each side */
+    CHECK_EQ_I(closed, 2); /* "wind--the" */
+    pk_mark_code c;
+    pk_buf out, wrapped;
+    pk_buf_init(&out, 0);
+    pk_buf_init(&wrapped, 0);
+    int forms[2] = {0, 0};
+    for (int who = 0; who < 16; who++) {
+        code_for(&c, who);
+        CHECK_EQ_I(pk_mark_apply(text, sizeof text - 1, PK_WORK_TEXT, &c, &out, NULL, NULL), 0);
+        forms[strstr(out.data, "didn't") != NULL]++;
+        CHECK(strstr(out.data, "I don") && strstr(out.data, "it is not my business") &&
+              strstr(out.data, "It is cold") && strstr(out.data, "'it is not far.'"));
+        int ok, bad;
+        read_back(out.data, out.len, &c, q, nq, 0, &ok, &bad);
+        CHECK_EQ_I(bad, 0);
+        CHECK(ok >= 6);
+        /* re-wrapped at 20 columns: every space may be a line end */
+        pk_buf_reset(&wrapped);
+        size_t col = 0;
+        for (size_t i = 0; i < out.len; i++) {
+            char ch = out.data[i];
+            if (ch == '\n') col = 0;
+            else if (ch == ' ' && col >= 20 && i + 1 < out.len && out.data[i + 1] != '\n') ch = '\n', col = 0;
+            else col++;
+            CHECK_EQ_I(pk_buf_putc(&wrapped, ch), 0);
+        }
+        int ok2, bad2;
+        read_back(wrapped.data, wrapped.len, &c, q, nq, 1u << PK_MARK_SPACE, &ok2, &bad2);
+        CHECK_EQ_I(bad2, 0);
+        CHECK(ok2 >= 4);
+    }
+    CHECK(forms[0] > 0 && forms[1] > 0);
+    free(q);
+    pk_buf_free(&out);
+    pk_buf_free(&wrapped);
 }
 
 /* A registry made before the channels column: its copies keep the
@@ -842,5 +919,5 @@ static void test_wrap_survives_every_page(void)
 TEST_MAIN(TEST(test_capitals_kept), TEST(test_every_channel_found), TEST(test_apply_reads_back), TEST(test_keyed_and_deterministic),
           TEST(test_excerpt_and_rewrap), TEST(test_innocent_never_accused), TEST(test_wrap_alone_names), TEST(test_pdf_action_after_dialogue),
           TEST(test_registry_mark_and_trace),
-          TEST(test_markup_untouched), TEST(test_breaks_survive_rendering), TEST(test_optional_commas), TEST(test_dense_comma_breaks),
+          TEST(test_markup_untouched), TEST(test_breaks_survive_rendering), TEST(test_optional_commas), TEST(test_prose_narration), TEST(test_dense_comma_breaks),
           TEST(test_old_copies_keep_their_channels), TEST(test_wrap_survives_every_page))
