@@ -41,6 +41,7 @@ enum {
     PK_MARK_NCONTRACT, /* does not/doesn't ... in prose narration, outside quotation marks */
     PK_MARK_DSPACE,    /* "A -- B" or "A--B": spaces around a dash, or none */
     PK_MARK_SUBCLAUSE, /* "When he came, she" or "When he came she" */
+    PK_MARK_CONJ,      /* "He stood, and the door" or "He stood and the door" (where the work has the comma) */
     PK_MARK_NCHANNELS
 };
 /* The channels a copy carries: a bit per channel.  Copies marked before
@@ -51,7 +52,7 @@ enum {
 #define PK_MARK_CHANNELS_V3 (PK_MARK_CHANNELS_V2 | (1u << PK_MARK_WRAP)) /* the default before channels 15, 16 */
 #define PK_MARK_CHANNELS_ALL                                                                                     \
     (PK_MARK_CHANNELS_V3 | (1u << PK_MARK_NCONTRACT) | (1u << PK_MARK_DSPACE) |                                 \
-     (1u << PK_MARK_SUBCLAUSE)) /* what a copy carries by default */
+     (1u << PK_MARK_SUBCLAUSE) | (1u << PK_MARK_CONJ)) /* what a copy carries by default */
 #define PK_MARK_CHANNELS_DENSE (PK_MARK_CHANNELS_ALL | (1u << PK_MARK_CBREAK)) /* pk_mark_work(..., PK_MARK_DENSE) */
 const char *pk_mark_channel_name(int channel);
 

@@ -90,7 +90,8 @@ const char *pk_mark_channel_name(int ch)
     static const char *names[] = {"?",        "apostrophe", "dash",         "ellipsis",     "space",
                                   "comma",    "spelling",   "contraction",  "quotes",       "line break",
                                   "serial comma", "clause comma", "intro comma", "comma break", "wrap",
-                                  "narration contraction", "dash spacing", "clause-intro comma"};
+                                  "narration contraction", "dash spacing", "clause-intro comma",
+                                  "conjunction comma"};
     return ch > 0 && ch < PK_MARK_NCHANNELS ? names[ch] : "?";
 }
 
@@ -694,17 +695,51 @@ static size_t plain_word_back(const unsigned char *s, size_t e)
     return e;
 }
 
+/* The serial comma before the "and" or "or" at
+ * [i, e): the item before it is 2 or 3 words after a comma (not one: "His
+ * brother, John, and Mary" is an apposition, "Yes, sir, and" a vocative).
+ * Returns 1 when it pushed a point. */
+static int serial_point(scan *sc, size_t i, size_t e, int cl, int comma, size_t end, size_t pw, int next,
+                        uint64_t self, int *rc)
+{
+    static const char *conj_list[] = {"and", "or"};
+    const unsigned char *s = sc->s;
+    if (!word_is(s, i, e, conj_list, NELEM(conj_list)) || !next || (sc->cls && !comma)) return 0;
+    size_t b = pw;
+    for (int words = 1;; words++) {
+        if (b >= 3 && (s[b - 1] == ' ' || s[b - 1] == '\n') && s[b - 2] == ',' &&
+            (is_alpha(s[b - 3]) || is_digit(s[b - 3]))) {
+            if (words < 2) return 0;
+            break;
+        }
+        if (words == 3 || b < 2 || s[b - 1] != ' ' || !(is_alpha(s[b - 2]) || is_digit(s[b - 2]))) return 0;
+        b = plain_word_back(s, b - 1);
+    }
+    for (size_t k = b; k < end; k++)
+        if (sc->cls && sc->cls[k] != cl) return 0;
+    *rc = push_point(sc, PK_MARK_SERIAL, end, end + (size_t)comma, comma, self, e);
+    return 1;
+}
+
 /* A conjunction at i (a word start): a serial comma ("A, B, and C" or
- * "A, B and C") or a comma joining clauses (", and he" or " and he").
+ * "A, B and C"), a comma joining clauses (", and he" or " and he"), or in
+ * narration and action any other comma before and, but, or, so, yet and
+ * a determiner, a name or (not after "so") a lowercase word, in a
+ * sentence with no comma, quote, colon or bracket before it (", and the",
+ * ", but slowly"; a comma that may close an apposition is not touched).
  * The work's own file gets a point where the comma is there (and, for
- * "but" and "yet", where it may be added); a leak reads both forms.
+ * "but" and "yet" before a subject, where it may be added); a leak reads
+ * both forms.
  * Returns the conjunction's length when it made a point. */
 static size_t conj_point(scan *sc, size_t i, int cl, int *rc)
 {
-    static const char *conj_clause[] = {"and", "but", "so", "yet"}, *conj_list[] = {"and", "or"};
+    static const char *conj_clause[] = {"and", "but", "so", "yet"}, *conj_more[] = {"and", "but", "or", "so", "yet"};
     const unsigned char *s = sc->s;
     size_t n = sc->n, e = plain_word(s, n, i);
-    if (e == i || e - i > 3 || i < 3 || s[i - 1] != ' ' || e + 2 >= n || s[e] != ' ') return 0;
+    /* (a leak's line may end before it or after it: a page's wrap) */
+    if (e == i || e - i > 3 || i < 3 || !(s[i - 1] == ' ' || (s[i - 1] == '\n' && !sc->cls)) || e + 2 >= n ||
+        !(s[e] == ' ' || (s[e] == '\n' && !sc->cls)))
+        return 0;
     int comma = s[i - 2] == ',';
     size_t end = comma ? i - 2 : i - 1; /* where the comma is or would go */
     if (!(is_alpha(s[end - 1]) || is_digit(s[end - 1]))) return 0;
@@ -720,22 +755,28 @@ static size_t conj_point(scan *sc, size_t i, int cl, int *rc)
         *rc = push_point(sc, PK_MARK_CLAUSE, end, end + (size_t)comma, comma, self, e);
         return e - i;
     }
-    if (!word_is(s, i, e, conj_list, NELEM(conj_list)) || nz == nx || (sc->cls && !comma)) return 0;
-    /* the item before: 2 or 3 words after a comma (not one: "His brother,
-     * John, and Mary" is an apposition, "Yes, sir, and" a vocative) */
-    size_t b = pw;
-    for (int words = 1;; words++) {
-        if (b >= 3 && (s[b - 1] == ' ' || s[b - 1] == '\n') && s[b - 2] == ',' &&
-            (is_alpha(s[b - 3]) || is_digit(s[b - 3]))) {
-            if (words < 2) return 0;
-            break;
+    /* a leak reads on: a copy's added comma ("Then, he ran, and the dog")
+     * may make a serial item of what the work reads as one clause */
+    size_t made = serial_point(sc, i, e, cl, comma, end, pw, nz > nx, self, rc) ? e - i : 0;
+    if (made && (*rc || sc->cls)) return made;
+    if (cl < C_PROSE || nz == nx || (sc->cls && !comma)) return made;
+    if (!word_is(s, i, e, conj_more, NELEM(conj_more))) return made;
+    int name = nz > nx + 1 && is_upper(s[nx]) && is_lower(s[nx + 1]);
+    if (!(name || word_is(s, nx, nz, determiners, NELEM(determiners)) || (s[i] != 's' && is_lower(s[nx]))))
+        return made;
+    if (sc->cls) { /* no comma before it in the sentence (it may close an apposition), 3 words or more */
+        size_t k = end, words = 1;
+        while (k > 0 && end - k < 400 && s[k - 1] != '.' && s[k - 1] != '!' && s[k - 1] != '?' &&
+               !(s[k - 1] == '\n' && k >= 2 && s[k - 2] == '\n')) {
+            if (s[k - 1] == ',' || s[k - 1] == '"' || s[k - 1] == ';' || s[k - 1] == ':' || s[k - 1] == '(' ||
+                sc->cls[k - 1] != cl)
+                return made;
+            words += (s[k - 1] == ' ' || s[k - 1] == '\n') && k < end && s[k] != ' ';
+            k--;
         }
-        if (words == 3 || b < 2 || s[b - 1] != ' ' || !(is_alpha(s[b - 2]) || is_digit(s[b - 2]))) return 0;
-        b = plain_word_back(s, b - 1);
+        if ((k > 0 && end - k >= 400) || words < 3) return made;
     }
-    for (size_t k = b; k < end; k++)
-        if (sc->cls && sc->cls[k] != cl) return 0;
-    *rc = push_point(sc, PK_MARK_SERIAL, end, end + (size_t)comma, comma, self, e);
+    *rc = push_point(sc, PK_MARK_CONJ, end, end + (size_t)comma, comma, self, e);
     return e - i;
 }
 
@@ -1518,7 +1559,8 @@ static int render(pk_buf *o, const scan *sc, const pk_mark_point *p, int bit)
     case PK_MARK_SERIAL:
     case PK_MARK_CLAUSE:
     case PK_MARK_INTRO:
-    case PK_MARK_SUBCLAUSE: return bit ? pk_buf_putc(o, ',') : 0;
+    case PK_MARK_SUBCLAUSE:
+    case PK_MARK_CONJ: return bit ? pk_buf_putc(o, ',') : 0;
     case PK_MARK_BREAK: /* the original's line break, or a break for spaces (bit 0 there: see pk_mark_apply) */
     case PK_MARK_CBREAK:
         if (memchr(src, '\n', len)) return bit ? pk_buf_append(o, src, len) : pk_buf_putc(o, ' ');
