@@ -7,7 +7,8 @@
 # leaked as excerpts of 1, 2 and 5 pages, as copied, re-wrapped and with
 # 1% typing errors, and PDF_COPIES of them (default 100: afterwriting takes
 # about 0.7 s a screenplay) through PDF and back (afterwriting for
-# Fountain, pdfkit for prose; pdftotext to read back).  Every excerpt is
+# Fountain, pdfkit for prose, keeping the text's lines, and again with
+# each paragraph re-flowed: rows pdf-reflow; pdftotext to read back).  Every excerpt is
 # traced against all COPIES recipients; the unmarked original's excerpts
 # are traced too.  Collusion: 200 coalitions of 2 and of 3 recipients per
 # work assemble a leak paragraph by paragraph from their copies (whole work
@@ -91,12 +92,20 @@ for w in $WORKS; do
       "$AW" --source "$d/copy$j.fountain" --pdf "$d/copy$j.pdf" --overwrite </dev/null >/dev/null 2>&1
     done
   else
-    args=(); for ((j = 0; j < PDF_COPIES; j++)); do args+=("$d/copy$j.txt" "$d/copy$j.pdf"); done
+    d2=$O/pdf-reflow-${w%.*}; rm -rf "$d2"; mkdir -p "$d2" # the sources, for the re-flowed rows below
+    args=(); for ((j = 0; j < PDF_COPIES; j++)); do
+      cp "$d/copy$j.txt" "$d2/src$j.txt"; args+=("$d/copy$j.txt" "$d/copy$j.pdf"); done
     node bench/mark_pdf.js "${args[@]}"
   fi
   for ((j = 0; j < PDF_COPIES; j++)); do pdftotext "$d/copy$j.pdf" "$d/copy$j.txt"; done
   echo "$w: $PDF_COPIES PDFs made and read back in $(( $(date +%s) - t0 ))s" >&2
   "$O/mark_bench" "$O/$w" $fmt "$COPIES" 6 --pdf "$d" "$PDF_COPIES" "${DFLAG[@]}" >> "$R"
+  if [ $fmt = text ]; then # prose again, its paragraphs re-flowed (rows pdf-reflow)
+    args=(); for ((j = 0; j < PDF_COPIES; j++)); do args+=("$d2/src$j.txt" "$d2/copy$j.pdf"); done
+    REFLOW=1 node bench/mark_pdf.js "${args[@]}"
+    for ((j = 0; j < PDF_COPIES; j++)); do pdftotext "$d2/copy$j.pdf" "$d2/copy$j.txt"; done
+    PDF_LABEL=pdf-reflow "$O/mark_bench" "$O/$w" $fmt "$COPIES" 6 --pdf "$d2" "$PDF_COPIES" >> "$R"
+  fi
   if [ $fmt = fountain ]; then VOTES_ONLY=1 "$O/mark_bench" "$O/$w" $fmt "$COPIES" 6 "${DFLAG[@]}" >> "$R"; fi
 done
 echo "total $(( $(date +%s) - start ))s" >&2

@@ -401,13 +401,17 @@ int main(int argc, char **argv)
         }
     }
     if (pdf) {
-        tnames[0] = "pdf", tnames[1] = "pdf+typos";
+        /* PDF_LABEL names the rows (default pdf: pdf, pdf+typos) */
+        static char typos_name[64];
+        const char *label = getenv("PDF_LABEL") && *getenv("PDF_LABEL") ? getenv("PDF_LABEL") : "pdf";
+        snprintf(typos_name, sizeof typos_name, "%.50s+typos", label);
+        tnames[0] = label, tnames[1] = typos_name;
         /* PDF_EXCERPTS=K (1..64, default 1): K excerpts of each length
          * from every PDF, for finer rates than PDF_COPIES allows (a
          * tally's points have room for 64 a copy) */
         long kex = getenv("PDF_EXCERPTS") ? atol(getenv("PDF_EXCERPTS")) : 1;
         if (kex < 1 || kex > 64) kex = 1;
-        for (int b = 0; b < 3; b++) t[0][b].name = "pdf", t[1][b].name = "pdf+typos";
+        for (int b = 0; b < 3; b++) t[0][b].name = label, t[1][b].name = typos_name;
         for (long j = 0; j < kpdf; j++) {
             char path[4096];
             snprintf(path, sizeof path, "%s/copy%ld.txt", pdf, j);

@@ -243,6 +243,9 @@ typedef struct scan {
     int ungreedy;  /* a leak wrapped by a tool that does not fill lines (fmt): its line ends say nothing */
     int rendered;  /* a leak with no line wider than the widest page (read_wraps()) */
     int breaks;  /* line breaks are choice points: a Fountain work, or a leak */
+    int prose_wrap; /* a plain-text work: a paragraph on one line is laid out (prose_line()) */
+    size_t line_a, line_e; /* prose_line()'s cache: the line [line_a, line_e) */
+    int line_ok;
 } scan;
 
 static int cls_at(const scan *sc, size_t i) { return sc->cls ? sc->cls[i] : C_ACTION; }
@@ -1060,6 +1063,30 @@ static int dash_spacing(scan *sc, size_t i, size_t e, uint64_t self)
     return rc;
 }
 
+/* A plain-text work's paragraph that is one line (a blank line or the
+ * file's end on both sides) is laid out like a screenplay's action
+ * (wrap_layout(), at action widths): a text written a paragraph a line
+ * shows the same words in lines of 58 to 61 columns, and its line ends
+ * are choices that a printed or copied text keeps.  A paragraph of several
+ * lines (hard-wrapped by its writer, or verse) keeps its lines. */
+static int prose_line(scan *sc, size_t i)
+{
+    const unsigned char *s = sc->s;
+    if (i < sc->line_a || i >= sc->line_e) {
+        size_t a = i, e = i;
+        while (a > 0 && s[a - 1] != '\n') a--;
+        while (e < sc->n && s[e] != '\n') e++;
+        sc->line_a = a, sc->line_e = e;
+        int blank_before = 1, blank_after = 1; /* the lines around: blank, or none */
+        for (size_t k = a > 0 ? a - 1 : 0; k > 0 && s[k - 1] != '\n' && blank_before; k--)
+            blank_before = s[k - 1] == ' ' || s[k - 1] == '\t' || s[k - 1] == '\r';
+        for (size_t k = e + 1; k < sc->n && s[k] != '\n' && blank_after; k++)
+            blank_after = s[k] == ' ' || s[k] == '\t' || s[k] == '\r';
+        sc->line_ok = blank_before && blank_after;
+    }
+    return sc->line_ok;
+}
+
 static int find_points(scan *sc)
 {
     const unsigned char *s = sc->s;
@@ -1068,7 +1095,9 @@ static int find_points(scan *sc)
     while (i < n && !rc) {
         int c = s[i], cl = cls_at(sc, i);
         if (cl == C_NONE || cl == C_MARKUP) { i++; continue; }
-        if (c == ' ' && sc->cls && sc->breaks && (cl == C_ACTION || cl == C_VOICE)) {
+        if (c == ' ' && sc->cls &&
+            ((sc->breaks && (cl == C_ACTION || cl == C_VOICE)) ||
+             (sc->prose_wrap && (cl == C_PROSE || cl == C_NARR) && prose_line(sc, i)))) {
             if ((rc = wrap_point(sc, i, cl))) break;
             i++;
             continue;
@@ -1470,6 +1499,7 @@ static int scan_text(scan *sc, const char *text, size_t n, int format, pk_error 
     }
     if (format < 0 && read_layout(sc)) return pk_fail(err, PK_ENOMEM, "out of memory");
     sc->breaks = format < 0 || format == PK_WORK_FOUNTAIN;
+    sc->prose_wrap = format == PK_WORK_TEXT;
     int rc = find_words(sc);
     if (!rc) rc = find_points(sc);
     if (!rc && format < 0) rc = read_wraps(sc);
@@ -1607,6 +1637,17 @@ static const wrap_at *wrap_find(const wrap_at *r, size_t lo, size_t end, size_t 
     return lo < end && r[lo].off == off ? &r[lo] : NULL;
 }
 
+/* End the line at the space p (a code point index of the line): a line
+ * break there, or, for prose (hard) before two spaces after a sentence,
+ * at the second (the first stays at the line's end, where nobody sees
+ * it).  Returns the index of the space replaced. */
+static long hard_cut(unsigned char *t, const size_t *cp, size_t N, long p, int hard)
+{
+    if (hard && (size_t)p + 1 < N && t[cp[p + 1]] == ' ') p++;
+    t[cp[p]] = '\n';
+    return p;
+}
+
 /* Lay out the copy's lines that hold wrap points (sorted by off): on every
  * page of the range, where the widest and the narrowest end a line after
  * the same word X (not one ending a clause), end it there or, when X's
@@ -1619,7 +1660,7 @@ static const wrap_at *wrap_find(const wrap_at *r, size_t lo, size_t end, size_t 
  * emphasis, tabs or indentation are left alone: renderers measure them
  * otherwise.  Returns the points decided. */
 static size_t wrap_layout(unsigned char *t, size_t n, const wrap_at *r, size_t nr, const pk_mark_code *code,
-                          int *rc)
+                          int hard, int *rc)
 {
     size_t *cp = NULL, cap = 0, decided = 0;
     const int comma_breaks = (code->channels >> PK_MARK_CBREAK) & 1;
@@ -1662,14 +1703,17 @@ static size_t wrap_layout(unsigned char *t, size_t n, const wrap_at *r, size_t n
                     pos = (size_t)p1 + 1;
                     continue;
                 }
-                if (!ok) { /* or earlier, before a word whose bit is 1, as that bit's break */
+                if (!ok && !hard) { /* or earlier, before a word whose bit is 1, as that bit's break */
                     for (long q = p1 - 1; q > (long)pos && !ok; q--) {
                         const wrap_at *x = t[cp[q]] == ' ' ? wrap_find(r, lo, j, cp[q]) : NULL;
                         if (x && pk_mark_bit(code, x->ctx)) ok = 1, p1 = q, decided++;
                     }
                     if (!ok) break;
                 }
-                t[cp[p1]] = '\n';
+                /* (prose has no break channel that a line end there would
+                 * mislead, nor a renderer to wrap what is left: it ends
+                 * where the narrowest page does) */
+                p1 = hard_cut(t, cp, N, p1, hard);
                 pos = (size_t)p1 + 1;
                 continue;
             }
@@ -1683,6 +1727,7 @@ static size_t wrap_layout(unsigned char *t, size_t n, const wrap_at *r, size_t n
                     continue;
                 }
             }
+            if (hard) p1 = hard_cut(t, cp, N, p1, hard); /* no renderer will: the copy ends the line */
             pos = (size_t)p1 + 1;
         }
     }
@@ -1722,7 +1767,7 @@ int pk_mark_apply(const char *data, size_t n, int format, const pk_mark_code *co
     }
     if ((rc = pk_buf_append(out, data + at, n - at))) goto fail;
     if (nwr) {
-        used += wrap_layout((unsigned char *)out->data, out->len, wr, nwr, code, &rc);
+        used += wrap_layout((unsigned char *)out->data, out->len, wr, nwr, code, sc.prose_wrap, &rc);
         if (rc) goto fail;
     }
     if (npoints) *npoints = used;

@@ -730,9 +730,17 @@ static void test_prose_narration(void)
     for (int who = 0; who < 16; who++) {
         code_for(&c, who);
         CHECK_EQ_I(pk_mark_apply(text, sizeof text - 1, PK_WORK_TEXT, &c, &out, NULL, NULL), 0);
-        forms[strstr(out.data, "didn't") != NULL]++;
-        CHECK(strstr(out.data, "I don") && strstr(out.data, "it is not my business") &&
-              strstr(out.data, "It is cold") && strstr(out.data, "'it is not far.'"));
+        /* (the words, whatever lines the layout made) */
+        pk_buf_reset(&wrapped);
+        for (size_t i = 0; i < out.len; i++) {
+            char ch = out.data[i] == '\n' && i + 1 < out.len && out.data[i + 1] != '\n' && i > 0 &&
+                              out.data[i - 1] != '\n' ? ' ' : out.data[i];
+            if (!(ch == ' ' && wrapped.len && wrapped.data[wrapped.len - 1] == ' ')) CHECK_EQ_I(pk_buf_putc(&wrapped, ch), 0);
+        }
+        CHECK_EQ_I(pk_buf_putc(&wrapped, 0), 0);
+        forms[strstr(wrapped.data, "didn't") != NULL]++;
+        CHECK(strstr(wrapped.data, "I don") && strstr(wrapped.data, "it is not my business") &&
+              strstr(wrapped.data, "It is cold") && strstr(wrapped.data, "'it is not far.'"));
         int ok, bad;
         read_back(out.data, out.len, &c, q, nq, 0, &ok, &bad);
         CHECK_EQ_I(bad, 0);
@@ -756,6 +764,70 @@ static void test_prose_narration(void)
     free(q);
     pk_buf_free(&out);
     pk_buf_free(&wrapped);
+}
+
+/* Prose written a paragraph a line is laid out in lines of 58 to 61
+ * columns, hard-wrapped paragraphs keep their lines, and a printed copy's
+ * text (one space after each sentence, as text extraction gives it) reads
+ * every wrap back right; a re-wrap reads none. */
+static void test_prose_lines(void)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s", __FILE__);
+    char *slash = strrchr(path, '/');
+    snprintf(slash ? slash : path, sizeof path - (size_t)(slash ? slash - path : 0), "%s",
+             slash ? "/../../sample/works/salt-and-static.txt" : "../../sample/works/salt-and-static.txt");
+    static const char verse[] = "\n\nThe tide goes out along the sand\nand leaves the nets to dry\n";
+    pk_buf work, out, pdf;
+    pk_buf_init(&work, 0);
+    pk_buf_init(&out, 0);
+    pk_buf_init(&pdf, 0);
+    pk_error e;
+    CHECK_EQ_I(pk_source_slurp(path, &work, 1 << 22, &e), 0);
+    CHECK_EQ_I(pk_buf_append(&work, verse, sizeof verse - 1), 0);
+    pk_mark_point *q = NULL, *p = NULL;
+    size_t nq = 0, np = 0, wraps = 0;
+    CHECK_EQ_I(pk_mark_points(work.data, work.len, PK_WORK_TEXT, &q, &nq, NULL), 0);
+    for (size_t i = 0; i < nq; i++) wraps += q[i].channel == PK_MARK_WRAP;
+    CHECK(wraps > 300);
+    for (int who = 0; who < 5; who++) {
+        pk_mark_code c;
+        code_for(&c, who);
+        CHECK_EQ_I(pk_mark_apply(work.data, work.len, PK_WORK_TEXT, &c, &out, NULL, NULL), 0);
+        CHECK(memmem(out.data, out.len, verse, sizeof verse - 1) != NULL); /* its own lines */
+        size_t col = 0, widest = 0;
+        for (size_t i = 0; i < out.len; i++) {
+            if (out.data[i] == '\n') col = 0;
+            else if (((unsigned char)out.data[i] & 0xC0) != 0x80) col++;
+            if (col > widest) widest = col;
+        }
+        CHECK(widest <= 61);
+        /* a printed copy's text: one space after each sentence */
+        pk_buf_reset(&pdf);
+        for (size_t i = 0; i < out.len; i++)
+            if (!(out.data[i] == ' ' && i > 0 && out.data[i - 1] == ' ')) CHECK_EQ_I(pk_buf_putc(&pdf, out.data[i]), 0);
+        CHECK_EQ_I(pk_mark_points(pdf.data, pdf.len, PK_WORK_AUTO, &p, &np, NULL), 0);
+        int ok = 0, bad = 0, ones = 0;
+        for (size_t i = 0; i < np; i++)
+            if (p[i].channel == PK_MARK_WRAP && point_known(q, nq, p[i].ctx)) {
+                if (p[i].bit == pk_mark_bit(&c, p[i].ctx)) ok++;
+                else bad++;
+                ones += p[i].bit;
+            }
+        free(p);
+        CHECK_EQ_I(bad, 0);
+        CHECK(ok >= 60);
+        CHECK(ones > 10 && ones < ok - 10);
+        /* joined into paragraphs and re-wrapped at 50 (fmt): no wrap read */
+        rewrap(out.data, out.len, 50, &pdf);
+        CHECK_EQ_I(pk_mark_points(pdf.data, pdf.len, PK_WORK_AUTO, &p, &np, NULL), 0);
+        for (size_t i = 0; i < np; i++) CHECK(p[i].channel != PK_MARK_WRAP);
+        free(p);
+    }
+    free(q);
+    pk_buf_free(&work);
+    pk_buf_free(&out);
+    pk_buf_free(&pdf);
 }
 
 /* A registry made before the channels column: its copies keep the
@@ -927,5 +999,5 @@ static void test_wrap_survives_every_page(void)
 TEST_MAIN(TEST(test_capitals_kept), TEST(test_every_channel_found), TEST(test_apply_reads_back), TEST(test_keyed_and_deterministic),
           TEST(test_excerpt_and_rewrap), TEST(test_innocent_never_accused), TEST(test_wrap_alone_names), TEST(test_pdf_action_after_dialogue),
           TEST(test_registry_mark_and_trace),
-          TEST(test_markup_untouched), TEST(test_breaks_survive_rendering), TEST(test_optional_commas), TEST(test_prose_narration), TEST(test_dense_comma_breaks),
+          TEST(test_markup_untouched), TEST(test_breaks_survive_rendering), TEST(test_optional_commas), TEST(test_prose_narration), TEST(test_prose_lines), TEST(test_dense_comma_breaks),
           TEST(test_old_copies_keep_their_channels), TEST(test_wrap_survives_every_page))
