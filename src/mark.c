@@ -1637,12 +1637,18 @@ static const wrap_at *wrap_find(const wrap_at *r, size_t lo, size_t end, size_t 
     return lo < end && r[lo].off == off ? &r[lo] : NULL;
 }
 
-/* End the line at the space p (a code point index of the line): a line
- * break there, or, for prose (hard) before two spaces after a sentence,
- * at the second (the first stays at the line's end, where nobody sees
- * it).  Returns the index of the space replaced. */
-static long hard_cut(unsigned char *t, const size_t *cp, size_t N, long p, int hard)
+/* End the line at the space p (a code point index of the line, after
+ * pos): a line break there, or, for prose (hard), before two spaces after
+ * a sentence at the second (the first stays at the line's end, where
+ * nobody sees it), and after a dash before it (pdftotext takes a line's
+ * last hyphen for a word's and joins the lines).  Returns the index of the
+ * space replaced. */
+static long hard_cut(unsigned char *t, const size_t *cp, size_t N, size_t pos, long p, int hard)
 {
+    if (hard && t[cp[p] - 1] == '-') {
+        long q = last_space(t, cp, N, pos, (size_t)p - 1);
+        if (q > (long)pos) p = q;
+    }
     if (hard && (size_t)p + 1 < N && t[cp[p + 1]] == ' ') p++;
     t[cp[p]] = '\n';
     return p;
@@ -1713,7 +1719,7 @@ static size_t wrap_layout(unsigned char *t, size_t n, const wrap_at *r, size_t n
                 /* (prose has no break channel that a line end there would
                  * mislead, nor a renderer to wrap what is left: it ends
                  * where the narrowest page does) */
-                p1 = hard_cut(t, cp, N, p1, hard);
+                p1 = hard_cut(t, cp, N, pos, p1, hard);
                 pos = (size_t)p1 + 1;
                 continue;
             }
@@ -1727,7 +1733,7 @@ static size_t wrap_layout(unsigned char *t, size_t n, const wrap_at *r, size_t n
                     continue;
                 }
             }
-            if (hard) p1 = hard_cut(t, cp, N, p1, hard); /* no renderer will: the copy ends the line */
+            if (hard) p1 = hard_cut(t, cp, N, pos, p1, hard); /* no renderer will: the copy ends the line */
             pos = (size_t)p1 + 1;
         }
     }
