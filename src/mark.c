@@ -1,20 +1,22 @@
 /* mark.c -- per-recipient marks carried in the wording of a copy.
  *
  * A choice point is a place where two forms read the same to a person:
- * ' or U+2019 inside a word, -- or U+2014, ... or U+2026, one or two
- * spaces after a sentence, optional commas (after a sentence-initial
- * adverb; serial; before a conjunction joining clauses; after a short
- * introductory phrase), equivalent spellings (toward/towards, okay/OK,
- * all right/alright, someone/somebody ...) and, in screenplay action lines
- * only, contractions (does not/doesn't) and a line break or a space
- * between two sentences: dialogue is the writer's voice and keeps its
- * own words.  A line break survives PDF rendering, where spacing does not:
+ * ' or U+2019 inside a word, -- or U+2014 and spaces around it or none,
+ * ... or U+2026, one or two spaces after a sentence, optional commas
+ * (after a sentence-initial adverb; serial; before a conjunction; after a
+ * short introductory phrase or clause), equivalent spellings
+ * (toward/towards, okay/OK, all right/alright, someone/somebody ...),
+ * contractions (does not/doesn't) in screenplay action and in prose
+ * narration outside quotation marks (classify_narration()), and in
+ * screenplay action a line break or a space between two sentences:
+ * dialogue is the writer's voice and keeps its own words.  A line break survives PDF rendering, where spacing does not:
  * renderers wrap greedily, so in extracted text a sentence-ending line the
  * next word would have fitted on was broken by hand (broken_by_hand()).
  * The wrapping of a line of action or dialogue is a choice as well: a
  * copy is laid out for every usual page width at once and ends a line
  * where all of them end it, or a word earlier (wrap_layout(), read back
- * by read_wraps()).
+ * by read_wraps()); so is a plain-text work's paragraph written on one
+ * line, at action widths (prose_line()).
  * Picket's normalizer ignores every one of these differences, so the
  * fingerprints of every copy are the work's.
  *
