@@ -9,9 +9,10 @@
  * contractions (does not/doesn't) in screenplay action and in prose
  * narration outside quotation marks (classify_narration()), and in
  * screenplay action a line break or a space between two sentences:
- * dialogue is the writer's voice and keeps its own words.  A line break survives PDF rendering, where spacing does not:
- * renderers wrap greedily, so in extracted text a sentence-ending line the
- * next word would have fitted on was broken by hand (broken_by_hand()).
+ * dialogue is the writer's voice and keeps its own words.  A line break
+ * survives PDF rendering, where spacing does not: renderers wrap
+ * greedily, so in extracted text a sentence-ending line the next word
+ * would have fitted on was broken by hand (broken_by_hand()).
  * The wrapping of a line of action or dialogue is a choice as well: a
  * copy is laid out for every usual page width at once and ends a line
  * where all of them end it, or a word earlier (wrap_layout(), read back
