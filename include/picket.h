@@ -323,6 +323,8 @@ typedef struct pk_corpus_opts {
                                256 MiB); a larger record is an error */
     int no_tar;             /* a tar archive is an input error, not read
                                (filter: its output cannot hold members) */
+    int no_map;             /* read text files with read(2), never map
+                               them (corpus.c) */
     pk_scan_opts scan;
     int stats;              /* time every stage (pk_corpus_stats *_s); off,
                                only wall_s and read_s are timed: the clock

@@ -77,6 +77,23 @@ int pk_source_peek(pk_source *s, size_t max, const char **p, size_t *n, pk_error
  * with PK_ETOOBIG past max bytes. */
 int pk_source_slurp(const char *path, pk_buf *out, size_t max, pk_error *err);
 
+/* A plain regular file mapped whole, read-only (source.c says why and how
+ * a file cut short under the mapping is survived). */
+typedef struct pk_map pk_map;
+/* Map the content of s, a plain regular file of 1 to max bytes nothing
+ * was read from yet (peeking is fine); the source is then at its end.
+ * NULL, with s untouched, when it cannot be mapped (compressed, a pipe or
+ * stdin, empty, over max, mmap failed, every guard slot taken): read it
+ * instead. */
+pk_map *pk_source_map(pk_source *s, size_t max);
+const char *pk_map_data(const pk_map *m);
+size_t pk_map_size(const pk_map *m);
+/* Nonzero once a read of the mapping found the file cut short under it:
+ * the bytes from there on read as zeros, so what was read is not the
+ * file's content. */
+int pk_map_cut(const pk_map *m);
+void pk_map_free(pk_map *m);
+
 /* Reads a source in chunks of whole lines, for batching JSONL.  Each call
  * puts in out (reset first) as many complete lines as fit in
  * about `target` bytes (at least one whole line, whatever its length, up to

@@ -6,7 +6,11 @@
  * at, so "corpus.jsonl" holding gzip data still reads right.  gzip input
  * may be several members back to back (WARC.gz, `cat a.gz b.gz`); zstd
  * input may be several frames.  Plain input is read with read(2) straight
- * into the caller's buffer.
+ * into the caller's buffer, or, a regular file nothing was read from yet,
+ * mapped whole (pk_source_map; at the end of this file: a process-wide
+ * SIGBUS handler and a table of live mappings make a file cut short under
+ * its mapping read as zeros there, and say so, instead of killing the
+ * process).
  *
  * Invariants:
  *   - in[in_pos..in_len) holds compressed bytes read from fd but not yet
@@ -40,6 +44,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -70,6 +78,7 @@ struct pk_source {
     unsigned char *in;     /* in_cap bytes: SNIFF_BLOCK, IN_BLOCK once compressed */
     size_t in_pos, in_len, in_cap;
     uint64_t offset;       /* bytes read from fd */
+    uint64_t given;        /* bytes handed out by pk_source_read */
     uint64_t file_size;    /* st_size of a regular file, else 0 */
     z_stream z;
     bool z_ready;          /* inflateInit2 done */
@@ -482,9 +491,12 @@ int pk_source_read(pk_source *s, void *buf, size_t cap, size_t *got, pk_error *e
         s->ahead_pos += n;
         if (s->ahead_pos == s->ahead.len) s->ahead_pos = s->ahead.len = 0;
         *got = n;
+        s->given += n;
         return 0;
     }
-    return decode(s, buf, cap, got, err);
+    int rc = decode(s, buf, cap, got, err);
+    s->given += *got;
+    return rc;
 }
 
 int pk_source_peek(pk_source *s, size_t max, const char **p, size_t *n, pk_error *err)
@@ -716,4 +728,145 @@ int pk_lines_chunk(pk_lines *l, pk_buf *out, size_t target, uint64_t *first_line
         return l->failed.code;
     }
     return 0;
+}
+
+/* ---- whole-file mappings ------------------------------------------------- */
+
+/* A mapping's guard slot: [a, b) is the mapped range, whole pages (a == 0:
+ * the slot is not in use); cut is set by on_bus.  seq is odd while a and b
+ * change (a sequence lock): on_bus reads a and b between two equal even
+ * values of it, so it never takes the a of one mapping with the b of the
+ * next one to use the slot. */
+typedef struct map_slot {
+    atomic_int used;
+    atomic_uint seq;
+    atomic_uintptr_t a, b;
+    atomic_int cut;
+} map_slot;
+
+/* One slot a live mapping: at most 2 * threads + 2 text jobs are in
+ * flight (corpus.c), and a mapping that finds no slot is not made. */
+#define MAP_SLOTS 64
+static map_slot map_slots[MAP_SLOTS];
+static struct sigaction bus_before; /* SIGBUS's action before on_bus */
+static uintptr_t page_size;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+static atomic_int bus_ready;
+
+struct pk_map {
+    const char *p;
+    size_t n;     /* the file's bytes */
+    size_t span;  /* mapped: n rounded up to whole pages */
+    map_slot *slot;
+};
+
+/* SIGBUS: a read of a mapping past the end of its file, cut short since
+ * it was mapped.  The rest of the mapping, from the faulting page on,
+ * becomes zero pages (mmap is a plain system call on Linux, safe here in
+ * practice though POSIX does not list it), the slot is marked, and the
+ * read is retried and reads zeros.  A SIGBUS that is not ours goes to the
+ * action before ours, or, for the default one, is restored and raised
+ * again by the retried access (a fault) or by raise (a signal sent). */
+static void on_bus(int sig, siginfo_t *si, void *uc)
+{
+    const uintptr_t x = (uintptr_t)si->si_addr;
+    if (si->si_code > 0) {
+        for (size_t i = 0; i < MAP_SLOTS; i++) {
+            map_slot *m = &map_slots[i];
+            const unsigned s0 = atomic_load(&m->seq);
+            const uintptr_t a = atomic_load(&m->a), b = atomic_load(&m->b);
+            if ((s0 & 1) || atomic_load(&m->seq) != s0 || !a || x < a || x >= b) continue;
+            const uintptr_t pg = x & ~(page_size - 1);
+            if (mmap((void *)pg, b - pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+                break;
+            atomic_store(&m->cut, 1);
+            return;
+        }
+    }
+    if (bus_before.sa_flags & SA_SIGINFO) {
+        if (bus_before.sa_sigaction) bus_before.sa_sigaction(sig, si, uc);
+        return;
+    }
+    if (bus_before.sa_handler != SIG_DFL && bus_before.sa_handler != SIG_IGN) {
+        bus_before.sa_handler(sig);
+        return;
+    }
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGBUS, &dfl, NULL);
+    if (si->si_code <= 0) raise(SIGBUS);
+}
+
+static void bus_install(void)
+{
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0) return;
+    page_size = (uintptr_t)ps;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_bus;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGBUS, &sa, &bus_before) == 0) atomic_store(&bus_ready, 1);
+}
+
+pk_map *pk_source_map(pk_source *s, size_t max)
+{
+    struct stat st;
+    if (s->kind != K_PLAIN || !s->own_fd || s->given || s->failed || fstat(s->fd, &st) || !S_ISREG(st.st_mode) ||
+        st.st_size <= 0 || (uint64_t)st.st_size > max || (uint64_t)st.st_size > SIZE_MAX / 2)
+        return NULL;
+    pthread_once(&bus_once, bus_install);
+    if (!atomic_load(&bus_ready)) return NULL; /* no guard: read(2) */
+    map_slot *slot = NULL;
+    for (size_t i = 0; i < MAP_SLOTS && !slot; i++) {
+        int z = 0;
+        if (atomic_compare_exchange_strong(&map_slots[i].used, &z, 1)) slot = &map_slots[i];
+    }
+    if (!slot) return NULL;
+    pk_map *m = calloc(1, sizeof *m);
+    if (!m) goto fail;
+    m->n = (size_t)st.st_size;
+    m->span = (m->n + page_size - 1) & ~(size_t)(page_size - 1);
+    /* MAP_POPULATE: the page tables are filled here, on the reading
+     * thread, not by a fault a page on the worker's. */
+    void *p = mmap(NULL, m->span, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, 0);
+    if (p == MAP_FAILED) goto fail;
+    m->p = p;
+    m->slot = slot;
+    atomic_store(&slot->cut, 0);
+    atomic_fetch_add(&slot->seq, 1);
+    atomic_store(&slot->b, (uintptr_t)p + m->span);
+    atomic_store(&slot->a, (uintptr_t)p);
+    atomic_fetch_add(&slot->seq, 1);
+    /* the source is at its end: what was sniffed or peeked is in the map */
+    s->eof = true;
+    s->in_pos = s->in_len;
+    s->ahead_pos = s->ahead.len = 0;
+    s->offset = s->given = m->n;
+    return m;
+fail:
+    free(m);
+    atomic_store(&slot->used, 0);
+    return NULL;
+}
+
+const char *pk_map_data(const pk_map *m) { return m->p; }
+
+size_t pk_map_size(const pk_map *m) { return m->n; }
+
+int pk_map_cut(const pk_map *m) { return atomic_load(&m->slot->cut); }
+
+void pk_map_free(pk_map *m)
+{
+    if (!m) return;
+    atomic_fetch_add(&m->slot->seq, 1); /* no longer ours before it is unmapped */
+    atomic_store(&m->slot->a, 0);
+    atomic_store(&m->slot->b, 0);
+    atomic_fetch_add(&m->slot->seq, 1);
+    munmap((void *)(uintptr_t)m->p, m->span);
+    atomic_store(&m->slot->used, 0);
+    free(m);
 }

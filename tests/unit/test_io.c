@@ -1,5 +1,5 @@
-/* test_io.c -- byte sources (plain, gzip, zstd), the line chunker, and the
- * JSONL member extractor.
+/* test_io.c -- byte sources (plain, gzip, zstd), whole-file mappings, the
+ * line chunker, and the JSONL member extractor.
  *
  * Compressed inputs are made here with zlib and libzstd so every test owns
  * its exact bytes (and so the exact offsets in error messages).  The JSONL
@@ -464,6 +464,132 @@ static pk_lines *open_lines(const char *path, size_t max_line, pk_source **src)
     pk_lines *l = NULL;
     if (pk_source_open(src, path, NULL) || pk_lines_open(&l, *src, max_line, NULL)) exit(2);
     return l;
+}
+
+/* ---- whole-file mappings ------------------------------------------------ */
+
+/* Files of 1 byte, a page less one, a page, a page and one, two pages,
+ * none ending in a newline: the mapping holds the file's bytes, the
+ * source is at its end after it, and the bytes past the end of the last
+ * page are never needed (the scanner does not read past n). */
+static void test_map_holds_the_file_exactly(void)
+{
+    const long ps = sysconf(_SC_PAGESIZE);
+    const size_t sizes[] = { 1, 11, (size_t)ps - 1, (size_t)ps, (size_t)ps + 1, 2 * (size_t)ps, 3 * (size_t)ps + 17 };
+    char path[512];
+    tmp_path(path, sizeof path, "map.txt");
+    pk_buf want;
+    pk_buf_init(&want, 0);
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        pk_buf_reset(&want);
+        for (size_t i = 0; i < sizes[k]; i++) pk_buf_putc(&want, (char)('a' + (i * 7 + k) % 26));
+        write_file(path, want.data, want.len);
+        pk_source *s = NULL;
+        CHECK(pk_source_open(&s, path, NULL) == 0);
+        if (!s) continue;
+        pk_map *m = pk_source_map(s, (size_t)1 << 30);
+        CHECK(m != NULL);
+        if (m) {
+            CHECK(pk_map_size(m) == sizes[k]);
+            CHECK(memcmp(pk_map_data(m), want.data, sizes[k]) == 0);
+            CHECK(!pk_map_cut(m));
+            char tmp[8];
+            size_t got = 1;
+            CHECK(pk_source_read(s, tmp, sizeof tmp, &got, NULL) == 0 && got == 0);
+            CHECK(pk_source_offset(s) == sizes[k]);
+        }
+        pk_source_close(s); /* the mapping outlives its source */
+        if (m) CHECK(memcmp(pk_map_data(m), want.data, sizes[k]) == 0);
+        pk_map_free(m);
+    }
+    pk_buf_free(&want);
+}
+
+/* What cannot be mapped, or must not be, comes back NULL and reads as
+ * before: an empty file, one over the cap, a gzip file, a source read
+ * from already; peeking does not count as reading. */
+static void test_map_only_whole_plain_files(void)
+{
+    char path[512], gz[512];
+    tmp_path(path, sizeof path, "map.txt");
+    tmp_path(gz, sizeof gz, "map.gz");
+    pk_source *s = NULL;
+    write_file(path, "", 0);
+    CHECK(pk_source_open(&s, path, NULL) == 0);
+    CHECK(s && pk_source_map(s, 100) == NULL);
+    pk_source_close(s);
+
+    write_file(path, "hello\nworld", 11);
+    CHECK(pk_source_open(&s, path, NULL) == 0);
+    CHECK(s && pk_source_map(s, 10) == NULL); /* over the cap */
+    char tmp[64];
+    size_t got = 0;
+    CHECK(pk_source_read(s, tmp, sizeof tmp, &got, NULL) == 0 && got == 11 && memcmp(tmp, "hello\nworld", 11) == 0);
+    pk_source_close(s);
+
+    CHECK(pk_source_open(&s, path, NULL) == 0);
+    CHECK(pk_source_read(s, tmp, 3, &got, NULL) == 0 && got == 3);
+    CHECK(s && pk_source_map(s, 100) == NULL); /* 3 bytes handed out */
+    CHECK(pk_source_read(s, tmp, sizeof tmp, &got, NULL) == 0 && got == 8 && memcmp(tmp, "lo\nworld", 8) == 0);
+    pk_source_close(s);
+
+    CHECK(pk_source_open(&s, path, NULL) == 0);
+    const char *p = NULL;
+    size_t n = 0;
+    CHECK(pk_source_peek(s, 4096, &p, &n, NULL) == 0 && n == 11);
+    pk_map *m = s ? pk_source_map(s, 100) : NULL;
+    CHECK(m && pk_map_size(m) == 11 && memcmp(pk_map_data(m), "hello\nworld", 11) == 0);
+    CHECK(pk_source_read(s, tmp, sizeof tmp, &got, NULL) == 0 && got == 0);
+    pk_map_free(m);
+    pk_source_close(s);
+
+    pk_buf z;
+    pk_buf_init(&z, 0);
+    gz_member(&z, "hello\nworld", 11);
+    write_file(gz, z.data, z.len);
+    pk_buf_free(&z);
+    CHECK(pk_source_open(&s, gz, NULL) == 0);
+    CHECK(s && pk_source_map(s, 100) == NULL);
+    CHECK(pk_source_read(s, tmp, sizeof tmp, &got, NULL) == 0 && got == 11);
+    pk_source_close(s);
+}
+
+/* A file cut short under its mapping: reading the lost pages raises
+ * SIGBUS, which must not kill the process; they read as zeros and the
+ * mapping says it was cut.  The pages before the cut keep their bytes. */
+static void test_map_survives_a_file_cut_short(void)
+{
+    const size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+    char path[512];
+    tmp_path(path, sizeof path, "map.txt");
+    pk_buf b;
+    pk_buf_init(&b, 0);
+    for (size_t i = 0; i < 3 * ps + 100; i++) pk_buf_putc(&b, 'x');
+    write_file(path, b.data, b.len);
+    pk_source *s = NULL;
+    CHECK(pk_source_open(&s, path, NULL) == 0);
+    pk_map *m = s ? pk_source_map(s, (size_t)1 << 30) : NULL;
+    CHECK(m != NULL);
+    if (m) {
+        CHECK(truncate(path, (off_t)ps) == 0);
+        const volatile char *p = pk_map_data(m);
+        CHECK(p[0] == 'x' && p[ps - 1] == 'x');
+        CHECK(!pk_map_cut(m));
+        CHECK(p[2 * ps + 5] == 0); /* a lost page: SIGBUS, caught */
+        CHECK(pk_map_cut(m));
+        CHECK(p[ps] == 0 && p[3 * ps + 99] == 0);
+        CHECK(p[0] == 'x');
+    }
+    pk_map_free(m);
+    pk_source_close(s);
+    /* the guard slot is free again, and a new mapping starts uncut */
+    write_file(path, "again", 5);
+    CHECK(pk_source_open(&s, path, NULL) == 0);
+    m = s ? pk_source_map(s, 100) : NULL;
+    CHECK(m && !pk_map_cut(m) && memcmp(pk_map_data(m), "again", 5) == 0);
+    pk_map_free(m);
+    pk_source_close(s);
+    pk_buf_free(&b);
 }
 
 static void test_lines_one_per_chunk_and_last_without_newline(void)
@@ -999,6 +1125,9 @@ int main(void)
     test_corrupt_streams_are_errors();
     test_slurp_obeys_its_cap();
     test_peek_then_read_returns_the_same_bytes();
+    test_map_holds_the_file_exactly();
+    test_map_only_whole_plain_files();
+    test_map_survives_a_file_cut_short();
     test_lines_one_per_chunk_and_last_without_newline();
     test_lines_pack_up_to_target_and_keep_crlf();
     test_lines_into_a_capped_buffer();
@@ -1023,7 +1152,7 @@ int main(void)
     const char *names[] = { "plain.txt", "empty.txt", "data.jsonl", "big.gz", "data.bin",
                             "cut.jsonl.gz", "cut.zst", "garbage.gz", "corrupt.gz", "slurp.gz",
                             "lines.txt", "crlf.txt", "long.txt", "span.txt", "span.gz",
-                            "cutlines.gz", "peek.gz" };
+                            "cutlines.gz", "peek.gz", "map.txt", "map.gz" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char p[512];
         tmp_path(p, sizeof p, names[i]);

@@ -1012,6 +1012,94 @@ static void reused_rowids_rebuild(void)
     remove(odb);
 }
 
+/* pk_corpus_scan's record and flush callbacks: every record's id, error
+ * and findings as text, in order. */
+static int map_record(const pk_record *rec, pk_sink *sink, void *ud)
+{
+    (void)ud;
+    pk_buf *b = &sink->out[0];
+    pk_buf_printf(b, "%.*s e%d n%zu len%zu", (int)rec->id_len, rec->id, rec->error, rec->nfindings, rec->text_len);
+    for (size_t i = 0; i < rec->nfindings; i++)
+        for (size_t q = 0; q < rec->findings[i].npassages; q++)
+            pk_buf_printf(b, " w%u:%llu-%llu", rec->findings[i].work,
+                          (unsigned long long)rec->findings[i].passages[q].doc_start,
+                          (unsigned long long)rec->findings[i].passages[q].doc_end);
+    pk_buf_putc(b, '\n');
+    return 0;
+}
+
+static int map_flush(pk_sink *sink, void *ud)
+{
+    return pk_buf_append(ud, sink->out[0].data, sink->out[0].len);
+}
+
+/* Text files scanned mapped (pk_source_map) and read with read(2)
+ * (no_map) give the same records: files whose end is a page boundary, one
+ * byte short of it or past it, without a final newline, with a work's
+ * passage running to the last byte; and an empty file. */
+static void mapped_text_files_scan_as_read(void)
+{
+    setup();
+    pk_index *ix = open_ix();
+    CHECK(ix != NULL);
+    if (!ix) return;
+    const size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+    char paths[6][600];
+    char *argv[6];
+    pk_buf d;
+    pk_buf_init(&d, 0);
+    uint64_t seed = 5;
+    for (int f = 0; f < 6; f++) {
+        snprintf(paths[f], sizeof paths[f], "%s.map%d.txt", db, f);
+        argv[f] = paths[f];
+        pk_buf_reset(&d);
+        if (f < 5) {
+            gen_words(&d, &seed, 300);
+            pk_buf_putc(&d, ' ');
+            size_t end;
+            put_work_words(&d, f % NWORKS, 100, 60, &end);
+            /* pad the front so the work's words end at the size wanted */
+            const size_t want = f == 4 ? d.len : (2 + (size_t)f / 2) * ps - (size_t)(f % 2);
+            pk_buf pad;
+            pk_buf_init(&pad, 0);
+            while (pad.len + d.len < want) pk_buf_putc(&pad, pad.len % 7 == 6 ? ' ' : 'q');
+            if (pad.len) pad.data[pad.len - 1] = '\n';
+            pk_buf_append(&pad, d.data, d.len);
+            pk_buf_free(&d);
+            d = pad;
+        }
+        FILE *fp = fopen(paths[f], "wb");
+        CHECK(fp && fwrite(d.data ? d.data : "", 1, d.len, fp) == d.len && fclose(fp) == 0);
+    }
+    pk_buf out[2];
+    for (int no_map = 0; no_map < 2; no_map++) {
+        pk_buf_init(&out[no_map], 0);
+        pk_corpus_opts o;
+        pk_corpus_opts_default(&o);
+        o.threads = 1;
+        o.format = PK_FMT_TEXT;
+        o.no_map = no_map;
+        o.record = map_record;
+        o.flush = map_flush;
+        o.ud = &out[no_map];
+        pk_corpus_stats st;
+        pk_error e;
+        CHECK_EQ_I(pk_corpus_scan(ix, argv, 6, &o, &st, &e), 0);
+    }
+    CHECK(out[0].len > 0 && out[0].len == out[1].len && memcmp(out[0].data, out[1].data, out[0].len) == 0);
+    CHECK(out[0].data && strstr(out[0].data, " w0:") && strstr(out[0].data, " w4:"));
+    char want[64];
+    snprintf(want, sizeof want, "len%zu w3:", 3 * ps - 1); /* the passage runs to the last byte */
+    CHECK(out[0].data && strstr(out[0].data, want));
+    snprintf(want, sizeof want, "len%zu w2:", 3 * ps);
+    CHECK(out[0].data && strstr(out[0].data, want));
+    for (int f = 0; f < 6; f++) remove(paths[f]);
+    pk_buf_free(&out[0]);
+    pk_buf_free(&out[1]);
+    pk_buf_free(&d);
+    pk_index_close(ix);
+}
+
 static void cleanup(void)
 {
     char side[600];
@@ -1028,4 +1116,4 @@ TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(pieces_chained_repeats_not)
           TEST(short_passages_not_reported), TEST(reformatted_and_edited), TEST(edited_passages_found_as_thorough), TEST(lone_seed_check_same_on_every_level), TEST(passages_across_tokenizer_rounds),
           TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text),
           TEST(repeated_phrase_does_not_hide_others), TEST(incremental_updates),
-          TEST(reused_rowids_rebuild), TEST(cleanup))
+          TEST(reused_rowids_rebuild), TEST(mapped_text_files_scan_as_read), TEST(cleanup))
