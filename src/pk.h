@@ -327,6 +327,10 @@ uint64_t pk_kgram_finalize(uint64_t h);
  * w consecutive k-gram hashes, rightmost on ties, each selected position
  * once.  out must hold n entries; returns the count. */
 size_t pk_winnow(const uint64_t *kg, size_t n, uint32_t w, pk_fp *out);
+/* The band test of the scanner's lone-seed check (scan.c, band_any) on
+ * the current vector level, for tests: W holds 114 sketch values, D 98;
+ * allow and wok are 128-bit masks (low word first). */
+int pk_lone_band(const uint16_t *W, const uint16_t *D, const uint64_t allow[2], const uint64_t wok[2]);
 /* The 16-bit alignment sketch of a k-gram hash. */
 static inline uint16_t pk_sketch16(uint64_t kgram) { return (uint16_t)(kgram >> 48); }
 

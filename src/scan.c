@@ -1372,9 +1372,10 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
  * work pairs that exist (g = j - LONE_FAR + y and g + 1 both in the
  * work).  The loop this replaces (17 compares per document k-gram,
  * pairs packed in 32 bits) took 6% of a crawl scan with AVX-512, a first
- * vectorized form still 6%; now AVX-512 compares all of it in masks and
- * the other levels filter with a bit map first.  Every level gives the
- * same answer (test_scan). */
+ * vectorized form still 6%; now AVX-512 and AVX2 compare all of it in
+ * masks and the other levels filter with a bit map first.  Every level
+ * gives the same answer (test_scan: lone_band_same_on_every_level calls
+ * it through pk_lone_band). */
 #define LONE_T (2 * LONE_REACH + 1)
 #define LONE_W (2 * LONE_FAR + 2)
 #define BAND_T 128 /* bits in a band_mask */
@@ -1470,13 +1471,65 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx2,bmi,bmi2"))) static int ba
 }
 #endif
 
+#if PK_X86_SIMD
+/* AVX2: band_avx512 with 16 values a compare; two compares' results
+ * packed to bytes (and the 128-bit lanes put back in order) give 32 mask
+ * bits a movemask.  The last two values (96, 97) are compared one by
+ * one.  On the AMD EPYC (Zen 3) VM of BENCHMARKS.md, session 8, the
+ * portable band (a bit map first) was 5.5% of a text scan at AVX2. */
+__attribute__((target("avx2,bmi,bmi2"))) static int band_avx2(const uint16_t *W, const uint16_t *D, band_mask allow,
+                                                              band_mask wok)
+{
+    __m256i d[6];
+    for (unsigned q = 0; q < 6; q++) d[q] = _mm256_loadu_si256((const __m256i *)(const void *)(D + 16 * q));
+    const uint16_t d96 = D[96], d97 = D[97];
+    /* nearly always no value agrees anywhere in the band (band_avx512) */
+    __m256i any = _mm256_setzero_si256();
+    unsigned any2 = 0;
+    for (unsigned u = 0; u <= 2 * LONE_BAND; u++) {
+        const uint16_t *p = W + u; /* p[0 .. 98) readable: u + 97 < LONE_W */
+        for (unsigned q = 0; q < 6; q++) {
+            const __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(p + 16 * q));
+            any = _mm256_or_si256(any, _mm256_cmpeq_epi16(w, d[q]));
+        }
+        any2 |= (unsigned)(p[96] == d96) | (unsigned)(p[97] == d97);
+    }
+    if (_mm256_testz_si256(any, any) && !any2) return 0;
+    uint64_t lo = 0, hi = 0, wlo = wok.lo, whi = wok.hi;
+    for (unsigned u = 0; u <= 2 * LONE_BAND; u++) {
+        const uint16_t *p = W + u;
+        uint64_t e[3];
+        for (unsigned q = 0; q < 3; q++) {
+            const __m256i *v = (const __m256i *)(const void *)(p + 32 * q);
+            const __m256i a = _mm256_cmpeq_epi16(_mm256_loadu_si256(v), d[2 * q]);
+            const __m256i b = _mm256_cmpeq_epi16(_mm256_loadu_si256(v + 1), d[2 * q + 1]);
+            e[q] = (uint32_t)_mm256_movemask_epi8(_mm256_permute4x64_epi64(_mm256_packs_epi16(a, b), 0xD8));
+        }
+        const uint64_t l = e[0] | e[1] << 32;
+        const uint64_t h = e[2] | (uint64_t)(p[96] == d96) << 32 | (uint64_t)(p[97] == d97) << 33;
+        lo |= l & (l >> 1 | h << 63) & wlo;
+        hi |= h & (h >> 1) & whi;
+        wlo = wlo >> 1 | whi << 63; /* bit t: the pair at t + u + 1 */
+        whi >>= 1;
+    }
+    return ((lo & allow.lo) | (hi & allow.hi)) != 0;
+}
+#endif
+
 static int band_any(const uint16_t *W, const uint16_t *D, band_mask allow, band_mask wok)
 {
 #if PK_X86_SIMD
     const int level = pk_simd_level();
     if (level >= PK_SIMD_AVX512) return band_avx512(W, D, allow, wok);
+    if (level >= PK_SIMD_AVX2) return band_avx2(W, D, allow, wok);
 #endif
     return band_portable(W, D, allow, wok);
+}
+
+int pk_lone_band(const uint16_t *W, const uint16_t *D, const uint64_t allow[2], const uint64_t wok[2])
+{
+    const band_mask a = {allow[0], allow[1]}, w = {wok[0], wok[1]};
+    return band_any(W, D, a, w);
 }
 
 /* Does a lone weak seed have company?  worth_aligning passes over a work

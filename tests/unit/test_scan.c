@@ -1012,6 +1012,58 @@ static void reused_rowids_rebuild(void)
     remove(odb);
 }
 
+/* The lone-seed check's band test (pk_lone_band) gives the portable
+ * level's answer on every level: random sketches over small alphabets
+ * (agreeing values everywhere) and over all 16 bits with planted pairs
+ * (one agreeing pair, at the edges of the band and of the masks), random
+ * and contiguous masks. */
+static void lone_band_same_on_every_level(void)
+{
+    uint64_t seed = 99;
+    uint16_t W[114], D[98];
+    int bad = 0, yes = 0, no = 0;
+    for (int trial = 0; trial < 20000; trial++) {
+        const int kind = trial % 4;
+        const uint64_t alpha = kind == 0 ? 3 : kind == 1 ? 40 : 65536;
+        for (size_t i = 0; i < 114; i++) W[i] = (uint16_t)(t_rand(&seed) % alpha);
+        for (size_t i = 0; i < 98; i++) D[i] = (uint16_t)(t_rand(&seed) % alpha);
+        if (kind >= 2) {
+            /* a pair at t (and t + 1) agreeing with the work at t + u */
+            const size_t t = trial % 7 == 0 ? 96 : trial % 7 == 1 ? 0 : t_rand(&seed) % 97;
+            const size_t u = trial % 5 == 0 ? 16 : trial % 5 == 1 ? 0 : t_rand(&seed) % 17;
+            W[t + u] = D[t];
+            W[t + u + 1] = D[t + 1];
+        }
+        uint64_t allow[2], wok[2];
+        if (trial % 3 == 0) {
+            allow[0] = t_rand(&seed);
+            allow[1] = t_rand(&seed) & (((uint64_t)1 << 33) - 1);
+            wok[0] = t_rand(&seed) | t_rand(&seed);
+            wok[1] = t_rand(&seed) | t_rand(&seed);
+        } else {
+            const unsigned a = (unsigned)(t_rand(&seed) % 98), b = a + (unsigned)(t_rand(&seed) % (98 - a));
+            allow[0] = (b >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << b) - 1) &
+                       ~(a >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << a) - 1);
+            allow[1] = (b <= 64 ? 0 : ((uint64_t)1 << (b - 64)) - 1) & ~(a <= 64 ? 0 : ((uint64_t)1 << (a - 64)) - 1);
+            wok[0] = ~(uint64_t)0 << (t_rand(&seed) % 8);
+            wok[1] = ~(uint64_t)0 >> (t_rand(&seed) % 8);
+        }
+        pk_simd_force(PK_SIMD_SCALAR);
+        const int want = pk_lone_band(W, D, allow, wok);
+        want ? yes++ : no++;
+        for (int l = 0; l < PK_SIMD_NLEVELS; l++) {
+            if (!pk_simd_supported(l)) continue;
+            pk_simd_force(l);
+            if (pk_lone_band(W, D, allow, wok) != want) {
+                if (bad++ < 5) fprintf(stderr, "  band differs on %s, trial %d\n", pk_simd_level_name(l), trial);
+            }
+        }
+    }
+    pk_simd_force(-1);
+    CHECK_EQ_U(bad, 0);
+    CHECK(yes > 1000 && no > 1000);
+}
+
 /* pk_corpus_scan's record and flush callbacks: every record's id, error
  * and findings as text, in order. */
 static int map_record(const pk_record *rec, pk_sink *sink, void *ud)
@@ -1114,6 +1166,7 @@ static void cleanup(void)
 TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(pieces_chained_repeats_not), TEST(every_25_word_run_found), TEST(lone_seed_reads_nothing),
           TEST(windows_find_what_whole_scan_finds),
           TEST(short_passages_not_reported), TEST(reformatted_and_edited), TEST(edited_passages_found_as_thorough), TEST(lone_seed_check_same_on_every_level), TEST(passages_across_tokenizer_rounds),
+          TEST(lone_band_same_on_every_level),
           TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text),
           TEST(repeated_phrase_does_not_hide_others), TEST(incremental_updates),
           TEST(reused_rowids_rebuild), TEST(mapped_text_files_scan_as_read), TEST(cleanup))
