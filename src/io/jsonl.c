@@ -17,7 +17,8 @@
  * runs are copied with one memcpy each, so the text of an English record
  * costs about one pass over it; with AVX-512 (simd.h's level) the member
  * asked for is searched and copied in the same 64-byte steps
- * (copy_plain_avx512; test_jsonl compares the levels).  The output buffer is reserved once per
+ * (copy_plain_avx512), with AVX2 in 32-byte steps (copy_plain_avx2);
+ * test_jsonl compares the levels.  The output buffer is reserved once per
  * string for the rest of the line (unescaping never grows a string), so
  * the copy loop checks a bound but never reallocates.
  *
@@ -320,6 +321,39 @@ __attribute__((target("avx512f,avx512bw,bmi2"))) static size_t copy_plain_avx512
     *k = c;
     return i;
 }
+
+/* copy_plain_avx512 32 bytes at a time for AVX2, which has no masked byte
+ * store: the whole block is stored and only its plain prefix counted
+ * (the bytes after it are within the room, and overwritten or past the
+ * string's end; extract_string ends the string with a zero).  The
+ * SSE2 search and a memcpy a run took, on the AMD EPYC (Zen 3) of
+ * BENCHMARKS.md session 8, scan_string 2.7% and memmove 2.3% of a JSONL
+ * scan at AVX2. */
+__attribute__((target("avx2,bmi"))) static size_t copy_plain_avx2(const unsigned char *s, size_t i, size_t n, char *o,
+                                                                 size_t room, size_t *k)
+{
+    const __m256i q = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\'), sp = _mm256_set1_epi8(0x20);
+    size_t c = 0;
+    while (n - i >= 32 && room - c >= 32) {
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
+        /* signed: bytes >= 0x80 are below 0x20 too */
+        const __m256i sp_or_high = _mm256_cmpgt_epi8(sp, v);
+        const unsigned m = (unsigned)_mm256_movemask_epi8(
+            _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, q), _mm256_cmpeq_epi8(v, bs)), sp_or_high));
+        _mm256_storeu_si256((__m256i *)(void *)(o + c), v);
+        if (!m) {
+            i += 32;
+            c += 32;
+            continue;
+        }
+        const unsigned z = (unsigned)__builtin_ctz(m);
+        i += z;
+        c += z;
+        break;
+    }
+    *k = c;
+    return i;
+}
 #endif
 
 /* The string whose opening quote is at x->i: validate it and leave x->i
@@ -333,7 +367,8 @@ static int scan_string(scan *x, pk_buf *out, size_t lim, bool *had_esc)
      * bytes before it are in out */
     size_t n = x->n, i = x->i + 1, run = i, cp = i;
 #ifdef HAVE_AVX512
-    int fused = out && pk_simd_level() >= PK_SIMD_AVX512;
+    const int level = pk_simd_level();
+    int fused = out && level >= PK_SIMD_AVX2;
 #endif
     for (;;) {
 #ifdef HAVE_AVX512
@@ -350,7 +385,8 @@ static int scan_string(scan *x, pk_buf *out, size_t lim, bool *had_esc)
         }
         if (fused) {
             size_t k;
-            i = copy_plain_avx512(s, i, n, out->data + out->len, lim - out->len, &k);
+            i = level >= PK_SIMD_AVX512 ? copy_plain_avx512(s, i, n, out->data + out->len, lim - out->len, &k)
+                                        : copy_plain_avx2(s, i, n, out->data + out->len, lim - out->len, &k);
             out->len += k;
             cp = i;
         }
