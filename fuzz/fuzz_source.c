@@ -5,7 +5,9 @@
  * pk_lines with a small line limit.  None may crash or hang, every error
  * must name the file, and where the ways all reach the end they must
  * return the same bytes (or the same error).  Output is capped at 1 MiB so
- * a compression bomb stays cheap. */
+ * a compression bomb stays cheap.  A fourth way, pk_source_map after a
+ * peek, must map a plain non-empty file (and only such a file: not gzip
+ * or zstd) with the bytes slurp read. */
 #include "pk.h"
 
 #include <stdlib.h>
@@ -95,6 +97,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             pk_buf_append(&c, chunk.data, chunk.len);
         }
         pk_lines_close(l);
+        pk_source_close(s);
+    }
+
+    /* 4: mapped whole, after a peek */
+    s = NULL;
+    if (pk_source_open(&s, path, &err) == 0) {
+        const char *p;
+        size_t n;
+        const int rc_p = pk_source_peek(s, 1 + (size ? data[size - 1] % 300 : 0), &p, &n, &err);
+        const bool plain = strcmp(pk_source_kind(s), "plain") == 0;
+        pk_map *m = rc_p == 0 ? pk_source_map(s, CAP) : NULL;
+        if (m && !plain) abort();
+        if (rc_p == 0 && plain && size > 0 && size <= CAP && !m) abort();
+        if (m && rc_a == 0 && (pk_map_size(m) != a.len || memcmp(pk_map_data(m), a.data, a.len) != 0)) abort();
+        if (m) {
+            size_t got = 1;
+            char one;
+            if (pk_source_read(s, &one, 1, &got, &err) || got != 0) abort(); /* at the end */
+        }
+        pk_map_free(m);
         pk_source_close(s);
     }
 
