@@ -7,8 +7,9 @@
 # leaked as excerpts of 1, 2 and 5 pages, as copied, re-wrapped and with
 # 1% typing errors, and PDF_COPIES of them (default 100: afterwriting takes
 # about 0.7 s a screenplay) through PDF and back (afterwriting for
-# Fountain, pdfkit for prose, keeping the text's lines, and again with
-# each paragraph re-flowed: rows pdf-reflow; pdftotext to read back).  Every excerpt is
+# Fountain, pdfkit for prose, keeping the text's lines, and for dense prose
+# copies again with each paragraph re-flowed: rows pdf-reflow; pdftotext
+# to read back).  Every excerpt is
 # traced against all COPIES recipients; the unmarked original's excerpts
 # are traced too.  Collusion: 200 coalitions of 2 and of 3 recipients per
 # work assemble a leak paragraph by paragraph from their copies (whole work
@@ -21,8 +22,10 @@
 #
 #   bench/mark.sh                       # about 30 minutes on 2 cores
 #   COPIES=200 PDF_COPIES=20 bench/mark.sh
-#   DENSE=1 bench/mark.sh               # copies marked --dense (comma breaks),
-#                                       # screenplays only: report-dense.tsv
+#   DENSE=1 bench/mark.sh               # copies marked --dense (comma breaks in
+#                                       # screenplays, prose laid out in lines; prose
+#                                       # PDFs also re-flowed: rows pdf-reflow):
+#                                       # report-dense.tsv
 #   WORKS="samples.fountain" bench/mark.sh   # only these works
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,11 +78,9 @@ open(os.path.join(out, "prose-adventure.txt"), "w").write(text(["cn%02d" % i for
 PY
 
 R=$O/report.tsv
-WORKS=${WORKS:-"screenplay1.fountain screenplay2.fountain samples.fountain prose-fiction.txt prose-adventure.txt"}
 DFLAG=()
-if [ "${DENSE:-0}" = 1 ]; then
-  R=$O/report-dense.tsv; DFLAG=(--dense); WORKS="screenplay1.fountain screenplay2.fountain samples.fountain"
-fi
+if [ "${DENSE:-0}" = 1 ]; then R=$O/report-dense.tsv; DFLAG=(--dense); fi
+WORKS=${WORKS:-"screenplay1.fountain screenplay2.fountain samples.fountain prose-fiction.txt prose-adventure.txt"}
 printf 'work\tleak\tpages\ttrials\tnamed_right\tcannot_tell\tnamed_wrong\tmedian_points\n' > "$R"
 start=$(date +%s)
 for w in $WORKS; do
@@ -92,7 +93,7 @@ for w in $WORKS; do
       "$AW" --source "$d/copy$j.fountain" --pdf "$d/copy$j.pdf" --overwrite </dev/null >/dev/null 2>&1
     done
   else
-    d2=$O/pdf-reflow-${w%.*}; rm -rf "$d2"; mkdir -p "$d2" # the sources, for the re-flowed rows below
+    d2=$O/pdf-reflow-${w%.*}; rm -rf "$d2"; mkdir -p "$d2" # the sources, for the re-flowed rows below (dense)
     args=(); for ((j = 0; j < PDF_COPIES; j++)); do
       cp "$d/copy$j.txt" "$d2/src$j.txt"; args+=("$d/copy$j.txt" "$d/copy$j.pdf"); done
     node bench/mark_pdf.js "${args[@]}"
@@ -100,11 +101,11 @@ for w in $WORKS; do
   for ((j = 0; j < PDF_COPIES; j++)); do pdftotext "$d/copy$j.pdf" "$d/copy$j.txt"; done
   echo "$w: $PDF_COPIES PDFs made and read back in $(( $(date +%s) - t0 ))s" >&2
   "$O/mark_bench" "$O/$w" $fmt "$COPIES" 6 --pdf "$d" "$PDF_COPIES" "${DFLAG[@]}" >> "$R"
-  if [ $fmt = text ]; then # prose again, its paragraphs re-flowed (rows pdf-reflow)
+  if [ $fmt = text ] && [ ${#DFLAG[@]} -gt 0 ]; then # a dense prose copy again, re-flowed (rows pdf-reflow)
     args=(); for ((j = 0; j < PDF_COPIES; j++)); do args+=("$d2/src$j.txt" "$d2/copy$j.pdf"); done
     REFLOW=1 node bench/mark_pdf.js "${args[@]}"
     for ((j = 0; j < PDF_COPIES; j++)); do pdftotext "$d2/copy$j.pdf" "$d2/copy$j.txt"; done
-    PDF_LABEL=pdf-reflow "$O/mark_bench" "$O/$w" $fmt "$COPIES" 6 --pdf "$d2" "$PDF_COPIES" >> "$R"
+    PDF_LABEL=pdf-reflow "$O/mark_bench" "$O/$w" $fmt "$COPIES" 6 --pdf "$d2" "$PDF_COPIES" "${DFLAG[@]}" >> "$R"
   fi
   if [ $fmt = fountain ]; then VOTES_ONLY=1 "$O/mark_bench" "$O/$w" $fmt "$COPIES" 6 "${DFLAG[@]}" >> "$R"; fi
 done

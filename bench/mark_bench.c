@@ -17,7 +17,8 @@
  * the PDF round trip, done by bench/mark.sh); --pdf DIR K reads
  * DIR/copyI.txt (pdftotext output, pages split by form feeds) and leaks
  * page excerpts of those, as extracted and with typing errors.
- * --dense: the copies carry line breaks after commas too (mark --dense).
+ * --dense: the copies carry line breaks after commas too, and prose is
+ * laid out in lines (mark --dense).
  * --collude: 200 coalitions of 2 and of 3 recipients assemble a leak
  * paragraph by paragraph from their copies (whole work, and 5 pages), and
  * 50 coalitions set every point where their copies differ by a rule

@@ -42,6 +42,8 @@ enum {
     PK_MARK_DSPACE,    /* "A -- B" or "A--B": spaces around a dash, or none */
     PK_MARK_SUBCLAUSE, /* "When he came, she" or "When he came she" */
     PK_MARK_CONJ,      /* "He stood, and the door" or "He stood and the door" (where the work has the comma) */
+    PK_MARK_PWRAP,     /* a line of a plain-text work's one-line paragraph wrapped as a screenplay's action
+                        * (--dense only) */
     PK_MARK_NCHANNELS
 };
 /* The channels a copy carries: a bit per channel.  Copies marked before
@@ -53,7 +55,8 @@ enum {
 #define PK_MARK_CHANNELS_ALL                                                                                     \
     (PK_MARK_CHANNELS_V3 | (1u << PK_MARK_NCONTRACT) | (1u << PK_MARK_DSPACE) |                                 \
      (1u << PK_MARK_SUBCLAUSE) | (1u << PK_MARK_CONJ)) /* what a copy carries by default */
-#define PK_MARK_CHANNELS_DENSE (PK_MARK_CHANNELS_ALL | (1u << PK_MARK_CBREAK)) /* pk_mark_work(..., PK_MARK_DENSE) */
+#define PK_MARK_CHANNELS_DENSE                                                                                   \
+    (PK_MARK_CHANNELS_ALL | (1u << PK_MARK_CBREAK) | (1u << PK_MARK_PWRAP)) /* pk_mark_work(..., PK_MARK_DENSE) */
 const char *pk_mark_channel_name(int channel);
 
 /* One choice point as found in a text: its content hash, channel, the
@@ -147,7 +150,9 @@ typedef struct pk_mark_result {
 /* Mark data[0..n) (a work's file, name for the format by extension) for
  * recipient, recording the mark in r (one transaction); the copy in out.
  * flags: PK_MARK_DENSE adds line breaks after commas in a screenplay
- * (denser, for short leaks, but a careful reader can see ragged lines).
+ * and lays a plain-text work's one-line paragraphs out in lines of 58 to
+ * 61 columns (denser, for short leaks, but a careful reader can see
+ * ragged lines, and a prose copy is hard-wrapped).
  * A recipient marked before gets the same copy again, whatever flags. */
 #define PK_MARK_DENSE 1u
 /* PK_MARK_TARDOS: when this mark is the registry's first (it makes the

@@ -94,7 +94,7 @@ const char *pk_mark_channel_name(int ch)
                                   "comma",    "spelling",   "contraction",  "quotes",       "line break",
                                   "serial comma", "clause comma", "intro comma", "comma break", "wrap",
                                   "narration contraction", "dash spacing", "clause-intro comma",
-                                  "conjunction comma"};
+                                  "conjunction comma", "prose wrap"};
     return ch > 0 && ch < PK_MARK_NCHANNELS ? names[ch] : "?";
 }
 
@@ -915,7 +915,8 @@ static int wrap_point(scan *sc, size_t i, int cl)
     size_t w = word_after(sc, i + 1);
     if (w >= sc->nw || sc->w[w].s != i + 1) return 0;
     if (word_is(s, i + 1, plain_word(s, sc->n, i + 1), conjunctions, NELEM(conjunctions))) return 0;
-    return push_point(sc, PK_MARK_WRAP, i, i + 1, 0, sc->w[w].h[0], sc->w[w].e);
+    int ch = cl == C_PROSE || cl == C_NARR ? PK_MARK_PWRAP : PK_MARK_WRAP;
+    return push_point(sc, ch, i, i + 1, 0, sc->w[w].h[0], sc->w[w].e);
 }
 
 /* Does the word t[a, e) end a clause (. ! ? , or a closing bracket)?
@@ -927,12 +928,14 @@ static int ends_clause(const unsigned char *t, size_t a, size_t e)
                      t[e - 1] == ':' || t[e - 1] >= 0x80);
 }
 
-/* A leak's reading at the word starting at byte x: push it. */
+/* A leak's reading at the word starting at byte x: push it, as a
+ * screenplay's point and as a prose copy's (a channel of its own). */
 static int wrap_reading(scan *sc, size_t x, int bit)
 {
     size_t w = word_after(sc, x);
     if (w >= sc->nw || sc->w[w].s != x || !is_alpha(sc->s[x])) return 0;
-    return push_point(sc, PK_MARK_WRAP, x, sc->w[w].e, bit, sc->w[w].h[0], sc->w[w].e);
+    int rc = push_point(sc, PK_MARK_WRAP, x, sc->w[w].e, bit, sc->w[w].h[0], sc->w[w].e);
+    return rc ? rc : push_point(sc, PK_MARK_PWRAP, x, sc->w[w].e, bit, sc->w[w].h[0], sc->w[w].e);
 }
 
 /* Line wrapping read back from a leak.  Lines are screenplay action, or
@@ -1758,7 +1761,7 @@ int pk_mark_apply(const char *data, size_t n, int format, const pk_mark_code *co
         const pk_mark_point *p = &sc.pt[i];
         if (p->start < at) continue; /* overlaps the one before */
         if (!(code->channels & (1u << p->channel))) continue; /* a copy made before the channel: as the original */
-        if (p->channel == PK_MARK_WRAP) { /* laid out when the rest is written (wrap_layout()) */
+        if (p->channel == PK_MARK_WRAP || p->channel == PK_MARK_PWRAP) { /* laid out when the rest is written */
             if (!wr && !(wr = malloc(sc.np * sizeof *wr))) { rc = PK_ENOMEM; goto fail; }
             if ((rc = pk_buf_append(out, data + at, p->end - at))) goto fail;
             wr[nwr++] = (wrap_at){out->len - 1, p->ctx, cls_at(&sc, p->start) == C_VOICE};
@@ -2068,7 +2071,7 @@ static int known_has(const uint64_t *known, size_t n, uint64_t ctx)
 #define TYPOGRAPHIC                                                                                              \
     ((1u << PK_MARK_APOS) | (1u << PK_MARK_DASH) | (1u << PK_MARK_ELLIPSIS) | (1u << PK_MARK_SPACE) |           \
      (1u << PK_MARK_QUOTE) | (1u << PK_MARK_BREAK) | (1u << PK_MARK_CBREAK) | (1u << PK_MARK_WRAP) |             \
-     (1u << PK_MARK_DSPACE))
+     (1u << PK_MARK_DSPACE) | (1u << PK_MARK_PWRAP))
 
 /* Channels of a character's form, read one by one.  A few readings of
  * one form are no sign that a tool rewrote them all (with fair coins, a
@@ -2131,7 +2134,8 @@ static size_t candidate_terms(const pk_mark_code *c, const pk_mark_point *pts, s
         const pk_mark_point *pt = &pts[i];
         if (!((c->channels >> pt->channel) & 1)) continue;
         if (pt->channel == PK_MARK_BREAK && gated[i]) continue; /* in its pair */
-        if (pt->channel == PK_MARK_WRAP && joined) continue; /* re-wrapped: the lines are the joiner's */
+        if ((pt->channel == PK_MARK_WRAP || pt->channel == PK_MARK_PWRAP) && joined)
+            continue; /* re-wrapped: the lines are the joiner's */
         term *e = &t[m++];
         memset(e, 0, sizeof *e);
         int y = pt->bit;
@@ -2184,7 +2188,8 @@ int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t n
         any_dep |= dep[i];
         /* breaks read both ways, or lines read as a copy's layout
          * (read_wraps reads nothing from a re-wrap): the copy's lines */
-        if (pts[i].channel == PK_MARK_BREAK || pts[i].channel == PK_MARK_WRAP) joined = 0;
+        if (pts[i].channel == PK_MARK_BREAK || pts[i].channel == PK_MARK_WRAP || pts[i].channel == PK_MARK_PWRAP)
+            joined = 0;
     }
     if (!joined)
         for (size_t i = 0; i < np; i++)

@@ -90,7 +90,7 @@ static void test_every_channel_found(void)
     int seen[PK_MARK_NCHANNELS] = {0};
     for (size_t i = 0; i < nq; i++) seen[q[i].channel]++;
     for (int ch = PK_MARK_APOS; ch < PK_MARK_NCHANNELS; ch++) {
-        if (ch == PK_MARK_NCONTRACT) continue; /* prose only: test_prose_narration */
+        if (ch == PK_MARK_NCONTRACT || ch == PK_MARK_PWRAP) continue; /* prose only: test_prose_narration, _lines */
         if (!seen[ch]) fprintf(stderr, "no %s point\n", pk_mark_channel_name(ch));
         CHECK(seen[ch] > 0);
     }
@@ -767,9 +767,10 @@ static void test_prose_narration(void)
 }
 
 /* Prose written a paragraph a line is laid out in lines of 58 to 61
- * columns, hard-wrapped paragraphs keep their lines, and a printed copy's
- * text (one space after each sentence, as text extraction gives it) reads
- * every wrap back right; a re-wrap reads none. */
+ * columns in a dense copy (not in a default one), hard-wrapped paragraphs
+ * keep their lines, and a printed copy's text (one space after each
+ * sentence, as text extraction gives it) reads every wrap back right; a
+ * re-wrap reads none. */
 static void test_prose_lines(void)
 {
     char path[1200];
@@ -788,11 +789,21 @@ static void test_prose_lines(void)
     pk_mark_point *q = NULL, *p = NULL;
     size_t nq = 0, np = 0, wraps = 0;
     CHECK_EQ_I(pk_mark_points(work.data, work.len, PK_WORK_TEXT, &q, &nq, NULL), 0);
-    for (size_t i = 0; i < nq; i++) wraps += q[i].channel == PK_MARK_WRAP;
+    for (size_t i = 0; i < nq; i++) {
+        wraps += q[i].channel == PK_MARK_PWRAP;
+        CHECK(q[i].channel != PK_MARK_WRAP);
+    }
     CHECK(wraps > 300);
     for (int who = 0; who < 5; who++) {
         pk_mark_code c;
         code_for(&c, who);
+        /* a default copy keeps the paragraphs' lines */
+        CHECK_EQ_I(pk_mark_apply(work.data, work.len, PK_WORK_TEXT, &c, &out, NULL, NULL), 0);
+        size_t nl = 0;
+        for (size_t i = 0; i < out.len; i++) nl += out.data[i] == '\n';
+        for (size_t i = 0; i < work.len; i++) nl -= work.data[i] == '\n';
+        CHECK_EQ_I(nl, 0);
+        c.channels = PK_MARK_CHANNELS_DENSE;
         CHECK_EQ_I(pk_mark_apply(work.data, work.len, PK_WORK_TEXT, &c, &out, NULL, NULL), 0);
         CHECK(memmem(out.data, out.len, verse, sizeof verse - 1) != NULL); /* its own lines */
         size_t col = 0, widest = 0;
@@ -809,7 +820,7 @@ static void test_prose_lines(void)
         CHECK_EQ_I(pk_mark_points(pdf.data, pdf.len, PK_WORK_AUTO, &p, &np, NULL), 0);
         int ok = 0, bad = 0, ones = 0;
         for (size_t i = 0; i < np; i++)
-            if (p[i].channel == PK_MARK_WRAP && point_known(q, nq, p[i].ctx)) {
+            if (p[i].channel == PK_MARK_PWRAP && point_known(q, nq, p[i].ctx)) {
                 if (p[i].bit == pk_mark_bit(&c, p[i].ctx)) ok++;
                 else bad++;
                 ones += p[i].bit;
@@ -821,7 +832,7 @@ static void test_prose_lines(void)
         /* joined into paragraphs and re-wrapped at 50 (fmt): no wrap read */
         rewrap(out.data, out.len, 50, &pdf);
         CHECK_EQ_I(pk_mark_points(pdf.data, pdf.len, PK_WORK_AUTO, &p, &np, NULL), 0);
-        for (size_t i = 0; i < np; i++) CHECK(p[i].channel != PK_MARK_WRAP);
+        for (size_t i = 0; i < np; i++) CHECK(p[i].channel != PK_MARK_WRAP && p[i].channel != PK_MARK_PWRAP);
         free(p);
     }
     free(q);
