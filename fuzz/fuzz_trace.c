@@ -2,11 +2,12 @@
  * trace (src/mark.c) on arbitrary bytes.
  *
  * The first byte picks how the rest is read: as a leak (every channel
- * everywhere) or as a work in one of the markable formats.  Checks: every
- * point lies inside the text, in order, with a known channel; marking the
- * text and reading the copy as a leak gives every point of the work that
- * is still found the code's bit; the decision on the points never fails
- * and accuses nobody when no code could have made them. */
+ * everywhere) or as a work in one of the markable formats, and (its high
+ * bit) whether the copy is marked --dense (comma breaks, prose lines).
+ * Checks: every point lies inside the text, in order, with a known
+ * channel; marking the text and reading the copy as a leak never fails
+ * and uses no more points than it read; the decision on the points never
+ * fails and accuses nobody when no code could have made them. */
 #include "picket_mark.h"
 #include "pk.h"
 
@@ -38,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t key[32] = {1}, secret[32] = {2};
     pk_mark_code c;
     pk_mark_code_init(&c, key, secret, PK_MARK_CUTOFF);
+    if (data[0] & 0x80) c.channels = PK_MARK_CHANNELS_DENSE;
     size_t used = 0;
     if (format != PK_WORK_AUTO && pk_mark_apply(s, n, format, &c, &out, &used, &e) == 0) {
         if (used > np) abort();

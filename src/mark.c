@@ -146,6 +146,7 @@ static const char *intro_preps[] = {"At", "In", "On", "By", "With", "After", "Be
  * "Since" and "Until" open phrases as well: intro_preps has them.) */
 static const char *subordinators[] = {"When", "If", "As", "Although", "Though", "While", "Because", "Once",
                                       "Unless", "Whenever", "Wherever"};
+static const char *clause_subjects[] = {"he", "she", "we", "they", "I"};
 static const char *subjects[] = {"he", "she", "it", "they", "we", "I", "you", "there", "then"};
 static const char *determiners[] = {"the", "a", "an", "he", "she", "it", "they", "we", "I", "you", "his", "her",
                                     "their", "its", "our", "my", "your", "this", "these", "those", "there"};
@@ -249,6 +250,10 @@ typedef struct scan {
     int prose_wrap; /* a plain-text work: a paragraph on one line is laid out (prose_line()) */
     size_t line_a, line_e; /* prose_line()'s cache: the line [line_a, line_e) */
     int line_ok;
+    size_t nb_a, nb_at; /* no_break_here()'s cache: its line's start, where it counted to */
+    unsigned nb_star, nb_under;
+    int nb_paren, nb_valid;
+    uint32_t channels; /* the copy's channels (PK_MARK_CHANNELS_*): which channel owns an apostrophe */
 } scan;
 
 static int cls_at(const scan *sc, size_t i) { return sc->cls ? sc->cls[i] : C_ACTION; }
@@ -739,7 +744,7 @@ static int serial_point(scan *sc, size_t i, size_t e, int cl, int comma, size_t 
  * Returns the conjunction's length when it made a point. */
 static size_t conj_point(scan *sc, size_t i, int cl, int *rc)
 {
-    static const char *conj_clause[] = {"and", "but", "so", "yet"}, *conj_more[] = {"and", "but", "or", "so", "yet"};
+    static const char *conj_clause[] = {"and", "but", "so", "yet"}, *conj_more[] = {"and", "but", "or", "yet"};
     const unsigned char *s = sc->s;
     size_t n = sc->n, e = plain_word(s, n, i);
     /* (a leak's line may end before it or after it: a page's wrap) */
@@ -766,17 +771,26 @@ static size_t conj_point(scan *sc, size_t i, int cl, int *rc)
     size_t made = serial_point(sc, i, e, cl, comma, end, pw, nz > nx, self, rc) ? e - i : 0;
     if (made && (*rc || sc->cls)) return made;
     if (cl < C_PROSE || nz == nx || (sc->cls && !comma)) return made;
+    if (sc->cls && cl != C_NARR && cl != C_ACTION) return made; /* quoted dialogue in prose keeps its commas */
     if (!word_is(s, i, e, conj_more, NELEM(conj_more))) return made;
     int name = nz > nx + 1 && is_upper(s[nx]) && is_lower(s[nx + 1]);
-    if (!(name || word_is(s, nx, nz, determiners, NELEM(determiners)) || (s[i] != 's' && is_lower(s[nx]))))
-        return made;
+    if (!(name || word_is(s, nx, nz, determiners, NELEM(determiners)) || is_lower(s[nx]))) return made;
     if (sc->cls) { /* no comma before it in the sentence (it may close an apposition), 3 words or more */
         size_t k = end, words = 1;
-        while (k > 0 && end - k < 400 && s[k - 1] != '.' && s[k - 1] != '!' && s[k - 1] != '?' &&
-               !(s[k - 1] == '\n' && k >= 2 && s[k - 2] == '\n')) {
+        while (k > 0 && end - k < 400 && !(s[k - 1] == '\n' && k >= 2 && s[k - 2] == '\n')) {
+            if (s[k - 1] == '!' || s[k - 1] == '?') break;
+            if (s[k - 1] == '.') { /* a sentence's end, unless an abbreviation's or an initial's */
+                size_t wa = k - 1;
+                while (wa > 0 && is_alpha(s[wa - 1])) wa--;
+                if (!(k - 1 - wa == 1 && is_upper(s[wa])) &&
+                    !word_is_nocase(s, wa, k - 1, abbreviations, NELEM(abbreviations)))
+                    break;
+            }
             if (s[k - 1] == ',' || s[k - 1] == '"' || s[k - 1] == ';' || s[k - 1] == ':' || s[k - 1] == '(' ||
                 sc->cls[k - 1] != cl)
                 return made;
+            if (k >= 3 && s[k - 3] == 0xE2 && s[k - 2] == 0x80 && (s[k - 1] == 0x9C || s[k - 1] == 0x9D))
+                return made; /* a curly quote */
             words += (s[k - 1] == ' ' || s[k - 1] == '\n') && k < end && s[k] != ' ';
             k--;
         }
@@ -798,6 +812,9 @@ static int intro_point(scan *sc, size_t i, int *rc)
              : word_is(s, i, e, subordinators, NELEM(subordinators)) ? PK_MARK_SUBCLAUSE
                                                                      : 0;
     if (!ch) return 0;
+    /* (a clause's comma only in narration and action: quoted dialogue in
+     * prose keeps its commas) */
+    if (ch == PK_MARK_SUBCLAUSE && sc->cls && sc->cls[i] != C_NARR && sc->cls[i] != C_ACTION) return 0;
     uint64_t self = pk_word_hash((const char *)s + i, e - i);
     int made = 0;
     for (int k = 1; k <= (ch == PK_MARK_INTRO ? 4 : 6); k++) {
@@ -811,9 +828,12 @@ static int intro_point(scan *sc, size_t i, int *rc)
         size_t after = e + (size_t)comma;
         if (after + 1 >= n || s[after] != ' ') { if (comma) return made; continue; }
         size_t da = after + 1, dz = plain_word(s, n, da);
-        /* a clause's subject may be a name: a capital, then a lowercase letter */
-        int name = ch == PK_MARK_SUBCLAUSE && dz > da + 1 && is_upper(s[da]) && is_lower(s[da + 1]);
-        if ((name || word_is(s, da, dz, determiners, NELEM(determiners))) && (comma || !sc->cls)) {
+        /* after a clause, a subject that cannot be the clause's object
+         * ("When he called, Mary came" without its comma reads "called
+         * Mary"; "When the car, a red Ford, stopped" is an apposition) */
+        int next = ch == PK_MARK_SUBCLAUSE ? word_is(s, da, dz, clause_subjects, NELEM(clause_subjects))
+                                           : word_is(s, da, dz, determiners, NELEM(determiners));
+        if (next && (comma || !sc->cls)) {
             if ((*rc = push_point(sc, ch, e, after, comma, self, after))) return 1;
             made = 1;
         }
@@ -825,17 +845,22 @@ static int intro_point(scan *sc, size_t i, int *rc)
 /* A work's line holding i is a parenthetical or a lyric, or i is inside
  * emphasis (an odd number of * or _ before it on the line): no line
  * break may go there. */
-static int no_break_here(const scan *sc, size_t i)
+static int no_break_here(scan *sc, size_t i)
 {
     const unsigned char *s = sc->s;
-    size_t a = i;
-    while (a > 0 && s[a - 1] != '\n') a--;
-    size_t f = a;
-    while (f < i && (s[f] == ' ' || s[f] == '\t')) f++;
-    if (f < sc->n && (s[f] == '(' || s[f] == '~')) return 1;
-    unsigned star = 0, under = 0;
-    for (size_t k = a; k < i; k++) star += s[k] == '*', under += s[k] == '_';
-    return (star | under) & 1;
+    /* the marks before i on its line, counted on from the last call's i
+     * when it is on the same line before i (a long line stays linear) */
+    if (!(sc->nb_valid && sc->nb_a <= sc->nb_at && sc->nb_at <= i && !memchr(s + sc->nb_at, '\n', i - sc->nb_at))) {
+        size_t a = i;
+        while (a > 0 && s[a - 1] != '\n') a--;
+        size_t f = a;
+        while (f < i && (s[f] == ' ' || s[f] == '\t')) f++;
+        sc->nb_a = sc->nb_at = a, sc->nb_star = sc->nb_under = 0, sc->nb_valid = 1;
+        sc->nb_paren = f < sc->n && (s[f] == '(' || s[f] == '~');
+    }
+    for (size_t k = sc->nb_at; k < i; k++) sc->nb_star += s[k] == '*', sc->nb_under += s[k] == '_';
+    sc->nb_at = i;
+    return sc->nb_paren || ((sc->nb_star | sc->nb_under) & 1);
 }
 
 /* Is the comma at i itself a choice point (an adverb's or a phrase's)? */
@@ -915,6 +940,9 @@ static int wrap_point(scan *sc, size_t i, int cl)
     size_t w = word_after(sc, i + 1);
     if (w >= sc->nw || sc->w[w].s != i + 1) return 0;
     if (word_is(s, i + 1, plain_word(s, sc->n, i + 1), conjunctions, NELEM(conjunctions))) return 0;
+    size_t we = i + 1;
+    while (we < sc->n && s[we] != ' ' && s[we] != '\n') we++;
+    if (s[we - 1] == '-') return 0; /* a prose line never ends after it (hard_cut()): not before it either */
     int ch = cl == C_PROSE || cl == C_NARR ? PK_MARK_PWRAP : PK_MARK_WRAP;
     return push_point(sc, ch, i, i + 1, 0, sc->w[w].h[0], sc->w[w].e);
 }
@@ -1053,7 +1081,9 @@ static int dash_spacing(scan *sc, size_t i, size_t e, uint64_t self)
     size_t l = sp0 ? i - 2 : i - 1, r = sp1 ? e + 1 : e; /* the characters beside */
     int left = is_alpha(s[l]) || is_digit(s[l]) || s[l] == ',' || s[l] == '.' || s[l] == '!' || s[l] == '?' ||
                s[l] >= 0x80, right = is_alpha(s[r]) || s[r] >= 0x80;
-    if (!right || s[r] == 0xE2) return 0; /* not before a word, nor before another dash or quote */
+    const int eol = s[e] == '\n' || s[e] == '\r' || (sp1 && (s[e + 1] == '\n' || s[e + 1] == '\r'));
+    if ((!right && !(eol && !sc->cls)) || s[r] == 0xE2)
+        return 0; /* not before a word (a leak's line end: its left side), nor before another dash or quote */
     if (sc->cls) {
         if (!left || sp0 != sp1 || (sp0 && (s[l] == ' ' || s[r] == ' '))) return 0;
         int rc = push_point(sc, PK_MARK_DSPACE, sp0 ? i - 1 : i, i, !sp0, self, e);
@@ -1064,7 +1094,7 @@ static int dash_spacing(scan *sc, size_t i, size_t e, uint64_t self)
         int nl = s[i - 1] == '\n' || s[i - 1] == '\r' || (sp0 && (s[l] == '\n' || s[l] == ' '));
         if (!nl) rc = push_point(sc, PK_MARK_DSPACE, sp0 ? i - 1 : i, i, !sp0, self, e);
     }
-    if (!rc && s[e] != '\n' && s[e] != '\r' && !(sp1 && s[e + 1] == ' '))
+    if (!rc && !eol && !(sp1 && s[e + 1] == ' '))
         rc = push_point(sc, PK_MARK_DSPACE, e, sp1 ? e + 1 : e, !sp1, self, e);
     return rc;
 }
@@ -1115,7 +1145,9 @@ static int find_points(scan *sc)
             size_t w = word_before(sc, i);
             if (w != SIZE_MAX && sc->w[w].s <= i && sc->w[w].e > i) {
                 int skip = 0;
-                if ((cl == C_ACTION || cl == C_NARR) && sc->cls) /* the contraction channel owns it */
+                /* the contraction channel owns it (a copy made before
+                 * narration contractions keeps its apostrophe point) */
+                if ((cl == C_ACTION || (cl == C_NARR && (sc->channels >> PK_MARK_NCONTRACT & 1))) && sc->cls)
                     for (size_t k = 0; k < FULL_ONLY && !skip; k++)
                         skip = match_form(sc, sc->w[w].s, contractions[k].b) != 0;
                 if (!skip) rc = push_point(sc, PK_MARK_APOS, i, i + (size_t)apos, apos == 3, sc->w[w].h[0], sc->w[w].e);
@@ -1440,16 +1472,23 @@ static void classify_narration(const unsigned char *s, size_t n, uint8_t *cls)
         /* the paragraph [a, e) */
         size_t e = a;
         int quotes = 0, unsure = 0;
+        size_t line = a; /* where the current line starts */
+        int inside = 0;
         for (; e < n; e++) {
             if (s[e] == '\n' && e + 1 < n) {
                 size_t k = e + 1;
                 while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r')) k++;
                 if (k >= n || s[k] == '\n') break;
+                if (e - line > 100) break; /* a paragraph a line, no blank lines between */
+                line = e + 1;
             }
             if (cls[e] == C_MARKUP && s[e] == '<' && e > a && block_tag(s, n, e)) break;
             if (cls[e] == C_MARKUP && s[e] == '&') unsure = 1;
             if (cls[e] != C_PROSE) continue;
-            quotes += at_dquote(s, n, e) != 0;
+            int q = at_dquote(s, n, e);
+            quotes += q != 0;
+            if (q == 3 && (s[e + 2] == 0x9C) == inside) unsure = 1; /* an opening mark inside, a closing one outside */
+            if (q) inside = q == 3 ? s[e + 2] == 0x9C : !inside;
             int sq = s[e] == '\'' ? 1 : e + 2 < n && s[e] == 0xE2 && s[e + 1] == 0x80 && (s[e + 2] == 0x98 || s[e + 2] == 0x99) ? 3 : 0;
             if (sq && (e == 0 || !is_alpha(s[e - 1])) && e + (size_t)sq < n && is_alpha(s[e + (size_t)sq])) unsure = 1;
         }
@@ -1487,9 +1526,10 @@ static void scan_free(scan *sc)
 }
 
 /* format < 0: a leak (no classes). */
-static int scan_text(scan *sc, const char *text, size_t n, int format, pk_error *err)
+static int scan_text(scan *sc, const char *text, size_t n, int format, uint32_t channels, pk_error *err)
 {
     memset(sc, 0, sizeof *sc);
+    sc->channels = channels;
     sc->s = (const unsigned char *)text;
     sc->n = n;
     if (format >= 0) {
@@ -1519,7 +1559,7 @@ int pk_mark_points(const char *text, size_t n, int format, pk_mark_point **out, 
     *out = NULL;
     *np = 0;
     scan sc;
-    int rc = scan_text(&sc, text, n, format == PK_WORK_AUTO ? -1 : format, err);
+    int rc = scan_text(&sc, text, n, format == PK_WORK_AUTO ? -1 : format, PK_MARK_CHANNELS_ALL, err);
     if (rc) goto cleanup;
     *out = sc.pt;
     *np = sc.np;
@@ -1754,7 +1794,7 @@ int pk_mark_apply(const char *data, size_t n, int format, const pk_mark_code *co
     pk_buf_reset(out);
     wrap_at *wr = NULL;
     size_t nwr = 0;
-    int rc = scan_text(&sc, data, n, sniff_format(data, n, format), err);
+    int rc = scan_text(&sc, data, n, sniff_format(data, n, format), code->channels, err);
     if (rc) goto cleanup;
     size_t at = 0, used = 0;
     for (size_t i = 0; i < sc.np; i++) {
@@ -2005,7 +2045,7 @@ int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, i
     pk_mark_code_init(&code, key, secret, cutoff);
     code.channels = channels;
     if ((rc = pk_mark_apply(data, n, format, &code, out, &res->points, err))) goto cleanup;
-    if ((rc = scan_text(&sc, data, n, format, err))) goto cleanup;
+    if ((rc = scan_text(&sc, data, n, format, channels, err))) goto cleanup;
     if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO mark_points(sha256, ctx, channel) VALUES (?, ?, ?)", -1, &st,
                            NULL) != SQLITE_OK) {
         rc = db_fail(err, db, "mark points");
@@ -2312,7 +2352,7 @@ int pk_trace_text(pk_registry *r, const char *text, size_t n, const char *work, 
     pk_trace_suspect *sus = NULL;
     int rc = mark_key(db, key, &cutoff, 0, err);
     if (rc) return rc;
-    if ((rc = scan_text(&sc, text, n, -1, err))) goto cleanup;
+    if ((rc = scan_text(&sc, text, n, -1, PK_MARK_CHANNELS_ALL, err))) goto cleanup;
     res->points_read = sc.np;
     /* the work: given, or the one whose points the leak holds most of
      * (chosen from names only, which no codeword influences) */
