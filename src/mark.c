@@ -142,8 +142,9 @@ static const char *intro_preps[] = {"At", "In", "On", "By", "With", "After", "Be
                                     "Near", "Beyond", "Past", "Above", "Below", "Beside", "Among", "Against",
                                     "Around", "Within", "Without", "Until", "Since", "Beneath", "Toward", "Towards"};
 /* An introductory clause "When he came, she": one of these, 2 to 6
- * words, a comma, then a determiner or a name.  ("After", "Before",
- * "Since" and "Until" open phrases as well: intro_preps has them.) */
+ * words, a comma, then one of clause_subjects (intro_point() says why).
+ * ("After", "Before", "Since" and "Until" open phrases as well:
+ * intro_preps has them.) */
 static const char *subordinators[] = {"When", "If", "As", "Although", "Though", "While", "Because", "Once",
                                       "Unless", "Whenever", "Wherever"};
 static const char *clause_subjects[] = {"he", "she", "we", "they", "I"};
@@ -1489,7 +1490,9 @@ static void classify_narration(const unsigned char *s, size_t n, uint8_t *cls)
             quotes += q != 0;
             if (q == 3 && (s[e + 2] == 0x9C) == inside) unsure = 1; /* an opening mark inside, a closing one outside */
             if (q) inside = q == 3 ? s[e + 2] == 0x9C : !inside;
-            int sq = s[e] == '\'' ? 1 : e + 2 < n && s[e] == 0xE2 && s[e + 1] == 0x80 && (s[e + 2] == 0x98 || s[e + 2] == 0x99) ? 3 : 0;
+            int sq = s[e] == '\''                                                            ? 1
+                     : e + 2 < n && s[e] == 0xE2 && s[e + 1] == 0x80 && (s[e + 2] == 0x98 || s[e + 2] == 0x99) ? 3
+                                                                                                           : 0;
             if (sq && (e == 0 || !is_alpha(s[e - 1])) && e + (size_t)sq < n && is_alpha(s[e + (size_t)sq])) unsure = 1;
         }
         if (!unsure && quotes % 2 == 0) {
