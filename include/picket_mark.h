@@ -44,6 +44,9 @@ enum {
     PK_MARK_CONJ,      /* "He stood, and the door" or "He stood and the door" (where the work has the comma) */
     PK_MARK_PWRAP,     /* a line of a plain-text work's one-line paragraph wrapped as a screenplay's action
                         * (--dense only) */
+    PK_MARK_ADVERB,    /* "Perhaps he" or "Perhaps, he": the opening adverbs COMMA has not */
+    PK_MARK_THAT,      /* "knew that he" or "knew he" (prose narration) */
+    PK_MARK_SPELL2,    /* gray/grey, until/till, backward/backwards ... */
     PK_MARK_NCHANNELS
 };
 /* The channels a copy carries: a bit per channel.  Copies marked before
@@ -52,9 +55,12 @@ enum {
 #define PK_MARK_CHANNELS_V1 0x1FEu /* channels 1..8: copies marked before the mark table had a channels column */
 #define PK_MARK_CHANNELS_V2 0x1FFEu /* channels 1..12: the default before line wrapping */
 #define PK_MARK_CHANNELS_V3 (PK_MARK_CHANNELS_V2 | (1u << PK_MARK_WRAP)) /* the default before channels 15, 16 */
-#define PK_MARK_CHANNELS_ALL                                                                                     \
+#define PK_MARK_CHANNELS_V4                                                                                      \
     (PK_MARK_CHANNELS_V3 | (1u << PK_MARK_NCONTRACT) | (1u << PK_MARK_DSPACE) |                                 \
-     (1u << PK_MARK_SUBCLAUSE) | (1u << PK_MARK_CONJ)) /* what a copy carries by default */
+     (1u << PK_MARK_SUBCLAUSE) | (1u << PK_MARK_CONJ)) /* the default before channels 20..22 */
+#define PK_MARK_CHANNELS_ALL                                                                                     \
+    (PK_MARK_CHANNELS_V4 | (1u << PK_MARK_ADVERB) | (1u << PK_MARK_THAT) |                                      \
+     (1u << PK_MARK_SPELL2)) /* what a copy carries by default */
 #define PK_MARK_CHANNELS_DENSE                                                                                   \
     (PK_MARK_CHANNELS_ALL | (1u << PK_MARK_CBREAK) | (1u << PK_MARK_PWRAP)) /* pk_mark_work(..., PK_MARK_DENSE) */
 const char *pk_mark_channel_name(int channel);

@@ -5,9 +5,10 @@
  * ... or U+2026, one or two spaces after a sentence, optional commas
  * (after a sentence-initial adverb; serial; before a conjunction; after a
  * short introductory phrase or clause), equivalent spellings
- * (toward/towards, okay/OK, all right/alright, someone/somebody ...),
- * contractions (does not/doesn't) in screenplay action and in prose
- * narration outside quotation marks (classify_narration()), and in
+ * (toward/towards, okay/OK, all right/alright, someone/somebody, gray/grey
+ * ...), contractions (does not/doesn't) in screenplay action and in prose
+ * narration outside quotation marks (classify_narration()), "that" after a
+ * verb of saying or knowing in that narration (that_point()), and in
  * screenplay action a line break or a space between two sentences:
  * dialogue is the writer's voice and keeps its own words.  A line break
  * survives PDF rendering, where spacing does not: renderers wrap
@@ -23,8 +24,9 @@
  *
  * A point is named by content, not offset: ctx = hash(channel, the word at
  * the point, up to CTX_WORDS following words in the same sentence), over
- * canonical forms (the variants of a point map to one form, so the bit of
- * one point never changes another's name).  Context stops at . ! ? and
+ * canonical forms (the variants of a point map to one form, and a "that"
+ * before he/she/we/they/I is no word, so the bit of one point never
+ * changes another's name).  Context stops at . ! ? and
  * U+2026, a blank line, a line with no lowercase letter (a cue, a heading,
  * a page number after PDF extraction) and markup that holds words.  So an
  * excerpt, a re-wrap or a PDF round trip finds the same names; a typo
@@ -94,7 +96,7 @@ const char *pk_mark_channel_name(int ch)
                                   "comma",    "spelling",   "contraction",  "quotes",       "line break",
                                   "serial comma", "clause comma", "intro comma", "comma break", "wrap",
                                   "narration contraction", "dash spacing", "clause-intro comma",
-                                  "conjunction comma", "prose wrap"};
+                                  "conjunction comma", "prose wrap", "adverb comma", "that", "spelling 2"};
     return ch > 0 && ch < PK_MARK_NCHANNELS ? names[ch] : "?";
 }
 
@@ -110,6 +112,17 @@ static const variant spellings[] = {
     {"okay", "OK", "okay"},                 {"all right", "alright", "all right"},
     {"someone", "somebody", "someone"},     {"anyone", "anybody", "anyone"},
     {"everyone", "everybody", "everyone"},
+};
+/* More spellings, a channel of their own (PK_MARK_SPELL2) so that copies
+ * made before them are scored without them.  Forms a US reader takes in
+ * his stride; no British-only form (learnt, amongst, whilst).  "till" is
+ * no point after a determiner ("the till"), and a capitalized form only
+ * opens a sentence ("Gray" is a name). */
+static const variant spellings2[] = {
+    {"gray", "grey", "gray"},           {"until", "till", "until"},         {"backward", "backwards", "backward"},
+    {"upward", "upwards", "upward"},    {"downward", "downwards", "downward"}, {"inward", "inwards", "inward"},
+    {"outward", "outwards", "outward"}, {"dreamed", "dreamt", "dreamed"},   {"leaped", "leapt", "leaped"},
+    {"some day", "someday", "some day"},
 };
 static const variant contractions[] = {
     {"does not", "doesn't", "does not"}, {"do not", "don't", "do not"},       {"did not", "didn't", "did not"},
@@ -131,6 +144,29 @@ static const char *adverbs[] = {"Then", "Now", "Still", "Suddenly", "Finally", "
                                 "Abruptly", "Gradually", "Briefly", "Silently", "Nervously", "Immediately", "Instantly",
                                 "Sometimes", "Usually", "Otherwise", "Afterward", "Tonight", "Today", "Moments later",
                                 "At last", "In the end", "For a moment", "Without a word", "After a moment"};
+/* More opening adverbs (PK_MARK_ADVERB): a point only before one of
+ * determiners ("Perhaps he", "Apparently the").  Not "However" ("However
+ * he tried"), "Once" (a subordinator), "After all" ("After all he had
+ * done"), nor a phrase that opens with one of intro_preps (an intro
+ * comma point). */
+static const char *adverbs2[] = {"Perhaps", "Probably", "Maybe", "Therefore", "Certainly", "Naturally", "Surely",
+                                 "Obviously", "Unfortunately", "Fortunately", "Actually", "Anyway", "Luckily",
+                                 "Apparently", "Clearly", "Evidently", "Somehow", "Presently", "Occasionally",
+                                 "Often", "Lately", "Recently", "Nevertheless", "Yesterday", "Tomorrow", "Thus",
+                                 "Indeed", "Undoubtedly", "Someday", "Already", "Of course", "Even so", "Even then",
+                                 "Even now", "Just then", "Last night", "That night", "That evening", "This time",
+                                 "Next morning", "The next day", "The next morning", "All the same", "Long ago",
+                                 "All at once", "Years later", "Minutes later", "Hours later", "A moment later"};
+/* Verbs (and adjectives) a clause follows with "that" or without it:
+ * "knew that he" / "knew he" (PK_MARK_THAT). */
+static const char *that_verbs[] = {"said", "knew", "thought", "felt", "believed", "realized", "realised", "guessed",
+                                   "hoped", "decided", "suspected", "supposed", "noticed", "admitted", "figured",
+                                   "wished", "understood", "remembered", "promised", "sensed", "discovered",
+                                   "learned", "found", "heard", "saw", "insisted", "claimed", "explained", "agreed",
+                                   "swore", "doubted", "pretended", "assumed", "concluded", "imagined", "reckoned",
+                                   "announced", "say", "says", "know", "knows", "think", "thinks", "feel", "feels",
+                                   "believe", "hope", "suppose", "guess", "wish", "remember", "realize", "sure",
+                                   "afraid", "glad", "certain", "sorry"};
 /* Adverbs that are also prepositions ("Behind the door, he"): a comma
  * after them is a point only where the original has one. */
 static const char *prep_adverbs[] = {"Behind", "Across", "Outside", "Inside", "Downstairs", "Upstairs", "Nearby",
@@ -297,6 +333,8 @@ static int push_word(scan *sc, size_t a, size_t b)
     if (word_key(sc->s, a, b, key, sizeof key)) {
         for (size_t i = 0; i < NELEM(spellings) && !canon; i++)
             if (strchr(spellings[i].b, ' ') == NULL && key_eq(key, spellings[i].b)) canon = spellings[i].canon;
+        for (size_t i = 0; i < NELEM(spellings2) && !canon && (sc->channels >> PK_MARK_SPELL2 & 1); i++)
+            if (strchr(spellings2[i].b, ' ') == NULL && key_eq(key, spellings2[i].b)) canon = spellings2[i].canon;
         for (size_t i = 0; i < NELEM(contractions) && !canon; i++)
             if (key_eq(key, contractions[i].b)) canon = contractions[i].canon;
     }
@@ -312,6 +350,8 @@ static int push_word(scan *sc, size_t a, size_t b)
         w->h[0] = pk_word_hash((const char *)sc->s + a, b - a);
     return 0;
 }
+
+static size_t that_subject(const unsigned char *s, size_t n, size_t j);
 
 static int find_words(scan *sc)
 {
@@ -333,6 +373,10 @@ static int find_words(scan *sc)
         int rc = push_word(sc, a, i);
         if (rc) return rc;
     }
+    /* "that he": "he" (that_subject()); in a copy made before the channel
+     * as it was, so that marking it again writes the same copy */
+    for (size_t k = 0; k + 1 < sc->nw && (sc->channels >> PK_MARK_THAT & 1); k++)
+        if (sc->w[k].e - sc->w[k].s == 4 && that_subject(s, sc->n, sc->w[k].s) == sc->w[k + 1].s) sc->w[k].nh = 0;
     return 0;
 }
 
@@ -731,6 +775,86 @@ static int serial_point(scan *sc, size_t i, size_t e, int cl, int comma, size_t 
         if (sc->cls && sc->cls[k] != cl) return 0;
     *rc = push_point(sc, PK_MARK_SERIAL, end, end + (size_t)comma, comma, self, e);
     return 1;
+}
+
+/* May the word at i (a form of spellings2 whose first form is a) be a
+ * point?  A capital only opens a sentence ("Gray" is a name); "till" not
+ * after a determiner ("the till"). */
+static int spell2_here(const scan *sc, size_t i, const char *a)
+{
+    static const char *dets[] = {"the", "a", "his", "her", "their", "its", "our", "my", "your", "this", "that"};
+    const unsigned char *s = sc->s;
+    size_t b = i;
+    while (b > 0 && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '"')) b--;
+    int initial = b == 0 || s[b - 1] == '\n' || s[b - 1] == '!' || s[b - 1] == '?' ||
+                  (s[b - 1] == '.' && !word_is_nocase(s, plain_word_back(s, b - 1), b - 1, abbreviations,
+                                                       NELEM(abbreviations))); /* "Mr. Gray" */
+    if (is_upper(s[i]) && !initial) return 0;
+    if (strcmp(a, "until") == 0 && b > 0 && is_alpha(s[b - 1]) &&
+        word_is_nocase(s, plain_word_back(s, b), b, dets, NELEM(dets)))
+        return 0;
+    return 1;
+}
+
+/* Past spaces, tabs and at most one line end from i (not a blank line). */
+static size_t skip_gap(const unsigned char *s, size_t n, size_t i)
+{
+    int nl = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || (s[i] == '\n' && !nl++))) i++;
+    return i;
+}
+
+/* The end of one of clause_subjects as a whole word at k ("he", not
+ * "he's" nor "Iâll": find_words joins those), or 0. */
+static size_t subject_end(const unsigned char *s, size_t n, size_t k)
+{
+    size_t z = k, len;
+    while (z < n && is_alpha(s[z])) z++;
+    if (z == k || !word_is(s, k, z, clause_subjects, NELEM(clause_subjects))) return 0;
+    if (z < n && (word_char(s, n, z, &len) || s[z] == '\'' || s[z] == '-' || at_rsquo(s, n, z))) return 0;
+    return z;
+}
+
+/* "that" at j as a whole lowercase word, then a gap and one of
+ * clause_subjects: find_words gives it no canonical word, so adding or
+ * dropping it (PK_MARK_THAT) renames no other point.  Returns where the
+ * subject starts, or 0. */
+static size_t that_subject(const unsigned char *s, size_t n, size_t j)
+{
+    size_t len;
+    if (!(j + 4 < n && memcmp(s + j, "that", 4) == 0) || word_char(s, n, j + 4, &len) || s[j + 4] == '\'' ||
+        (j > 0 && (word_char(s, n, j - 1, &len) || s[j - 1] == '\'')))
+        return 0;
+    size_t k = skip_gap(s, n, j + 4);
+    return k > j + 4 && subject_end(s, n, k) ? k : 0;
+}
+
+/* "knew that he" or "knew he" at the word at i (one of that_verbs) in
+ * narration: then "that" or not, then a subject and a space and a
+ * lowercase word ("knew he was"; not "said he." nor "said he, turning").
+ * The verb follows a word, not a quotation or a comma: "'Come,' said he
+ * softly" is no point.  The point is "that " or the empty place before
+ * the subject, named by the verb and the words from the subject on.
+ * Returns the verb's length when it made a point. */
+static size_t that_point(scan *sc, size_t i, int *rc)
+{
+    const unsigned char *s = sc->s;
+    size_t n = sc->n, e = plain_word(s, n, i), b = i;
+    if (e == i || !word_is(s, i, e, that_verbs, NELEM(that_verbs))) return 0;
+    while (b > 0 && (s[b - 1] == ' ' || s[b - 1] == '\t')) b--;
+    if (b == 0 || !is_alpha(s[b - 1])) return 0;
+    size_t j = skip_gap(s, n, e);
+    if (j == e || j >= n) return 0;
+    size_t k = that_subject(s, n, j), that = k != 0;
+    if (!that) k = j;
+    size_t z = subject_end(s, n, k);
+    if (!z || !(z + 1 < n && s[z] == ' ' && is_lower(s[z + 1]))) return 0;
+    if (sc->cls)
+        for (size_t q = i; q <= z + 1; q++)
+            if (sc->cls[q] != C_NARR) return 0;
+    size_t w = word_before(sc, i);
+    *rc = push_point(sc, PK_MARK_THAT, that ? j : k, k, (int)that, w == SIZE_MAX ? 0 : sc->w[w].h[0], k);
+    return e - i;
 }
 
 /* A conjunction at i (a word start): a serial comma ("A, B, and C" or
@@ -1278,6 +1402,18 @@ static int find_points(scan *sc)
                         break;
                     }
                 }
+                for (size_t k = 0; initial && !m && !rc && k < NELEM(adverbs2); k++) {
+                    size_t al = strlen(adverbs2[k]), e = i + al;
+                    if (!(e + 2 < n && memcmp(s + i, adverbs2[k], al) == 0)) continue;
+                    int comma = s[e] == ',';
+                    size_t after = e + (size_t)comma, z = after + 1 < n ? plain_word(s, n, after + 1) : after;
+                    if (s[after] == ' ' && word_is(s, after + 1, z, determiners, NELEM(determiners)) &&
+                        !(z < n && (s[z] == '\'' || at_rsquo(s, n, z)))) {
+                        rc = push_point(sc, PK_MARK_ADVERB, e, after, comma, str_hash(adverbs2[k]), after);
+                        m = al;
+                    }
+                    break;
+                }
                 /* an introductory phrase; a leak reads one after "Behind" and
                  * the like as well (the work has no adverb point there) */
                 int prep = m && word_is(s, i, i + m, prep_adverbs, NELEM(prep_adverbs));
@@ -1292,6 +1428,14 @@ static int find_points(scan *sc)
                     m = l0 ? l0 : l1;
                 }
             }
+            for (size_t k = 0; k < NELEM(spellings2) && !m && !rc; k++) {
+                size_t l0 = match_form(sc, i, spellings2[k].a), l1 = l0 ? 0 : match_form(sc, i, spellings2[k].b);
+                if (!(l0 || l1) || !spell2_here(sc, i, spellings2[k].a)) continue;
+                rc = push_point(sc, PK_MARK_SPELL2, i, i + (l0 ? l0 : l1), l1 != 0, str_hash(spellings2[k].canon),
+                                i + (l0 ? l0 : l1));
+                m = l0 ? l0 : l1;
+            }
+            if (!m && !rc && is_lower(c) && (cl == C_NARR || !sc->cls)) m = that_point(sc, i, &rc);
             if (cl == C_ACTION || cl == C_NARR)
                 for (size_t k = 0; k < NELEM(contractions) && !m && !rc; k++) {
                     size_t l0 = match_form(sc, i, contractions[k].a), l1 = l0 ? 0 : match_form(sc, i, contractions[k].b);
@@ -1635,6 +1779,7 @@ static int render(pk_buf *o, const scan *sc, const pk_mark_point *p, int bit)
     case PK_MARK_SPACE: return pk_buf_append(o, "  ", bit ? 2 : 1);
     case PK_MARK_DSPACE: return bit ? 0 : pk_buf_putc(o, ' ');
     case PK_MARK_COMMA:
+    case PK_MARK_ADVERB:
     case PK_MARK_SERIAL:
     case PK_MARK_CLAUSE:
     case PK_MARK_INTRO:
@@ -1653,8 +1798,12 @@ static int render(pk_buf *o, const scan *sc, const pk_mark_point *p, int bit)
     }
     default: break;
     }
-    const variant *tab = p->channel == PK_MARK_SPELL ? spellings : contractions;
-    size_t nt = p->channel == PK_MARK_SPELL ? NELEM(spellings) : NELEM(contractions);
+    if (p->channel == PK_MARK_THAT) /* "that " or the empty place before the subject */
+        return len ? (bit ? pk_buf_append(o, src, len) : 0) : (bit ? pk_buf_append(o, "that ", 5) : 0);
+    const variant *tab = contractions;
+    size_t nt = NELEM(contractions);
+    if (p->channel == PK_MARK_SPELL) tab = spellings, nt = NELEM(spellings);
+    if (p->channel == PK_MARK_SPELL2) tab = spellings2, nt = NELEM(spellings2);
     for (size_t k = 0; k < nt; k++)
         if (match_form(sc, p->start, tab[k].a) == len || match_form(sc, p->start, tab[k].b) == len) {
             const char *f = bit ? tab[k].b : tab[k].a;

@@ -15,6 +15,8 @@
 #include "test.h"
 #include "gen.h"
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 /* A short screenplay written for this test, with every channel in it. */
 static const char script[] =
     "Title: The Lamp Room\n"
@@ -90,7 +92,9 @@ static void test_every_channel_found(void)
     int seen[PK_MARK_NCHANNELS] = {0};
     for (size_t i = 0; i < nq; i++) seen[q[i].channel]++;
     for (int ch = PK_MARK_APOS; ch < PK_MARK_NCHANNELS; ch++) {
-        if (ch == PK_MARK_NCONTRACT || ch == PK_MARK_PWRAP) continue; /* prose only: test_prose_narration, _lines */
+        if (ch == PK_MARK_NCONTRACT || ch == PK_MARK_PWRAP || ch == PK_MARK_THAT) /* prose only: test_prose_* */
+            continue;
+        if (ch == PK_MARK_ADVERB || ch == PK_MARK_SPELL2) continue; /* test_prose_wording */
         if (!seen[ch]) fprintf(stderr, "no %s point\n", pk_mark_channel_name(ch));
         CHECK(seen[ch] > 0);
     }
@@ -785,6 +789,117 @@ static void test_prose_narration(void)
     pk_buf_free(&wrapped);
 }
 
+/* The wording channels of session 9: more opening adverbs, "that" after
+ * a verb of saying or knowing, more spellings; each where it reads the
+ * same, none where it would not; "that" renames no other point, so every
+ * copy, and a re-wrap of it, reads back right. */
+static void test_prose_wording(void)
+{
+    static const char text[] =
+        "Perhaps the wind had changed. He knew that he would leave before the gray light came, and he thought she "
+        "would stay. However he tried, the door stuck.\n"
+        "\n"
+        "\"Go,\" said he softly. \"I know that he is here,\" she said. She looked backward at the house, where "
+        "Mr. Gray kept the till. Of course the house was empty, and she waited till the bell rang.\n"
+        "\n"
+        "Apparently they had heard that she was ill. She was sure he could find the road. Maybe the man said he.\n";
+    pk_mark_point *q = NULL;
+    size_t nq = 0;
+    CHECK_EQ_I(pk_mark_points(text, sizeof text - 1, PK_WORK_TEXT, &q, &nq, NULL), 0);
+    /* where each channel has a point, and its form in the work */
+    static const struct { int ch; const char *at; int bit; } want[] = {
+        {PK_MARK_ADVERB, " the wind", 0},   {PK_MARK_ADVERB, " the house was", 0}, {PK_MARK_ADVERB, " they had", 0},
+        {PK_MARK_ADVERB, " the man", 0},    {PK_MARK_THAT, "that he would", 1},    {PK_MARK_THAT, "she would", 0},
+        {PK_MARK_THAT, "that she was", 1},  {PK_MARK_THAT, "he could", 0},         {PK_MARK_SPELL2, "gray light", 0},
+        {PK_MARK_SPELL2, "backward", 0},    {PK_MARK_SPELL2, "till the bell", 1},
+    };
+    int found[NELEM(want)] = {0}, others = 0;
+    for (size_t i = 0; i < nq; i++) {
+        int ch = q[i].channel, hit = 0;
+        if (ch != PK_MARK_ADVERB && ch != PK_MARK_THAT && ch != PK_MARK_SPELL2) continue;
+        for (size_t k = 0; k < NELEM(want); k++)
+            if (want[k].ch == ch && q[i].start == (size_t)(strstr(text, want[k].at) - text)) {
+                found[k]++, hit = 1;
+                CHECK_EQ_I(q[i].bit, want[k].bit);
+            }
+        if (!hit) fprintf(stderr, "unexpected %s point at \"%.20s\"\n", pk_mark_channel_name(ch), text + q[i].start);
+        others += !hit; /* not "However he", "said he softly", "I know that he", "Gray", "the till", "said he." */
+    }
+    for (size_t k = 0; k < NELEM(want); k++) CHECK_EQ_I(found[k], 1);
+    CHECK_EQ_I(others, 0);
+
+    /* "that" is no word of a point's name: "Perhaps the man knew (that) he"
+     * names its adverb point the same either way */
+    static const char with[] = "Perhaps the man knew that he was late.\n",
+                      without[] = "Perhaps the man knew he was late.\n";
+    pk_mark_point *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    CHECK_EQ_I(pk_mark_points(with, sizeof with - 1, PK_WORK_TEXT, &a, &na, NULL), 0);
+    CHECK_EQ_I(pk_mark_points(without, sizeof without - 1, PK_WORK_TEXT, &b, &nb, NULL), 0);
+    CHECK_EQ_U(na, nb);
+    for (size_t i = 0; i < na && i < nb; i++) {
+        CHECK_EQ_I(a[i].channel, b[i].channel);
+        CHECK(a[i].ctx == b[i].ctx);
+        if (a[i].channel == PK_MARK_THAT) CHECK(a[i].bit == 1 && b[i].bit == 0 && b[i].start == b[i].end);
+    }
+    free(a);
+    free(b);
+
+    pk_mark_code c;
+    pk_buf out, wrapped;
+    pk_buf_init(&out, 0);
+    pk_buf_init(&wrapped, 0);
+    int forms[4] = {0, 0, 0, 0};
+    for (int who = 0; who < 16; who++) {
+        code_for(&c, who);
+        CHECK_EQ_I(pk_mark_apply(text, sizeof text - 1, PK_WORK_TEXT, &c, &out, NULL, NULL), 0);
+        CHECK_EQ_I(pk_buf_putc(&out, 0), 0);
+        out.len--;
+        forms[0] += strstr(out.data, "knew that he") != NULL;
+        forms[1] += strstr(out.data, "thought that she") != NULL;
+        forms[2] += strstr(out.data, "Perhaps, the") != NULL;
+        forms[3] += strstr(out.data, "grey") != NULL;
+        /* what must not change */
+        CHECK(strstr(out.data, "However he tried") && strstr(out.data, "said he softly") &&
+              strstr(out.data, "I know that he is here") && strstr(out.data, "Mr. Gray kept the till") &&
+              strstr(out.data, "man said he."));
+        int ok, bad;
+        read_back(out.data, out.len, &c, q, nq, 0, &ok, &bad);
+        CHECK_EQ_I(bad, 0);
+        CHECK(ok >= 11);
+        /* re-wrapped at 20 columns: "knew\nthat he", "knew\nhe" */
+        pk_buf_reset(&wrapped);
+        size_t col = 0;
+        for (size_t i = 0; i < out.len; i++) {
+            char ch = out.data[i];
+            if (ch == '\n') col = 0;
+            else if (ch == ' ' && col >= 20 && i + 1 < out.len && out.data[i + 1] != '\n' && out.data[i + 1] != ' ' &&
+                     out.data[i - 1] != ' ')
+                ch = '\n', col = 0;
+            else col++;
+            CHECK_EQ_I(pk_buf_putc(&wrapped, ch), 0);
+        }
+        int ok2, bad2;
+        read_back(wrapped.data, wrapped.len, &c, q, nq, 1u << PK_MARK_SPACE, &ok2, &bad2);
+        CHECK_EQ_I(bad2, 0);
+        CHECK(ok2 >= 9);
+    }
+    for (int k = 0; k < 4; k++) CHECK(forms[k] > 0 && forms[k] < 16);
+
+    /* screenplay action has the adverbs and the spellings, not "that" */
+    static const char scene[] = "INT. HALL - NIGHT\n\nPerhaps the gray cat knew that he was there.\n";
+    pk_mark_point *r = NULL;
+    size_t nr = 0;
+    int seen[PK_MARK_NCHANNELS] = {0};
+    CHECK_EQ_I(pk_mark_points(scene, sizeof scene - 1, PK_WORK_FOUNTAIN, &r, &nr, NULL), 0);
+    for (size_t i = 0; i < nr; i++) seen[r[i].channel]++;
+    CHECK(seen[PK_MARK_ADVERB] == 1 && seen[PK_MARK_SPELL2] == 1 && seen[PK_MARK_THAT] == 0);
+    free(r);
+    free(q);
+    pk_buf_free(&out);
+    pk_buf_free(&wrapped);
+}
+
 /* Prose written a paragraph a line is laid out in lines of 58 to 61
  * columns in a dense copy (not in a default one), hard-wrapped paragraphs
  * keep their lines, and a printed copy's text (one space after each
@@ -1031,5 +1146,6 @@ static void test_wrap_survives_every_page(void)
 TEST_MAIN(TEST(test_capitals_kept), TEST(test_every_channel_found), TEST(test_apply_reads_back), TEST(test_keyed_and_deterministic),
           TEST(test_excerpt_and_rewrap), TEST(test_innocent_never_accused), TEST(test_wrap_alone_names), TEST(test_pdf_action_after_dialogue),
           TEST(test_registry_mark_and_trace),
-          TEST(test_markup_untouched), TEST(test_breaks_survive_rendering), TEST(test_optional_commas), TEST(test_prose_narration), TEST(test_prose_lines), TEST(test_dense_comma_breaks),
+          TEST(test_markup_untouched), TEST(test_breaks_survive_rendering), TEST(test_optional_commas), TEST(test_prose_narration),
+          TEST(test_prose_wording), TEST(test_prose_lines), TEST(test_dense_comma_breaks),
           TEST(test_old_copies_keep_their_channels), TEST(test_wrap_survives_every_page))
