@@ -44,9 +44,10 @@ enum {
     PK_MARK_CONJ,      /* "He stood, and the door" or "He stood and the door" (where the work has the comma) */
     PK_MARK_PWRAP,     /* a line of a plain-text work's one-line paragraph wrapped as a screenplay's action
                         * (--dense only) */
-    PK_MARK_ADVERB,    /* "Perhaps he" or "Perhaps, he": the opening adverbs COMMA has not */
+    PK_MARK_ADVERB,    /* "Perhaps he" or "Perhaps, he": opening adverbs other than COMMA's */
     PK_MARK_THAT,      /* "knew that he" or "knew he" (prose narration) */
     PK_MARK_SPELL2,    /* gray/grey, until/till, backward/backwards ... */
+    PK_MARK_CONTRACT2, /* must not/mustn't; he would/he'd, he will/he'll ... (screenplay action, prose narration) */
     PK_MARK_NCHANNELS
 };
 /* The channels a copy carries: a bit per channel.  Copies marked before
@@ -57,10 +58,10 @@ enum {
 #define PK_MARK_CHANNELS_V3 (PK_MARK_CHANNELS_V2 | (1u << PK_MARK_WRAP)) /* the default before channels 15, 16 */
 #define PK_MARK_CHANNELS_V4                                                                                      \
     (PK_MARK_CHANNELS_V3 | (1u << PK_MARK_NCONTRACT) | (1u << PK_MARK_DSPACE) |                                 \
-     (1u << PK_MARK_SUBCLAUSE) | (1u << PK_MARK_CONJ)) /* the default before channels 20..22 */
+     (1u << PK_MARK_SUBCLAUSE) | (1u << PK_MARK_CONJ)) /* the default before channels 20..23 */
 #define PK_MARK_CHANNELS_ALL                                                                                     \
     (PK_MARK_CHANNELS_V4 | (1u << PK_MARK_ADVERB) | (1u << PK_MARK_THAT) |                                      \
-     (1u << PK_MARK_SPELL2)) /* what a copy carries by default */
+     (1u << PK_MARK_SPELL2) | (1u << PK_MARK_CONTRACT2)) /* what a copy carries by default */
 #define PK_MARK_CHANNELS_DENSE                                                                                   \
     (PK_MARK_CHANNELS_ALL | (1u << PK_MARK_CBREAK) | (1u << PK_MARK_PWRAP)) /* pk_mark_work(..., PK_MARK_DENSE) */
 const char *pk_mark_channel_name(int channel);
@@ -76,7 +77,15 @@ typedef struct pk_mark_point {
     size_t start, end;
     uint8_t channel;
     uint8_t bit;
+    uint8_t naming; /* 0; in trace, PK_MARK_NAMING_OLD or _NEW when the name differs between the two namings */
 } pk_mark_point;
+/* Canonical words changed with channels 20..23 ("that" before a subject is
+ * no word; "grey", "he'd" ... read as "gray", "he would"): copies without
+ * PK_MARK_NAMING_CHANNELS name their points the old way.  Trace reads a
+ * leak both ways, and scores each recipient on the names of its copy. */
+#define PK_MARK_NAMING_OLD 1
+#define PK_MARK_NAMING_NEW 2
+#define PK_MARK_NAMING_CHANNELS ((1u << PK_MARK_THAT) | (1u << PK_MARK_SPELL2) | (1u << PK_MARK_CONTRACT2))
 
 /* The choice points of text[0..n).  format (PK_WORK_*) says which parts of
  * the bytes are markup or dialogue: for a work's own file, to choose where

@@ -96,7 +96,8 @@ const char *pk_mark_channel_name(int ch)
                                   "comma",    "spelling",   "contraction",  "quotes",       "line break",
                                   "serial comma", "clause comma", "intro comma", "comma break", "wrap",
                                   "narration contraction", "dash spacing", "clause-intro comma",
-                                  "conjunction comma", "prose wrap", "adverb comma", "that", "spelling 2"};
+                                  "conjunction comma", "prose wrap", "adverb comma", "that", "spelling 2",
+                                  "contraction 2"};
     return ch > 0 && ch < PK_MARK_NCHANNELS ? names[ch] : "?";
 }
 
@@ -167,6 +168,18 @@ static const char *that_verbs[] = {"said", "knew", "thought", "felt", "believed"
                                    "announced", "say", "says", "know", "knows", "think", "thinks", "feel", "feels",
                                    "believe", "hope", "suppose", "guess", "wish", "remember", "realize", "sure",
                                    "afraid", "glad", "certain", "sorry"};
+/* More contractions (PK_MARK_CONTRACT2), where contractions are points.
+ * From FULL2_ONLY on, only a full form followed by a lowercase word other
+ * than "not" ("he would not" is no "he'd not"), as FULL_ONLY: "he'd" may
+ * be "he had". */
+static const variant contractions2[] = {
+    {"must not", "mustn't", "must not"},
+    {"he would", "he'd", "he would"},    {"she would", "she'd", "she would"}, {"they would", "they'd", "they would"},
+    {"we would", "we'd", "we would"},    {"I would", "I'd", "I would"},       {"you would", "you'd", "you would"},
+    {"he will", "he'll", "he will"},     {"she will", "she'll", "she will"},  {"they will", "they'll", "they will"},
+    {"we will", "we'll", "we will"},     {"I will", "I'll", "I will"},        {"you will", "you'll", "you will"},
+};
+#define FULL2_ONLY 1
 /* Adverbs that are also prepositions ("Behind the door, he"): a comma
  * after them is a point only where the original has one. */
 static const char *prep_adverbs[] = {"Behind", "Across", "Outside", "Inside", "Downstairs", "Upstairs", "Nearby",
@@ -337,6 +350,8 @@ static int push_word(scan *sc, size_t a, size_t b)
             if (strchr(spellings2[i].b, ' ') == NULL && key_eq(key, spellings2[i].b)) canon = spellings2[i].canon;
         for (size_t i = 0; i < NELEM(contractions) && !canon; i++)
             if (key_eq(key, contractions[i].b)) canon = contractions[i].canon;
+        for (size_t i = 0; i < NELEM(contractions2) && !canon && (sc->channels >> PK_MARK_CONTRACT2 & 1); i++)
+            if (key_eq(key, contractions2[i].b)) canon = contractions2[i].canon;
     }
     if (canon) {
         const char *sp = strchr(canon, ' ');
@@ -426,6 +441,7 @@ static int push_point(scan *sc, int ch, size_t a, size_t b, int bit, uint64_t se
     p->start = a, p->end = b;
     p->channel = (uint8_t)ch;
     p->bit = (uint8_t)bit;
+    p->naming = 0;
     return 0;
 }
 
@@ -1275,6 +1291,9 @@ static int find_points(scan *sc)
                 if ((cl == C_ACTION || (cl == C_NARR && (sc->channels >> PK_MARK_NCONTRACT & 1))) && sc->cls)
                     for (size_t k = 0; k < FULL_ONLY && !skip; k++)
                         skip = match_form(sc, sc->w[w].s, contractions[k].b) != 0;
+                if ((cl == C_ACTION || cl == C_NARR) && sc->cls && (sc->channels >> PK_MARK_CONTRACT2 & 1))
+                    for (size_t k = 0; k < FULL2_ONLY && !skip; k++)
+                        skip = match_form(sc, sc->w[w].s, contractions2[k].b) != 0;
                 if (!skip) rc = push_point(sc, PK_MARK_APOS, i, i + (size_t)apos, apos == 3, sc->w[w].h[0], sc->w[w].e);
             }
             i += (size_t)apos;
@@ -1407,8 +1426,11 @@ static int find_points(scan *sc)
                     if (!(e + 2 < n && memcmp(s + i, adverbs2[k], al) == 0)) continue;
                     int comma = s[e] == ',';
                     size_t after = e + (size_t)comma, z = after + 1 < n ? plain_word(s, n, after + 1) : after;
-                    if (s[after] == ' ' && word_is(s, after + 1, z, determiners, NELEM(determiners)) &&
-                        !(z < n && (s[z] == '\'' || at_rsquo(s, n, z)))) {
+                    /* before a determiner or a name; where the work has the
+                     * comma, before any word ("Probably, as in") */
+                    int next = word_is(s, after + 1, z, determiners, NELEM(determiners)) ||
+                               (z > after + 1 && (is_upper(s[after + 1]) || comma || !sc->cls));
+                    if (s[after] == ' ' && next && !(z < n && (s[z] == '\'' || at_rsquo(s, n, z)))) {
                         rc = push_point(sc, PK_MARK_ADVERB, e, after, comma, str_hash(adverbs2[k]), after);
                         m = al;
                     }
@@ -1447,6 +1469,19 @@ static int find_points(scan *sc)
                         uint64_t h = str_hash(contractions[k].canon);
                         rc = push_point(sc, cl == C_NARR ? PK_MARK_NCONTRACT : PK_MARK_CONTRACT, i, e, l1 != 0, h, e);
                         if (!rc && !sc->cls) rc = push_point(sc, PK_MARK_NCONTRACT, i, e, l1 != 0, h, e);
+                        m = l0 ? l0 : l1;
+                    }
+                }
+            if (cl == C_ACTION || cl == C_NARR)
+                for (size_t k = 0; k < NELEM(contractions2) && !m && !rc; k++) {
+                    size_t l0 = match_form(sc, i, contractions2[k].a);
+                    size_t l1 = l0 ? 0 : match_form(sc, i, contractions2[k].b), x = i + l0 + 1; /* the next word */
+                    int not = x + 3 < n && memcmp(s + x, "not", 3) == 0 && !is_alpha(s[x + 3]);
+                    if (k >= FULL2_ONLY && sc->cls && (l1 || !(x < n && s[x - 1] == ' ' && is_lower(s[x]) && !not)))
+                        l0 = l1 = 0; /* see FULL2_ONLY */
+                    if (l0 || l1) {
+                        size_t e = i + (l0 ? l0 : l1);
+                        rc = push_point(sc, PK_MARK_CONTRACT2, i, e, l1 != 0, str_hash(contractions2[k].canon), e);
                         m = l0 ? l0 : l1;
                     }
                 }
@@ -1804,6 +1839,7 @@ static int render(pk_buf *o, const scan *sc, const pk_mark_point *p, int bit)
     size_t nt = NELEM(contractions);
     if (p->channel == PK_MARK_SPELL) tab = spellings, nt = NELEM(spellings);
     if (p->channel == PK_MARK_SPELL2) tab = spellings2, nt = NELEM(spellings2);
+    if (p->channel == PK_MARK_CONTRACT2) tab = contractions2, nt = NELEM(contractions2);
     for (size_t k = 0; k < nt; k++)
         if (match_form(sc, p->start, tab[k].a) == len || match_form(sc, p->start, tab[k].b) == len) {
             const char *f = bit ? tab[k].b : tab[k].a;
@@ -2293,8 +2329,8 @@ static size_t judge_filter(pk_mark_point *pts, size_t np, const uint64_t *known,
         if (!(TYPOGRAPHIC & (1u << ch))) continue; /* wording channels do not die */
         int seen[2] = {0, 0};
         size_t k = 0;
-        for (size_t i = 0; i < np; i++)
-            if (pts[i].channel == ch) seen[pts[i].bit] = 1, k++;
+        for (size_t i = 0; i < np; i++) /* (a point read under both namings once) */
+            if (pts[i].channel == ch && pts[i].naming != PK_MARK_NAMING_OLD) seen[pts[i].bit] = 1, k++;
         if ((seen[0] && seen[1]) || ((GLYPHS & (1u << ch)) && k < GLYPHS_DEAD)) continue;
         m = 0;
         for (size_t i = 0; i < np; i++)
@@ -2325,6 +2361,8 @@ static size_t candidate_terms(const pk_mark_code *c, const pk_mark_point *pts, s
     for (size_t i = 0; i < np; i++) {
         const pk_mark_point *pt = &pts[i];
         if (!((c->channels >> pt->channel) & 1)) continue;
+        if (pt->naming && (pt->naming == PK_MARK_NAMING_NEW) != ((c->channels & PK_MARK_NAMING_CHANNELS) != 0))
+            continue; /* a name of the other naming (pk_trace_text()) */
         if (pt->channel == PK_MARK_BREAK && gated[i]) continue; /* in its pair */
         if ((pt->channel == PK_MARK_WRAP || pt->channel == PK_MARK_PWRAP) && joined)
             continue; /* re-wrapped: the lines are the joiner's */
@@ -2367,7 +2405,7 @@ int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t n
     memset(v, 0, sizeof *v);
     if (alpha <= 0) alpha = PK_MARK_ALPHA;
     np = judge_filter(pts, np, known, nknown); /* sorted by name */
-    v->used = np;
+    for (size_t i = 0; i < np; i++) v->used += pts[i].naming != PK_MARK_NAMING_OLD;
     size_t cap = np ? np : 1, nw = (ncodes ? ncodes : 1) * 2;
     double *p = malloc(cap * sizeof *p), *score = malloc(nw * sizeof *score);
     uint8_t *dep = malloc(cap), *gated = calloc(cap, 1);
@@ -2487,6 +2525,40 @@ static int load_known(sqlite3 *db, const char *sha, uint64_t **out, size_t *n, p
     return rc;
 }
 
+/* Read the leak sc (scanned with every channel) again with the old
+ * canonical words (PK_MARK_NAMING_CHANNELS): a name of one reading only is
+ * marked as of its naming, and the old reading's are appended, so that a
+ * copy made before those channels is scored on its own names. */
+static int old_naming(scan *sc, const char *text, size_t n, pk_error *err)
+{
+    scan old;
+    uint64_t *a = NULL, *b = NULL;
+    int rc = scan_text(&old, text, n, -1, PK_MARK_CHANNELS_ALL & ~PK_MARK_NAMING_CHANNELS, err);
+    if (rc) return rc;
+    size_t na = sc->np, nb = old.np, m = 0;
+    a = malloc((na ? na : 1) * sizeof *a), b = malloc((nb ? nb : 1) * sizeof *b);
+    pk_mark_point *grown = na + nb ? realloc(sc->pt, (na + nb) * sizeof *grown) : sc->pt;
+    if (!a || !b || (na + nb && !grown)) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto cleanup; }
+    if (na + nb) sc->pt = grown, sc->pcap = na + nb;
+    for (size_t i = 0; i < na; i++) a[i] = sc->pt[i].ctx;
+    for (size_t i = 0; i < nb; i++) b[i] = old.pt[i].ctx;
+    if (na > 1) qsort(a, na, sizeof *a, cmp_u64);
+    if (nb > 1) qsort(b, nb, sizeof *b, cmp_u64);
+    for (size_t i = 0; i < na; i++)
+        if (!bsearch(&sc->pt[i].ctx, b, nb, sizeof *b, cmp_u64)) sc->pt[i].naming = PK_MARK_NAMING_NEW;
+    for (size_t i = 0; i < nb; i++)
+        if (!bsearch(&old.pt[i].ctx, a, na, sizeof *a, cmp_u64)) {
+            sc->pt[na + m] = old.pt[i];
+            sc->pt[na + m++].naming = PK_MARK_NAMING_OLD;
+        }
+    sc->np = na + m;
+cleanup:
+    free(a);
+    free(b);
+    scan_free(&old);
+    return rc;
+}
+
 int pk_trace_text(pk_registry *r, const char *text, size_t n, const char *work, double alpha, pk_trace_result *res,
                   pk_error *err)
 {
@@ -2504,8 +2576,9 @@ int pk_trace_text(pk_registry *r, const char *text, size_t n, const char *work, 
     pk_trace_suspect *sus = NULL;
     int rc = mark_key(db, key, &cutoff, 0, err);
     if (rc) return rc;
-    if ((rc = scan_text(&sc, text, n, -1, PK_MARK_CHANNELS_ALL, err))) goto cleanup;
-    res->points_read = sc.np;
+    if ((rc = scan_text(&sc, text, n, -1, PK_MARK_CHANNELS_ALL, err)) || (rc = old_naming(&sc, text, n, err)))
+        goto cleanup;
+    for (size_t i = 0; i < sc.np; i++) res->points_read += sc.pt[i].naming != PK_MARK_NAMING_OLD;
     /* the work: given, or the one whose points the leak holds most of
      * (chosen from names only, which no codeword influences) */
     if (work) {
