@@ -25,9 +25,9 @@
  * (votes(); VOTES_ONLY=1 runs only those).
  * Environment: PDF_EXCERPTS=K excerpts of each length from every PDF
  * (default 1); CUTOFF=t the registry's bias cut-off (default
- * PK_MARK_CUTOFF); MARK_BENCH_DEBUG=1 prints, for every excerpt whose
- * leaker was not named, its points per channel and how many agree with
- * the leaker's bits, and writes the excerpt to /tmp/missN.txt.
+ * PK_MARK_CUTOFF); NO_ALTS=1 reads no second names (pk_mark_resolve);
+ * MARK_BENCH_DEBUG=1 prints, for every excerpt whose leaker was not named,
+ * its points per channel and how many agree with the leaker's bits, and writes the excerpt to /tmp/missN.txt.
  * Output: one TSV line per (transformation, pages): work, transformation,
  * pages, trials, named right, cannot tell, named wrong, median points. */
 #include "picket_mark.h"
@@ -120,6 +120,9 @@ static pk_mark_code *codes;
 static size_t ncodes;
 static uint64_t *known;
 static size_t nknown;
+/* the work's second names (pk_mark_alts; NO_ALTS=1: none, as before them) */
+static pk_mark_alt *alts;
+static size_t nalts;
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -140,7 +143,8 @@ static void judge(tally *t, const char *s, size_t n, long guilty)
     pk_mark_verdict v;
     pk_error e;
     if (pk_mark_points(s, n, PK_WORK_AUTO, &pts, &np, &e) ||
-        pk_mark_judge(pts, np, known, nknown, codes, ncodes, PK_MARK_ALPHA, &v, &e)) {
+        (pk_mark_resolve(pts, np, known, nknown, alts, nalts),
+         pk_mark_judge(pts, np, known, nknown, codes, ncodes, PK_MARK_ALPHA, &v, &e))) {
         fprintf(stderr, "mark_bench: %s\n", e.msg);
         exit(2);
     }
@@ -254,7 +258,8 @@ static void collusion(const char *base, const pk_buf *orig, int format, const si
                 size_t np = 0;
                 pk_mark_verdict v;
                 if (pk_mark_points(s, n, PK_WORK_AUTO, &pts, &np, &e) ||
-                    pk_mark_judge(pts, np, known, nknown, codes, ncodes, PK_MARK_ALPHA, &v, &e))
+                    (pk_mark_resolve(pts, np, known, nknown, alts, nalts),
+                     pk_mark_judge(pts, np, known, nknown, codes, ncodes, PK_MARK_ALPHA, &v, &e)))
                     exit(2);
                 free(pts);
                 count_coalition(t, &v, who, c);
@@ -358,6 +363,7 @@ int main(int argc, char **argv)
     known = malloc((nknown ? nknown : 1) * sizeof *known);
     for (size_t i = 0; i < nknown; i++) known[i] = q[i].ctx;
     qsort(known, nknown, sizeof *known, cmp_u64);
+    if (!getenv("NO_ALTS") && pk_mark_alts(q, nknown, &alts, &nalts, &e)) { fprintf(stderr, "%s\n", e.msg); return 2; }
     free(q);
     size_t starts[4096];
     size_t npages = paginate(orig.data, orig.len, format == PK_WORK_FOUNTAIN, starts, 4096);

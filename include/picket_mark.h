@@ -78,6 +78,7 @@ typedef struct pk_mark_point {
     uint8_t channel;
     uint8_t bit;
     uint8_t naming; /* 0; in trace, PK_MARK_NAMING_OLD or _NEW when the name differs between the two namings */
+    uint64_t alt;   /* a second name, from up to 5 words before the point in its sentence (3 at least; else 0) */
 } pk_mark_point;
 /* Canonical words changed with channels 20..23 ("that" before a subject is
  * no word; "grey", "he'd" ... read as "gray", "he would"): copies without
@@ -142,6 +143,21 @@ typedef struct pk_mark_verdict {
 } pk_mark_verdict;
 int pk_mark_judge(pk_mark_point *pts, size_t np, const uint64_t *known, size_t nknown, const pk_mark_code *codes,
                   size_t ncodes, double alpha, pk_mark_verdict *v, pk_error *err);
+
+/* Second names.  A typo in the five words after a point changes its name;
+ * the words before it often survive.  pk_mark_alts: from a work's points,
+ * the table second name -> name, sorted by alt, without the second names
+ * that two different names share (*out malloc'ed).  pk_mark_resolve: a
+ * leak's point whose name is not in known (sorted) but whose second name
+ * is in alts takes the name it stands for (and, in trace, the new
+ * naming's tag).  Which points are renamed depends on the leak and the
+ * work only, never on a code.  Returns the count renamed. */
+typedef struct pk_mark_alt {
+    uint64_t alt, ctx;
+} pk_mark_alt;
+int pk_mark_alts(const pk_mark_point *pts, size_t np, pk_mark_alt **out, size_t *nout, pk_error *err);
+size_t pk_mark_resolve(pk_mark_point *pts, size_t np, const uint64_t *known, size_t nknown, const pk_mark_alt *alts,
+                       size_t nalts);
 
 /* ---- with a registry -------------------------------------------------- */
 

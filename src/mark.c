@@ -307,6 +307,10 @@ typedef struct scan {
 } scan;
 
 static int cls_at(const scan *sc, size_t i) { return sc->cls ? sc->cls[i] : C_ACTION; }
+/* Is channel ch looked for?  A leak: every channel.  A work's file: the
+ * channels of the copy (one made before a channel is laid out as before:
+ * its points would keep wrap points away). */
+static int chan_on(const scan *sc, int ch) { return !sc->cls || (sc->channels >> ch & 1); }
 
 /* Does the gap text[a..b) end a sentence or block? */
 static int gap_stops(const scan *sc, size_t a, size_t b)
@@ -350,7 +354,8 @@ static int push_word(scan *sc, size_t a, size_t b)
             if (strchr(spellings2[i].b, ' ') == NULL && key_eq(key, spellings2[i].b)) canon = spellings2[i].canon;
         for (size_t i = 0; i < NELEM(contractions) && !canon; i++)
             if (key_eq(key, contractions[i].b)) canon = contractions[i].canon;
-        for (size_t i = 0; i < NELEM(contractions2) && !canon && (sc->channels >> PK_MARK_CONTRACT2 & 1); i++)
+        int apos = memchr(sc->s + a, '\'', b - a) || memmem(sc->s + a, b - a, "\xE2\x80\x99", 3); /* not "well" */
+        for (size_t i = 0; i < NELEM(contractions2) && !canon && apos && (sc->channels >> PK_MARK_CONTRACT2 & 1); i++)
             if (key_eq(key, contractions2[i].b)) canon = contractions2[i].canon;
     }
     if (canon) {
@@ -426,6 +431,25 @@ static uint64_t context(const scan *sc, int ch, uint64_t self, size_t anchor)
     return mix(h, got);
 }
 
+/* The second name of a point at a: from up to CTX_WORDS words before it in
+ * its sentence (not the word that holds a), last first; 0 with fewer than
+ * 3 (too common a name to stand for one point). */
+static uint64_t context_before(const scan *sc, int ch, uint64_t self, size_t a)
+{
+    uint64_t h = mix(mix(0x7069636b6574616cull, (uint64_t)ch), self);
+    size_t i = word_after(sc, a), next = a;
+    unsigned got = 0;
+    while (i > 0 && got < CTX_WORDS) {
+        const mword *w = &sc->w[i - 1];
+        i--;
+        if (w->e > a) { next = w->s; continue; } /* the word holding a */
+        if (gap_stops(sc, w->e, next)) break;
+        for (unsigned k = w->nh; k > 0 && got < CTX_WORDS; k--) h = mix(h, w->h[k - 1]), got++;
+        next = w->s;
+    }
+    return got >= 3 ? mix(h, got) : 0;
+}
+
 static int push_point(scan *sc, int ch, size_t a, size_t b, int bit, uint64_t self, size_t anchor)
 {
     if (sc->np == sc->pcap) {
@@ -442,6 +466,7 @@ static int push_point(scan *sc, int ch, size_t a, size_t b, int bit, uint64_t se
     p->channel = (uint8_t)ch;
     p->bit = (uint8_t)bit;
     p->naming = 0;
+    p->alt = context_before(sc, ch, self, a);
     return 0;
 }
 
@@ -796,8 +821,18 @@ static int serial_point(scan *sc, size_t i, size_t e, int cl, int comma, size_t 
 /* May the word at i (a form of spellings2 whose first form is a) be a
  * point?  A capital only opens a sentence ("Gray" is a name); "till" not
  * after a determiner ("the till"). */
-static int spell2_here(const scan *sc, size_t i, const char *a)
+static int spell2_here(const scan *sc, size_t i, const char *a, size_t len, int bform)
 {
+    /* after -ward(s), an adverb's company: "looked backward at", not "an outward sign" */
+    static const char *adv_next[] = {"at", "to", "from", "into", "onto", "toward", "towards", "and", "or", "the",
+                                     "a", "in", "on", "over", "through", "across", "with", "as", "until", "till"};
+    size_t z = i + len;
+    if (strstr(a, "ward") && z + 1 < sc->n && sc->s[z] == ' ' && is_lower(sc->s[z + 1]) &&
+        !word_is(sc->s, z + 1, plain_word(sc->s, sc->n, z + 1), adv_next, NELEM(adv_next)))
+        return 0;
+    if (sc->cls && strcmp(a, "until") == 0 && bform) return 0;     /* "to till the field": only an "until" */
+    if (sc->cls && strcmp(a, "some day") == 0 && !bform) return 0; /* "some day that suits": only a "someday" */
+    if (strcmp(a, "gray") == 0 && is_upper(sc->s[i])) return 0;    /* "Gray" may be a name anywhere */
     static const char *dets[] = {"the", "a", "his", "her", "their", "its", "our", "my", "your", "this", "that"};
     const unsigned char *s = sc->s;
     size_t b = i;
@@ -827,6 +862,14 @@ static size_t subject_end(const unsigned char *s, size_t n, size_t k)
     size_t z = k, len;
     while (z < n && is_alpha(s[z])) z++;
     if (z == k || !word_is(s, k, z, clause_subjects, NELEM(clause_subjects))) return 0;
+    size_t q = z < n && s[z] == '\'' ? z + 1 : at_rsquo(s, n, z) ? z + 3 : z; /* he's, he'd, I'll, they're */
+    if (q > z) {
+        size_t y = q;
+        while (y < n && is_lower(s[y])) y++;
+        static const char *tails[] = {"s", "d", "ll", "re", "m", "ve"};
+        if (!word_is(s, q, y, tails, NELEM(tails))) return 0;
+        z = y;
+    }
     if (z < n && (word_char(s, n, z, &len) || s[z] == '\'' || s[z] == '-' || at_rsquo(s, n, z))) return 0;
     return z;
 }
@@ -839,7 +882,9 @@ static size_t that_subject(const unsigned char *s, size_t n, size_t j)
 {
     size_t len;
     if (!(j + 4 < n && memcmp(s + j, "that", 4) == 0) || word_char(s, n, j + 4, &len) || s[j + 4] == '\'' ||
-        (j > 0 && (word_char(s, n, j - 1, &len) || s[j - 1] == '\'')))
+        (j > 0 && (is_alpha(s[j - 1]) || is_digit(s[j - 1]) || s[j - 1] == '\'' ||
+                   (s[j - 1] >= 0x80 && !(j >= 3 && at_genpunct(s, n, j - 3)) &&
+                    !(j >= 2 && s[j - 2] == 0xC2 && s[j - 1] == 0xA0))))) /* (not after a dash, an ellipsis) */
         return 0;
     size_t k = skip_gap(s, n, j + 4);
     return k > j + 4 && subject_end(s, n, k) ? k : 0;
@@ -859,6 +904,17 @@ static size_t that_point(scan *sc, size_t i, int *rc)
     if (e == i || !word_is(s, i, e, that_verbs, NELEM(that_verbs))) return 0;
     while (b > 0 && (s[b - 1] == ' ' || s[b - 1] == '\t')) b--;
     if (b == 0 || !is_alpha(s[b - 1])) return 0;
+    /* not in a sentence opened by a free relative or a subordinate clause:
+     * "Everything he knew (that) he had learned", "While he thought we waited" */
+    static const char *openers[] = {"What", "Whatever", "Everything", "All", "Anything", "Nothing", "Whoever",
+                                    "While", "When", "If", "As", "Because", "Although", "Though", "Since", "Until",
+                                    "Before", "After", "Once", "Unless", "Whenever", "Wherever", "Whether"};
+    size_t a = b;
+    while (a > 0 && b - a < 400 && s[a - 1] != '.' && s[a - 1] != '!' && s[a - 1] != '?' && s[a - 1] != '"' &&
+           !(s[a - 1] == '\n' && a >= 2 && s[a - 2] == '\n'))
+        a--;
+    while (a < b && !is_alpha(s[a])) a++;
+    if (word_is(s, a, plain_word(s, n, a), openers, NELEM(openers))) return 0;
     size_t j = skip_gap(s, n, e);
     if (j == e || j >= n) return 0;
     size_t k = that_subject(s, n, j), that = k != 0;
@@ -1421,7 +1477,7 @@ static int find_points(scan *sc)
                         break;
                     }
                 }
-                for (size_t k = 0; initial && !m && !rc && k < NELEM(adverbs2); k++) {
+                for (size_t k = 0; initial && !m && !rc && chan_on(sc, PK_MARK_ADVERB) && k < NELEM(adverbs2); k++) {
                     size_t al = strlen(adverbs2[k]), e = i + al;
                     if (!(e + 2 < n && memcmp(s + i, adverbs2[k], al) == 0)) continue;
                     int comma = s[e] == ',';
@@ -1450,15 +1506,16 @@ static int find_points(scan *sc)
                     m = l0 ? l0 : l1;
                 }
             }
-            for (size_t k = 0; k < NELEM(spellings2) && !m && !rc; k++) {
+            for (size_t k = 0; k < NELEM(spellings2) && !m && !rc && chan_on(sc, PK_MARK_SPELL2); k++) {
                 size_t l0 = match_form(sc, i, spellings2[k].a), l1 = l0 ? 0 : match_form(sc, i, spellings2[k].b);
-                if (!(l0 || l1) || !spell2_here(sc, i, spellings2[k].a)) continue;
+                if (!(l0 || l1) || !spell2_here(sc, i, spellings2[k].a, l0 ? l0 : l1, l1 != 0)) continue;
                 rc = push_point(sc, PK_MARK_SPELL2, i, i + (l0 ? l0 : l1), l1 != 0, str_hash(spellings2[k].canon),
                                 i + (l0 ? l0 : l1));
                 m = l0 ? l0 : l1;
             }
-            if (!m && !rc && is_lower(c) && (cl == C_NARR || !sc->cls)) m = that_point(sc, i, &rc);
-            if (cl == C_ACTION || cl == C_NARR)
+            if (!m && !rc && is_lower(c) && (cl == C_NARR || !sc->cls) && chan_on(sc, PK_MARK_THAT))
+                m = that_point(sc, i, &rc);
+            if ((cl == C_ACTION || cl == C_NARR) && chan_on(sc, PK_MARK_CONTRACT2))
                 for (size_t k = 0; k < NELEM(contractions) && !m && !rc; k++) {
                     size_t l0 = match_form(sc, i, contractions[k].a), l1 = l0 ? 0 : match_form(sc, i, contractions[k].b);
                     if (k >= FULL_ONLY && sc->cls && (l1 || !(i + l0 + 1 < n && s[i + l0] == ' ' && is_lower(s[i + l0 + 1]))))
@@ -1477,7 +1534,9 @@ static int find_points(scan *sc)
                     size_t l0 = match_form(sc, i, contractions2[k].a);
                     size_t l1 = l0 ? 0 : match_form(sc, i, contractions2[k].b), x = i + l0 + 1; /* the next word */
                     int not = x + 3 < n && memcmp(s + x, "not", 3) == 0 && !is_alpha(s[x + 3]);
-                    if (k >= FULL2_ONLY && sc->cls && (l1 || !(x < n && s[x - 1] == ' ' && is_lower(s[x]) && !not)))
+                    if (k >= FULL2_ONLY && l0 && not) l0 = 0; /* (a leak too: "will not" is a contraction point) */
+                    if (k == 0 && l0 && x + 4 < n && memcmp(s + x, "only", 4) == 0) l0 = 0; /* "must not only" */
+                    if (k >= FULL2_ONLY && sc->cls && (l1 || !(x < n && s[x - 1] == ' ' && is_lower(s[x]))))
                         l0 = l1 = 0; /* see FULL2_ONLY */
                     if (l0 || l1) {
                         size_t e = i + (l0 ? l0 : l1);
@@ -2108,7 +2167,9 @@ static const char schema[] =
     "  created TEXT NOT NULL, channels INTEGER, UNIQUE(sha256, recipient));"
     "CREATE TABLE IF NOT EXISTS mark_points(sha256 TEXT NOT NULL, ctx INTEGER NOT NULL, channel INTEGER NOT NULL,"
     "  PRIMARY KEY(sha256, ctx)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS mark_points_ctx ON mark_points(ctx);";
+    "CREATE INDEX IF NOT EXISTS mark_points_ctx ON mark_points(ctx);"
+    "CREATE TABLE IF NOT EXISTS mark_alts(sha256 TEXT NOT NULL, alt INTEGER NOT NULL, ctx INTEGER NOT NULL,"
+    "  PRIMARY KEY(sha256, alt)) WITHOUT ROWID;";
 
 static int db_fail(pk_error *err, sqlite3 *db, const char *what)
 {
@@ -2175,6 +2236,8 @@ int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, i
     memset(res, 0, sizeof *res);
     int rc = 0, began = 0;
     uint8_t key[32], secret[32];
+    pk_mark_alt *alts = NULL;
+    size_t nalts = 0;
     double cutoff = flags & PK_MARK_TARDOS ? PK_MARK_CUTOFF_TARDOS : PK_MARK_CUTOFF;
     if (!recipient || !*recipient || strlen(recipient) >= 256)
         return pk_fail(err, PK_EINVAL, "a recipient name of 1 to 255 bytes is needed");
@@ -2248,6 +2311,23 @@ int pk_mark_work(pk_registry *r, const char *name, const char *data, size_t n, i
     }
     sqlite3_finalize(st);
     st = NULL;
+    if (channels & PK_MARK_NAMING_CHANNELS) { /* second names, of the naming they were made with */
+        if ((rc = pk_mark_alts(sc.pt, sc.np, &alts, &nalts, err))) goto cleanup;
+        if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO mark_alts(sha256, alt, ctx) VALUES (?, ?, ?)", -1, &st,
+                               NULL) != SQLITE_OK) {
+            rc = db_fail(err, db, "mark points");
+            goto cleanup;
+        }
+        for (size_t i = 0; i < nalts; i++) {
+            sqlite3_bind_text(st, 1, res->sha256, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)alts[i].alt);
+            sqlite3_bind_int64(st, 3, (sqlite3_int64)alts[i].ctx);
+            if (sqlite3_step(st) != SQLITE_DONE) { rc = db_fail(err, db, "mark points"); goto cleanup; }
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
     if (!res->existed) {
         if (sqlite3_prepare_v2(db,
                                "INSERT INTO marks(mark_id, work_id, sha256, recipient, format, points, secret, created,"
@@ -2272,6 +2352,7 @@ cleanup:
     sqlite3_finalize(st);
     if (began) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     scan_free(&sc);
+    free(alts);
     sodium_memzero(key, sizeof key);
     sodium_memzero(secret, sizeof secret);
     return rc;
@@ -2283,6 +2364,55 @@ static int cmp_obs(const void *a, const void *b)
 {
     const pk_mark_point *x = a, *y = b;
     return x->ctx < y->ctx ? -1 : x->ctx > y->ctx;
+}
+
+static int cmp_alt(const void *a, const void *b)
+{
+    const pk_mark_alt *x = a, *y = b;
+    if (x->alt != y->alt) return x->alt < y->alt ? -1 : 1;
+    return x->ctx < y->ctx ? -1 : x->ctx > y->ctx;
+}
+
+int pk_mark_alts(const pk_mark_point *pts, size_t np, pk_mark_alt **out, size_t *nout, pk_error *err)
+{
+    pk_mark_alt *t = malloc((np ? np : 1) * sizeof *t);
+    size_t n = 0, m = 0;
+    *out = NULL, *nout = 0;
+    if (!t) return pk_fail(err, PK_ENOMEM, "out of memory");
+    for (size_t i = 0; i < np; i++)
+        if (pts[i].alt) t[n++] = (pk_mark_alt){pts[i].alt, pts[i].ctx};
+    if (n > 1) qsort(t, n, sizeof *t, cmp_alt);
+    for (size_t i = 0; i < n;) { /* keep a second name only when it stands for one name */
+        size_t j = i + 1;
+        int one = 1;
+        while (j < n && t[j].alt == t[i].alt) one &= t[j].ctx == t[i].ctx, j++;
+        if (one) t[m++] = t[i];
+        i = j;
+    }
+    *out = t, *nout = m;
+    return 0;
+}
+
+static int known_has(const uint64_t *known, size_t n, uint64_t ctx);
+
+size_t pk_mark_resolve(pk_mark_point *pts, size_t np, const uint64_t *known, size_t nknown, const pk_mark_alt *alts,
+                       size_t nalts)
+{
+    size_t got = 0;
+    for (size_t i = 0; i < np; i++) {
+        if (!pts[i].alt || pts[i].naming == PK_MARK_NAMING_OLD || known_has(known, nknown, pts[i].ctx)) continue;
+        size_t lo = 0, hi = nalts;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (alts[mid].alt < pts[i].alt) lo = mid + 1; else hi = mid;
+        }
+        if (lo < nalts && alts[lo].alt == pts[i].alt) {
+            pts[i].ctx = alts[lo].ctx;
+            pts[i].naming = PK_MARK_NAMING_NEW; /* second names are kept for the new naming's copies only */
+            got++;
+        }
+    }
+    return got;
 }
 
 static int known_has(const uint64_t *known, size_t n, uint64_t ctx)
@@ -2534,7 +2664,7 @@ static int old_naming(scan *sc, const char *text, size_t n, pk_error *err)
     scan old;
     uint64_t *a = NULL, *b = NULL;
     int rc = scan_text(&old, text, n, -1, PK_MARK_CHANNELS_ALL & ~PK_MARK_NAMING_CHANNELS, err);
-    if (rc) return rc;
+    if (rc) { scan_free(&old); return rc; }
     size_t na = sc->np, nb = old.np, m = 0;
     a = malloc((na ? na : 1) * sizeof *a), b = malloc((nb ? nb : 1) * sizeof *b);
     pk_mark_point *grown = na + nb ? realloc(sc->pt, (na + nb) * sizeof *grown) : sc->pt;
@@ -2559,6 +2689,31 @@ cleanup:
     return rc;
 }
 
+/* The work's second names (a registry made before them has none). */
+static int load_alts(sqlite3 *db, const char *sha, pk_mark_alt **out, size_t *n, pk_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    *out = NULL, *n = 0;
+    if (sqlite3_prepare_v2(db, "SELECT alt, ctx FROM mark_alts WHERE sha256 = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return 0; /* no table yet */
+    sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 1024;
+            pk_mark_alt *na = nc <= MAX_POINTS ? realloc(*out, nc * sizeof *na) : NULL;
+            if (!na) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); break; }
+            *out = na, cap = nc;
+        }
+        (*out)[(*n)++] = (pk_mark_alt){(uint64_t)sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1)};
+    }
+    sqlite3_finalize(st);
+    if (!rc && *n > 1) qsort(*out, *n, sizeof **out, cmp_alt); /* (unsigned order: SQLite's is signed) */
+    return rc;
+}
+
 int pk_trace_text(pk_registry *r, const char *text, size_t n, const char *work, double alpha, pk_trace_result *res,
                   pk_error *err)
 {
@@ -2571,7 +2726,8 @@ int pk_trace_text(pk_registry *r, const char *text, size_t n, const char *work, 
     uint8_t key[32];
     double cutoff = PK_MARK_CUTOFF;
     uint64_t *known = NULL;
-    size_t nknown = 0, ncodes = 0, cap = 0;
+    size_t nknown = 0, ncodes = 0, cap = 0, nalts = 0;
+    pk_mark_alt *alts = NULL;
     pk_mark_code *codes = NULL;
     pk_trace_suspect *sus = NULL;
     int rc = mark_key(db, key, &cutoff, 0, err);
@@ -2611,8 +2767,11 @@ int pk_trace_text(pk_registry *r, const char *text, size_t n, const char *work, 
     sqlite3_finalize(st);
     st = NULL;
     if (!res->sha256[0]) goto cleanup; /* no marked work's points: cannot tell */
-    if ((rc = load_known(db, res->sha256, &known, &nknown, err))) goto cleanup;
+    if ((rc = load_known(db, res->sha256, &known, &nknown, err)) ||
+        (rc = load_alts(db, res->sha256, &alts, &nalts, err)))
+        goto cleanup;
     res->points_work = nknown;
+    (void)pk_mark_resolve(sc.pt, sc.np, known, nknown, alts, nalts);
     if (sqlite3_prepare_v2(db, has_channels_column(db)
                                    ? "SELECT recipient, mark_id, created, secret, coalesce(work_id, ''),"
                                      " coalesce(channels, ?2) FROM marks WHERE sha256 = ?1 ORDER BY created, mark_id"
@@ -2664,6 +2823,7 @@ cleanup:
     sqlite3_finalize(st);
     scan_free(&sc);
     free(known);
+    free(alts);
     free(codes);
     free(sus);
     sodium_memzero(key, sizeof key);
