@@ -1515,7 +1515,7 @@ static int find_points(scan *sc)
             }
             if (!m && !rc && is_lower(c) && (cl == C_NARR || !sc->cls) && chan_on(sc, PK_MARK_THAT))
                 m = that_point(sc, i, &rc);
-            if ((cl == C_ACTION || cl == C_NARR) && chan_on(sc, PK_MARK_CONTRACT2))
+            if (cl == C_ACTION || cl == C_NARR)
                 for (size_t k = 0; k < NELEM(contractions) && !m && !rc; k++) {
                     size_t l0 = match_form(sc, i, contractions[k].a), l1 = l0 ? 0 : match_form(sc, i, contractions[k].b);
                     if (k >= FULL_ONLY && sc->cls && (l1 || !(i + l0 + 1 < n && s[i + l0] == ' ' && is_lower(s[i + l0 + 1]))))
@@ -1529,7 +1529,7 @@ static int find_points(scan *sc)
                         m = l0 ? l0 : l1;
                     }
                 }
-            if (cl == C_ACTION || cl == C_NARR)
+            if ((cl == C_ACTION || cl == C_NARR) && chan_on(sc, PK_MARK_CONTRACT2))
                 for (size_t k = 0; k < NELEM(contractions2) && !m && !rc; k++) {
                     size_t l0 = match_form(sc, i, contractions2[k].a);
                     size_t l1 = l0 ? 0 : match_form(sc, i, contractions2[k].b), x = i + l0 + 1; /* the next word */

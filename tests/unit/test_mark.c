@@ -966,6 +966,19 @@ static void test_prose_wording(void)
         CHECK(ok >= 5);
     }
     CHECK(seen2[0] > 0 && seen2[1] > 0);
+    /* a copy made before these channels: none of them, the contractions as before */
+    int wouldnt = 0;
+    for (int who = 0; who < 16; who++) {
+        code_for(&c, who);
+        c.channels = PK_MARK_CHANNELS_V4;
+        CHECK_EQ_I(pk_mark_apply(more, sizeof more - 1, PK_WORK_TEXT, &c, &out, NULL, NULL), 0);
+        CHECK_EQ_I(pk_buf_putc(&out, 0), 0);
+        out.len--;
+        CHECK(strstr(out.data, "He would go") && strstr(out.data, "mustn") && strstr(out.data, "she will try") &&
+              strstr(out.data, "Someday God") && strstr(out.data, "Probably, as"));
+        wouldnt += strstr(out.data, "wouldn't") != NULL;
+    }
+    CHECK(wouldnt > 0 && wouldnt < 16);
     free(m);
 
     /* screenplay action has the adverbs and the spellings, not "that" */
