@@ -56,6 +56,23 @@ static int cmp_u64_t(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A re-wrap at 20 columns that turns a space into a line end (single
+ * spaces only: not one of two after a sentence). */
+static void wrap_spaces(const pk_buf *in, pk_buf *out, int single_only)
+{
+    pk_buf_reset(out);
+    size_t col = 0;
+    for (size_t i = 0; i < in->len; i++) {
+        char ch = in->data[i];
+        if (ch == '\n') col = 0;
+        else if (ch == ' ' && col >= 20 && i + 1 < in->len && in->data[i + 1] != '\n' &&
+                 !(single_only && (in->data[i + 1] == ' ' || in->data[i - 1] == ' ')))
+            ch = '\n', col = 0;
+        else col++;
+        CHECK_EQ_I(pk_buf_putc(out, ch), 0);
+    }
+}
+
 static void code_for(pk_mark_code *c, int who)
 {
     uint8_t key[32], secret[32];
@@ -760,15 +777,7 @@ static void test_prose_narration(void)
         CHECK_EQ_I(bad, 0);
         CHECK(ok >= 6);
         /* re-wrapped at 20 columns: every space may be a line end */
-        pk_buf_reset(&wrapped);
-        size_t col = 0;
-        for (size_t i = 0; i < out.len; i++) {
-            char ch = out.data[i];
-            if (ch == '\n') col = 0;
-            else if (ch == ' ' && col >= 20 && i + 1 < out.len && out.data[i + 1] != '\n') ch = '\n', col = 0;
-            else col++;
-            CHECK_EQ_I(pk_buf_putc(&wrapped, ch), 0);
-        }
+        wrap_spaces(&out, &wrapped, 0);
         int ok2, bad2;
         read_back(wrapped.data, wrapped.len, &c, q, nq, 1u << PK_MARK_SPACE, &ok2, &bad2);
         CHECK_EQ_I(bad2, 0);
@@ -913,17 +922,7 @@ static void test_prose_wording(void)
         CHECK_EQ_I(bad, 0);
         CHECK(ok >= 11);
         /* re-wrapped at 20 columns: "knew\nthat he", "knew\nhe" */
-        pk_buf_reset(&wrapped);
-        size_t col = 0;
-        for (size_t i = 0; i < out.len; i++) {
-            char ch = out.data[i];
-            if (ch == '\n') col = 0;
-            else if (ch == ' ' && col >= 20 && i + 1 < out.len && out.data[i + 1] != '\n' && out.data[i + 1] != ' ' &&
-                     out.data[i - 1] != ' ')
-                ch = '\n', col = 0;
-            else col++;
-            CHECK_EQ_I(pk_buf_putc(&wrapped, ch), 0);
-        }
+        wrap_spaces(&out, &wrapped, 1);
         int ok2, bad2;
         read_back(wrapped.data, wrapped.len, &c, q, nq, 1u << PK_MARK_SPACE, &ok2, &bad2);
         CHECK_EQ_I(bad2, 0);
