@@ -113,6 +113,9 @@ static void build_fold2(void);
 static void build_tb_next(void);
 
 static void build_uclass2(void);
+#if PK_X86_SIMD
+static void build_pack8(void);
+#endif
 
 static void build_all(void)
 {
@@ -120,6 +123,9 @@ static void build_all(void)
     build_tb_next();
     build_uclass2();
     build_fold2();
+#if PK_X86_SIMD
+    build_pack8();
+#endif
 }
 
 static void init_tables(void)
@@ -798,6 +804,206 @@ static PK_AVX2 inline uint64_t hash16_avx2(const uint8_t *w, size_t len)
 
 static PK_AVX2 inline uint64_t lowmask_bmi2(unsigned n) { return _bzhi_u64(~(uint64_t)0, n); }
 
+/* The bytes c of b[0..64) with (c & and) == eq, as a mask, from two
+ * 32-byte compares. */
+static PK_AVX2 inline uint64_t bytes_avx2(const uint8_t *b, uint8_t and, uint8_t eq)
+{
+    const __m256i a = _mm256_set1_epi8((char)and), e = _mm256_set1_epi8((char)eq);
+    const __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)b);
+    const __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(b + 32));
+    return (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(v0, a), e)) |
+           (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(v1, a), e)) << 32;
+}
+
+/* What uni2_fold_avx2 leaves for emit_folded_avx2: the block's bytes
+ * lower-cased, the two bytes of each two-byte letter overwritten by its
+ * fold2 entry; the second bytes of one-byte entries (skip) and the leads
+ * of three-byte ones (bad). */
+typedef struct tb_fold {
+    uint8_t fb[64 + 16] __attribute__((aligned(32)));
+    uint64_t skip, bad;
+} tb_fold;
+
+/* uni2_portable for AVX2 (TB_FOLD): the candidates (a lead byte 110xxxxx
+ * before a continuation byte) from the compares, then each one's fold2
+ * entry, with no branch on the text: its count says whether it is a
+ * letter, and the entry is written into the folded block at once, so
+ * that emit_folded_avx2 need not look the letters up again.  AVX2 has no
+ * 256-entry byte permute (uni2_avx512's lookup).  Measured on the 30%
+ * mixed text (bench/stages.c, AMD EPYC Zen 3): uni2_portable, a step
+ * for every non-ASCII byte, took 11.7% of the tokenizer's profile; a
+ * candidate loop here and another in emit_folded_avx2, 13% and about
+ * 20% of its instructions (callgrind); this one loop, the figure in
+ * BENCHMARKS.md.  Out of line: inlined, it cost ASCII text a few percent
+ * (register pressure in the block loop). */
+static PK_AVX2 __attribute__((noinline)) uint64_t uni2_fold_avx2(const uint8_t *b, uint64_t x, tb_fold *f)
+{
+    (void)x;
+    const __m256i lc = _mm256_set1_epi8(0x20);
+    _mm256_store_si256((__m256i *)(void *)f->fb,
+                       _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(const void *)b), lc));
+    _mm256_store_si256((__m256i *)(void *)(f->fb + 32),
+                       _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(const void *)(b + 32)), lc));
+    uint64_t cand = bytes_avx2(b, 0xE0, 0xC0) & bytes_avx2(b + 1, 0xC0, 0x80);
+    uint64_t u = cand, skip = 0, bad = 0;
+    for (; cand; cand &= cand - 1) {
+        const unsigned i = (unsigned)__builtin_ctzll(cand);
+        const uint8_t *e = fold2_of(b[i], b[i + 1]);
+        /* a candidate that is no letter (no entry) is no word byte: what
+         * is written there is never read */
+        memcpy(f->fb + i, e, 2);
+        if (__builtin_expect(e[3] != 2, 0)) {
+            /* rare: most letters fold to two bytes (a branch taken
+             * seldom cost less than three flags a letter) */
+            const uint64_t bit = cand & -cand;
+            if (!e[3]) u &= ~bit;
+            skip |= e[3] == 1 ? bit << 1 : 0; /* a lead at 63: its word is not in this block's batch */
+            bad |= e[3] > 2 ? bit : 0;
+        }
+    }
+    f->skip = skip;
+    f->bad = bad;
+    return u;
+}
+
+/* uni3_avx512 for AVX2: the E2 80 xx sequences from the compares, each
+ * one's class from uni3_class (they are rare: a quote or a dash).  Only
+ * sequences wholly in the block, as text_block.h wants: one that starts
+ * at byte 62 or 63 stays hard (the masks of the bytes after the block,
+ * which say whether it joins two letters, are not there). */
+static PK_AVX2 __attribute__((noinline)) void uni3_avx2(const uint8_t *b, uint64_t *sep3, uint64_t *apos3)
+{
+    uint64_t e280 = bytes_avx2(b, 0xFF, 0xE2) & bytes_avx2(b + 1, 0xFF, 0x80) & bytes_avx2(b + 2, 0xC0, 0x80) &
+                    (((uint64_t)1 << 62) - 1);
+    uint64_t s = 0, a = 0;
+    for (; e280; e280 &= e280 - 1) {
+        const unsigned i = (unsigned)__builtin_ctzll(e280);
+        const uint64_t cls = uni3_class[b[i + 2] & 0x3F];
+        s |= (cls & 1) << i;
+        a |= (cls >> 1) << i;
+    }
+    *sep3 = s;
+    *apos3 = a;
+}
+
+/* For hash_uni_avx2: the byte shuffle that packs the set bits' bytes of
+ * an 8-bit mask to the front (0x80, a zero byte, after them); and the one
+ * that closes the gap between two packed halves, the first with n bytes. */
+static uint8_t pack8[256][8] __attribute__((aligned(64)));
+static uint8_t close16[9][16] __attribute__((aligned(64)));
+
+static void build_pack8(void)
+{
+    for (int m = 0; m < 256; m++) {
+        int o = 0;
+        for (int i = 0; i < 8; i++)
+            if (m >> i & 1) pack8[m][o++] = (uint8_t)i;
+        while (o < 8) pack8[m][o++] = 0x80;
+    }
+    for (int n = 0; n <= 8; n++)
+        for (int j = 0; j < 16; j++) close16[n][j] = (uint8_t)(j < n ? j : j < n + 8 ? j - n + 8 : 0x80);
+}
+
+/* hash_block_word in a register, for words of up to 16 bytes (w[0..16)
+ * readable), as hash_uni_avx512 without its masked moves and compress:
+ * each two-letter's bytes replaced by its fold2 entry in a 128-bit
+ * integer, then the bytes to drop (apostrophes, U+2019, the second byte
+ * of one-byte entries) packed out by two byte shuffles from tables.
+ * A word with a three-byte entry, or longer, takes hash_block_word.
+ * pext would pack in one instruction a half, but is microcoded on AMD
+ * before Zen 3.  Measured on the 30% mixed text (AMD EPYC Zen 3): the
+ * byte loop of hash_block_word took 49% of the AVX2 tokenizer's time. */
+static PK_AVX2 __attribute__((noinline)) uint64_t hash_uni_avx2(const uint8_t *w, unsigned len)
+{
+    if (len > 16) return hash_block_word(w, len);
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)w);
+    const uint32_t in = _bzhi_u32(0xffff, len);
+    const uint32_t lead = in & (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xE0)),
+                                                                          _mm_set1_epi8((char)0xC0)));
+    const uint32_t e2 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE2)));
+    uint32_t drop = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\''))) | e2 | e2 << 1 | e2 << 2;
+    const __m128i lc = _mm_or_si128(v, _mm_set1_epi8(0x20)); /* non-ASCII bytes are overwritten or dropped */
+    __uint128_t x = (__uint128_t)(uint64_t)_mm_extract_epi64(lc, 1) << 64 | (uint64_t)_mm_cvtsi128_si64(lc);
+    for (uint32_t r = lead; r; r &= r - 1) {
+        const unsigned i = (unsigned)__builtin_ctz(r);
+        uint32_t f;
+        memcpy(&f, fold2_of(w[i], w[i + 1]), 4);
+        const uint32_t m = f >> 24;
+        if (m > 2) return hash_block_word(w, len);
+        x = (x & ~((__uint128_t)0xffff << (8 * i))) | (__uint128_t)(f & 0xffff) << (8 * i);
+        drop |= (uint32_t)(m == 1) << (i + 1);
+    }
+    const uint32_t keep = in & ~drop;
+    uint64_t lo8, hi8;
+    memcpy(&lo8, pack8[keep & 0xff], 8);
+    memcpy(&hi8, pack8[keep >> 8 & 0xff], 8);
+    const unsigned nlo = (unsigned)__builtin_popcount(keep & 0xff);
+    __m128i p = _mm_set_epi64x((long long)(uint64_t)(x >> 64), (long long)(uint64_t)x);
+    p = _mm_shuffle_epi8(p, _mm_set_epi64x((long long)(hi8 | 0x0808080808080808ull), (long long)lo8));
+    p = _mm_shuffle_epi8(p, _mm_load_si128((const __m128i *)(const void *)close16[nlo]));
+    return hash16((uint64_t)_mm_cvtsi128_si64(p), (uint64_t)_mm_extract_epi64(p, 1), (size_t)__builtin_popcount(keep));
+}
+
+/* hash16_avx2 of bytes already lower-cased and folded (emit_avx2's
+ * packed block): no OR, which would change non-ASCII bytes. */
+static PK_AVX2 inline uint64_t hash16_folded_avx2(const uint8_t *w, size_t len)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)w);
+    v = _mm_and_si128(v, _mm_loadu_si128((const __m128i *)(const void *)(keep_ones + 16 - len)));
+    return hash16((uint64_t)_mm_cvtsi128_si64(v), (uint64_t)_mm_extract_epi64(v, 1), len);
+}
+
+/* TB_BATCH for AVX2, for blocks with two-byte letters only
+ * (TB_BATCH_UNI): the c words of a round from the block uni2_fold_avx2
+ * folded, as emit_avx512 hashes a folded block.  The bytes to drop
+ * (joining apostrophes and U+2019, second bytes of one-byte entries) are
+ * packed out sixteen at a time by two byte shuffles (hash_uni_avx2's);
+ * each word is then hashed from the packed bytes like a plain ASCII
+ * word, found where it starts less the dropped bytes before it.  Words
+ * of more than 16 packed bytes, or with a three-byte entry (bad), take
+ * hash_block_word.  Measured on the 30% mixed text (bench/stages.c, AMD
+ * EPYC Zen 3, best of alternating runs): the tokenizer took 37-40 ns a
+ * token with hash_block_word on every such word, 33 with hash_uni_avx2
+ * a word (a branch a letter, several a word), and the figure in
+ * BENCHMARKS.md with this.  ASCII blocks keep text_block.h's loop (a
+ * batch for them was no faster). */
+static PK_AVX2 __attribute__((noinline)) void emit_folded_avx2(const uint8_t *b, size_t p, uint64_t starts,
+                                                               uint64_t ends, uint64_t join, uint64_t uni, uint64_t nl,
+                                                               uint32_t line, pk_tok *out, unsigned c, int lines,
+                                                               const tb_fold *f)
+{
+    (void)uni;
+    uint8_t fc[64 + 16] __attribute__((aligned(32)));
+    const uint64_t skip = f->skip | join, keep = ~skip;
+    unsigned o = 0;
+    for (unsigned j = 0; j < 4; j++) {
+        const unsigned m = (unsigned)(keep >> (16 * j)) & 0xffff;
+        uint64_t lo8, hi8;
+        memcpy(&lo8, pack8[m & 0xff], 8);
+        memcpy(&hi8, pack8[m >> 8], 8);
+        __m128i v = _mm_load_si128((const __m128i *)(const void *)(f->fb + 16 * j));
+        v = _mm_shuffle_epi8(v, _mm_set_epi64x((long long)(hi8 | 0x0808080808080808ull), (long long)lo8));
+        v = _mm_shuffle_epi8(v, _mm_load_si128((const __m128i *)(const void *)close16[__builtin_popcount(m & 0xff)]));
+        _mm_storeu_si128((__m128i *)(void *)(fc + o), v);
+        o += (unsigned)__builtin_popcount(m);
+    }
+    _mm_storeu_si128((__m128i *)(void *)(fc + o), _mm_setzero_si128()); /* a word's 16-byte load stays defined */
+    for (unsigned g = 0; g < c; g++) {
+        const unsigned ws = (unsigned)__builtin_ctzll(starts), we = (unsigned)__builtin_ctzll(ends);
+        starts &= starts - 1;
+        ends &= ends - 1;
+        const unsigned len = we - ws;
+        const uint64_t before = _bzhi_u64(~(uint64_t)0, ws), in = _bzhi_u64(~(uint64_t)0, we) & ~before;
+        const unsigned fs = ws - (unsigned)__builtin_popcountll(skip & before);
+        const unsigned flen = len - (unsigned)__builtin_popcountll(skip & in);
+        out[g].h = __builtin_expect(flen <= 16 && !(f->bad & in), 1) ? hash16_folded_avx2(fc + fs, flen)
+                                                                      : hash_block_word(b + ws, len);
+        out[g].off = p + ws;
+        out[g].len = len;
+        out[g].line = lines ? line + (uint32_t)__builtin_popcountll(nl & before) : 0;
+    }
+}
+
 #define TB_FN tokenize_avx2
 #define TB_IMPL tokenize_avx2_impl
 #define TB_ATTR PK_AVX2
@@ -805,8 +1011,12 @@ static PK_AVX2 inline uint64_t lowmask_bmi2(unsigned n) { return _bzhi_u64(~(uin
 #define TB_HASH16 hash16_avx2
 #define TB_LOWMASK lowmask_bmi2
 #define TB_READ 80
-#define TB_UNI2 uni2_portable
-#define TB_HASHU hash_block_word
+#define TB_BATCH emit_folded_avx2
+#define TB_BATCH_UNI
+#define TB_UNI3 uni3_avx2
+#define TB_UNI2 uni2_portable /* unused: TB_FOLD */
+#define TB_FOLD uni2_fold_avx2
+#define TB_HASHU hash_uni_avx2
 #include "text_block.h"
 
 /* AVX-512 (F, BW, VL, DQ, VBMI, VBMI2, VPOPCNTDQ: Ice Lake, Zen 4 and

@@ -28,6 +28,12 @@
  *                starting in the block, when there is room for 32 tokens
  *                (uni: the bytes of two-byte letters, whose words it
  *                must fold)
+ *   TB_BATCH_UNI optional: TB_BATCH is called only for blocks with
+ *                two-byte letters (uni != 0)
+ *   TB_FOLD      optional, with TB_BATCH_UNI: uint64_t (const uint8_t *b,
+ *                uint64_t x, tb_fold *f), TB_UNI2 that also folds the
+ *                block's letters into f, which TB_BATCH then takes as
+ *                its last argument (one pass over the letters, not two)
  * and this file undefines them.
  *
  * The text goes by in blocks of 64 bytes, from a position between words.
@@ -80,6 +86,9 @@ static TB_ATTR inline __attribute__((always_inline)) int TB_IMPL(pk_tokenizer *t
     uint64_t prevw = 0;    /* byte base - 1 is a letter */
     uint32_t line = t->line;
     uint8_t tail[2 * TB_READ + 64] __attribute__((aligned(64)));
+#ifdef TB_FOLD
+    tb_fold fold; /* the block folded by TB_FOLD, for TB_BATCH */
+#endif
 
     while (k < cap) {
         if (base >= n && !carry) {
@@ -110,7 +119,11 @@ static TB_ATTR inline __attribute__((always_inline)) int TB_IMPL(pk_tokenizer *t
              * block before (so its word is open: a lead there that was
              * not a letter was a hard byte) */
             const uint64_t pend = carry && b[-1] >= 0xC0;
+#ifdef TB_FOLD
+            const uint64_t ulead = TB_FOLD(b, m.x & ~pend, &fold);
+#else
             const uint64_t ulead = TB_UNI2(b, m.x & ~pend);
+#endif
             uni = ulead | ulead << 1 | pend;
             m.w |= uni;
             m.x &= ~uni;
@@ -175,10 +188,18 @@ static TB_ATTR inline __attribute__((always_inline)) int TB_IMPL(pk_tokenizer *t
             if (++k == cap) stop = base + we;
         }
 #ifdef TB_BATCH
+#ifdef TB_BATCH_UNI
+        if (todo && cap - k >= 32 && uni) {
+#else
         if (todo && cap - k >= 32) {
+#endif
             const unsigned c = (unsigned)__builtin_popcountll(todo);
             const unsigned last = 63 - (unsigned)__builtin_clzll(todo); /* the last word's end */
+#ifdef TB_FOLD
+            TB_BATCH(b, base, starts, todo, join, uni, m.n, line, out + k, c, lines, &fold);
+#else
             TB_BATCH(b, base, starts, todo, join, uni, m.n, line, out + k, c, lines);
+#endif
             k += c;
             starts &= ~TB_LOWMASK(last);
             todo = 0;
@@ -268,6 +289,8 @@ static TB_ATTR int TB_FN(pk_tokenizer *t, pk_tok *out, size_t cap, size_t *got, 
 #undef TB_LOWMASK
 #undef TB_READ
 #undef TB_BATCH
+#undef TB_BATCH_UNI
+#undef TB_FOLD
 #undef TB_UNI3
 #undef TB_UNI2
 #undef TB_HASHU
