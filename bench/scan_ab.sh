@@ -40,7 +40,7 @@ for ((r = 0; r < rounds; r++)); do
             key="$lv $i"
             PICKET_SIMD=$lv /usr/bin/time -f "%e %U" -o "$tmp/t" "$bin" scan --db "$db" --threads 1 --quiet \
                 --no-progress "$file" > "$tmp/out" || [ $? -eq 1 ]
-            read -r w u < "$tmp/t"
+            read -r w u < <(tail -n 1 "$tmp/t") # GNU time says "Command exited with non-zero status 1" first when nothing was found
             m=$(md5sum < "$tmp/out" | cut -c1-32)
             if [ -z "${wall[$key]:-}" ] || awk -v a="$w" -v b="${wall[$key]}" 'BEGIN { exit !(a < b) }'; then wall[$key]=$w; fi
             if [ -z "${user[$key]:-}" ] || awk -v a="$u" -v b="${user[$key]}" 'BEGIN { exit !(a < b) }'; then user[$key]=$u; fi

@@ -906,9 +906,11 @@ static void build_pack8(void)
 
 /* hash_block_word in a register, for words of up to 16 bytes (w[0..16)
  * readable), as hash_uni_avx512 without its masked moves and compress:
- * each two-letter's bytes replaced by its fold2 entry in a 128-bit
- * integer, then the bytes to drop (apostrophes, U+2019, the second byte
- * of one-byte entries) packed out by two byte shuffles from tables.
+ * the word lower-cased, each two-byte letter's bytes overwritten by its
+ * fold2 entry, then the bytes to drop (apostrophes, U+2019, the second
+ * byte of one-byte entries) packed out by two byte shuffles from tables.
+ * (The entries put in a 128-bit integer by shifts instead of stored:
+ * the same time, end to end.)
  * A word with a three-byte entry, or longer, takes hash_block_word.
  * pext would pack in one instruction a half, but is microcoded on AMD
  * before Zen 3.  Measured on the 30% mixed text (AMD EPYC Zen 3): the
@@ -923,22 +925,25 @@ static PK_AVX2 __attribute__((noinline)) uint64_t hash_uni_avx2(const uint8_t *w
     const uint32_t e2 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE2)));
     uint32_t drop = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\''))) | e2 | e2 << 1 | e2 << 2;
     const __m128i lc = _mm_or_si128(v, _mm_set1_epi8(0x20)); /* non-ASCII bytes are overwritten or dropped */
-    __uint128_t x = (__uint128_t)(uint64_t)_mm_extract_epi64(lc, 1) << 64 | (uint64_t)_mm_cvtsi128_si64(lc);
+    /* the letters' entries over their bytes: stored, then loaded again
+     * (one wait for the stores, not a chain of 128-bit shifts) */
+    uint8_t buf[32] __attribute__((aligned(16)));
+    _mm_store_si128((__m128i *)(void *)buf, lc);
     for (uint32_t r = lead; r; r &= r - 1) {
         const unsigned i = (unsigned)__builtin_ctz(r);
-        uint32_t f;
-        memcpy(&f, fold2_of(w[i], w[i + 1]), 4);
-        const uint32_t m = f >> 24;
-        if (m > 2) return hash_block_word(w, len);
-        x = (x & ~((__uint128_t)0xffff << (8 * i))) | (__uint128_t)(f & 0xffff) << (8 * i);
-        drop |= (uint32_t)(m == 1) << (i + 1);
+        const uint8_t *e = fold2_of(w[i], w[i + 1]);
+        memcpy(buf + i, e, 2);
+        if (__builtin_expect(e[3] != 2, 0)) {
+            if (e[3] > 2) return hash_block_word(w, len);
+            drop |= (uint32_t)1 << (i + 1);
+        }
     }
     const uint32_t keep = in & ~drop;
     uint64_t lo8, hi8;
     memcpy(&lo8, pack8[keep & 0xff], 8);
     memcpy(&hi8, pack8[keep >> 8 & 0xff], 8);
     const unsigned nlo = (unsigned)__builtin_popcount(keep & 0xff);
-    __m128i p = _mm_set_epi64x((long long)(uint64_t)(x >> 64), (long long)(uint64_t)x);
+    __m128i p = _mm_load_si128((const __m128i *)(const void *)buf);
     p = _mm_shuffle_epi8(p, _mm_set_epi64x((long long)(hi8 | 0x0808080808080808ull), (long long)lo8));
     p = _mm_shuffle_epi8(p, _mm_load_si128((const __m128i *)(const void *)close16[nlo]));
     return hash16((uint64_t)_mm_cvtsi128_si64(p), (uint64_t)_mm_extract_epi64(p, 1), (size_t)__builtin_popcount(keep));
@@ -1016,6 +1021,7 @@ static PK_AVX2 __attribute__((noinline)) void emit_folded_avx2(const uint8_t *b,
 #define TB_UNI3 uni3_avx2
 #define TB_UNI2 uni2_portable /* unused: TB_FOLD */
 #define TB_FOLD uni2_fold_avx2
+#define TB_HASHJ(w, len, skip) hash_uni_avx2(w, len) /* finds the apostrophes itself */
 #define TB_HASHU hash_uni_avx2
 #include "text_block.h"
 

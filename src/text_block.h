@@ -30,6 +30,10 @@
  *                must fold)
  *   TB_BATCH_UNI optional: TB_BATCH is called only for blocks with
  *                two-byte letters (uni != 0)
+ *   TB_HASHJ     optional, with TB_BATCH: uint64_t (const uint8_t *w,
+ *                unsigned len, uint64_t skip), the hash of an ASCII word
+ *                that is long or has joining apostrophes (the bits of
+ *                skip); hash_ascii_slow (text.c) without it
  *   TB_FOLD      optional, with TB_BATCH_UNI: uint64_t (const uint8_t *b,
  *                uint64_t x, tb_fold *f), TB_UNI2 that also folds the
  *                block's letters into f, which TB_BATCH then takes as
@@ -215,7 +219,11 @@ static TB_ATTR inline __attribute__((always_inline)) int TB_IMPL(pk_tokenizer *t
             uint64_t h;
             if (__builtin_expect(len > 16 || ((slow >> ws) & TB_LOWMASK(len)) != 0, 0))
 #ifdef TB_BATCH
+#ifdef TB_HASHJ
+                h = ((uni >> ws) & TB_LOWMASK(len)) ? TB_HASHU(b + ws, len) : TB_HASHJ(b + ws, len, join >> ws);
+#else
                 h = ((uni >> ws) & TB_LOWMASK(len)) ? TB_HASHU(b + ws, len) : hash_ascii_slow(b + ws, len, join >> ws);
+#endif
 #else
                 h = TB_HASHU(b + ws, len);
 #endif
@@ -291,6 +299,7 @@ static TB_ATTR int TB_FN(pk_tokenizer *t, pk_tok *out, size_t cap, size_t *got, 
 #undef TB_BATCH
 #undef TB_BATCH_UNI
 #undef TB_FOLD
+#undef TB_HASHJ
 #undef TB_UNI3
 #undef TB_UNI2
 #undef TB_HASHU
