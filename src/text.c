@@ -1001,8 +1001,11 @@ static PK_AVX2 __attribute__((noinline)) void emit_folded_avx2(const uint8_t *b,
         const uint64_t before = _bzhi_u64(~(uint64_t)0, ws), in = _bzhi_u64(~(uint64_t)0, we) & ~before;
         const unsigned fs = ws - (unsigned)__builtin_popcountll(skip & before);
         const unsigned flen = len - (unsigned)__builtin_popcountll(skip & in);
-        out[g].h = __builtin_expect(flen <= 16 && !(f->bad & in), 1) ? hash16_folded_avx2(fc + fs, flen)
-                                                                      : hash_block_word(b + ws, len);
+        /* longer words (Cyrillic ones of nine letters and more) are
+         * hashed from the packed bytes too, as hash_block_word would */
+        out[g].h = __builtin_expect((f->bad & in) != 0, 0) ? hash_block_word(b + ws, len)
+                   : flen <= 16                            ? hash16_folded_avx2(fc + fs, flen)
+                                                           : XXH3_64bits(fc + fs, flen);
         out[g].off = p + ws;
         out[g].len = len;
         out[g].line = lines ? line + (uint32_t)__builtin_popcountll(nl & before) : 0;
