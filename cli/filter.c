@@ -11,11 +11,20 @@
  * kept, anything else one member a batch of records.  Outputs go to
  * temporary files next to their targets and are renamed into place only
  * when the whole run succeeded, so a crash or an error leaves no
- * half-written output. */
+ * half-written output.
+ *
+ * That takes an fsync before the rename, and an fsync of a few hundred
+ * megabytes written at the end took a quarter of a filter's time (198 MB
+ * of JSONL: 0.28 s of 1.09 s, BENCHMARKS.md).  So the kernel is told to
+ * start writing every WRITEBACK bytes as they are written
+ * (sync_file_range), while the scan goes on, and the fsync at the end
+ * waits for the last stretch only. */
 #include "cli.h"
 #include "scanopts.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,6 +38,8 @@ typedef struct filt {
     char *tmp[2], *dst[2];
     pk_compressor *comp[2]; /* NULL: written as is */
     pk_buf zbuf;            /* compressed bytes on their way out */
+    uint64_t written[2];    /* bytes written to tmp[i] ... */
+    uint64_t started[2];    /* ... and how many of them are being written back */
     uint64_t kept, dropped, malformed, input_errors;
 } filt;
 
@@ -139,6 +150,34 @@ static int compress_out(filt *f, int i, const char *p, size_t n, bool warc)
     return 0;
 }
 
+#define WRITEBACK ((uint64_t)8 << 20)
+
+/* Have the kernel start writing tmp[i]'s bytes not yet started, without
+ * waiting for them.  Only a hint: a failure shows at the fsync. */
+static void start_writeback(filt *f, int i)
+{
+    if (fflush(f->out[i]) != 0) return;
+#ifdef SYNC_FILE_RANGE_WRITE
+    (void)sync_file_range(fileno(f->out[i]), (off_t)f->started[i], (off_t)(f->written[i] - f->started[i]),
+                          SYNC_FILE_RANGE_WRITE);
+#endif
+    f->started[i] = f->written[i];
+}
+
+/* The directory holding path, fsynced, so that a rename into it survives
+ * a crash.  Best effort: some file systems refuse it (EINVAL). */
+static int sync_dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy) return -1;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(copy);
+    if (fd < 0) return -1;
+    int rc = fsync(fd) != 0 && errno != EINVAL ? -1 : 0;
+    close(fd);
+    return rc;
+}
+
 static int filter_flush(pk_sink *sink, void *ud)
 {
     filt *f = ud;
@@ -161,6 +200,8 @@ static int filter_flush(pk_sink *sink, void *ud)
             b = &f->zbuf;
         }
         if (fwrite(b->data, 1, b->len, f->out[i]) != b->len) return PK_EIO;
+        f->written[i] += b->len;
+        if (f->tmp[i] && f->written[i] - f->started[i] >= WRITEBACK) start_writeback(f, i);
     }
     scanopts_progress(&f->so, sink, 0);
     return 0;
@@ -250,6 +291,7 @@ int cmd_filter(int argc, char **argv)
     for (int i = 0; i < 2; i++) {
         if (!f.tmp[i]) continue;
         if (rename(f.tmp[i], f.dst[i]) != 0) { cli_error("%s: %s", i ? f.removed : f.keep, strerror(errno)); goto done; }
+        if (sync_dir_of(f.dst[i]) != 0) { cli_error("%s: %s", i ? f.removed : f.keep, strerror(errno)); goto done; }
         free(f.tmp[i]);
         f.tmp[i] = NULL;
     }
