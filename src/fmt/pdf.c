@@ -20,7 +20,8 @@
  * KiB (a truncated file is refused before poppler sees it: poppler would
  * rebuild what it could); at most PK_PDF_MAX_PAGES pages and
  * PK_PDF_MAX_TEXT bytes of text.  Poppler's own messages go to GLib's log
- * under the "Poppler" domain and are silenced while a PDF is read. */
+ * under the "Poppler" domain and are silenced while a PDF is read.
+ * libpoppler-glib is opened the first time a PDF is read (lazy.c). */
 #include "fmt/fmt.h"
 
 #include <stdlib.h>
@@ -33,7 +34,8 @@
 #pragma GCC diagnostic ignored "-Wundef"
 #pragma GCC diagnostic ignored "-Wconversion"
 #pragma GCC diagnostic ignored "-Wsign-conversion"
-#include <poppler.h>
+#define PK_LAZY_POPPLER /* poppler opened on first use: lazy.c */
+#include "lazy.h"
 #pragma GCC diagnostic pop
 
 #define PK_PDF_MAX_PAGES 10000u
@@ -305,6 +307,7 @@ int pk_pdf_render(pk_doc *d, const char *s, size_t n, pk_error *err)
     size_t tail = n < 1024 ? n : 1024;
     if (!memmem(s + n - tail, tail, "%%EOF", 5))
         return pk_fail(err, PK_EFORMAT, "truncated PDF: no %%%%EOF in its last KiB");
+    if (pk_lazy_poppler(err)) return PK_EIO;
     guint h = g_log_set_handler("Poppler", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION, quiet, NULL);
     reader r;
     memset(&r, 0, sizeof r);

@@ -23,7 +23,8 @@
  * inserts are microseconds against requests of milliseconds). */
 #include "probe/probe.h"
 
-#include <curl/curl.h>
+#define PK_LAZY_CURL /* libcurl opened on first use: lazy.c */
+#include "lazy.h"
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -66,6 +67,7 @@ static int db_fail(pk_probe_client *c, pk_error *err, const char *what)
 int pk_probe_client_new(pk_probe_client **out, const pk_probe_client_opts *o, pk_error *err)
 {
     *out = NULL;
+    if (pk_lazy_curl(err)) return PK_EIO;
     pthread_once(&curl_once, init_curl);
     if (curl_init_rc != CURLE_OK) return pk_fail(err, PK_EINTERNAL, "libcurl: %s", curl_easy_strerror(curl_init_rc));
     if (!o->base || !*o->base) return pk_fail(err, PK_EINVAL, "no endpoint");

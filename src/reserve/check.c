@@ -29,7 +29,8 @@
 #include "reserve/check.h"
 #include "reserve/http.h"
 
-#include <curl/curl.h>
+#define PK_LAZY_CURL /* libcurl opened on first use: lazy.c */
+#include "lazy.h"
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,6 +369,7 @@ void pk_check_weigh(const pk_check_input *in, pk_check_result *r)
 int pk_checker_new(pk_checker **out, const pk_check_opts *o, pk_error *err)
 {
     *out = NULL;
+    if (pk_lazy_curl(err)) return PK_EIO; /* parse_url, and the fetches */
     pk_checker *c = calloc(1, sizeof *c);
     if (!c) return pk_fail(err, PK_ENOMEM, "out of memory");
     c->o = *o;

@@ -15,7 +15,8 @@
  * libcurl's global setup runs once (pthread_once).  Nothing here prints. */
 #include "reserve/http.h"
 
-#include <curl/curl.h>
+#define PK_LAZY_CURL /* libcurl opened on first use: lazy.c */
+#include "lazy.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,7 @@ static void finish(pk_fetch *f, CURL *e, CURLcode rc, double started)
 int pk_fetch_run(pk_fetch *const *f, size_t n, const pk_fetch_opts *o, pk_fetch_done_fn done, void *ud,
                  pk_error *err)
 {
+    if (pk_lazy_curl(err)) return PK_EIO;
     pthread_once(&once, global_init);
     if (global_rc != CURLE_OK)
         return pk_fail(err, PK_EINTERNAL, "cannot start libcurl: %s", curl_easy_strerror(global_rc));

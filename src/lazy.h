@@ -1,0 +1,98 @@
+/* lazy.h -- libraries opened when first needed (lazy.c).
+ *
+ * Include it in place of <poppler.h> or <curl/curl.h>, after defining
+ * PK_LAZY_POPPLER or PK_LAZY_CURL: the library's functions are then
+ * called through a table that pk_lazy_poppler() or pk_lazy_curl() fills
+ * on first use (each call site keeps the library's own name for the
+ * function: the names are macros for the table's members).  Every path
+ * into code that uses them calls the loader first and fails with its
+ * error when the library cannot be opened. */
+#ifndef PK_LAZY_H
+#define PK_LAZY_H
+
+#include "pk.h"
+
+#define PK_POPPLER_FNS(X)                                                                                          \
+    X(g_log_set_handler) X(g_log_remove_handler) X(g_bytes_new_static) X(g_bytes_unref) X(g_free) X(g_object_unref) \
+    X(g_error_free) X(poppler_document_new_from_bytes) X(poppler_document_get_n_pages) X(poppler_document_get_title) \
+    X(poppler_document_get_author) X(poppler_document_get_page) X(poppler_page_get_text)
+
+#define PK_CURL_FNS(X)                                                                                             \
+    X(curl_global_init) X(curl_easy_init) X(curl_easy_cleanup) X(curl_easy_reset) X(curl_easy_setopt)            \
+    X(curl_easy_getinfo) X(curl_easy_perform) X(curl_easy_pause) X(curl_easy_strerror) X(curl_slist_append)      \
+    X(curl_slist_free_all) X(curl_multi_init) X(curl_multi_cleanup) X(curl_multi_add_handle)                      \
+    X(curl_multi_remove_handle) X(curl_multi_perform) X(curl_multi_poll) X(curl_multi_info_read)                 \
+    X(curl_multi_strerror) X(curl_free) X(curl_url) X(curl_url_cleanup) X(curl_url_get) X(curl_url_set)          \
+    X(curl_url_strerror)
+
+#define PK_LAZY_FIELD(f) __typeof__(&f) f;
+
+#ifdef PK_LAZY_POPPLER
+#include <poppler.h>
+typedef struct pk_poppler_fns {
+    PK_POPPLER_FNS(PK_LAZY_FIELD)
+} pk_poppler_fns;
+extern pk_poppler_fns pk_poppler_fns_;
+#ifndef PK_LAZY_IMPL /* lazy.c names the functions themselves */
+#define g_log_set_handler pk_poppler_fns_.g_log_set_handler
+#define g_log_remove_handler pk_poppler_fns_.g_log_remove_handler
+#define g_bytes_new_static pk_poppler_fns_.g_bytes_new_static
+#define g_bytes_unref pk_poppler_fns_.g_bytes_unref
+#define g_free pk_poppler_fns_.g_free
+#define g_object_unref pk_poppler_fns_.g_object_unref
+#define g_error_free pk_poppler_fns_.g_error_free
+#define poppler_document_new_from_bytes pk_poppler_fns_.poppler_document_new_from_bytes
+#define poppler_document_get_n_pages pk_poppler_fns_.poppler_document_get_n_pages
+#define poppler_document_get_title pk_poppler_fns_.poppler_document_get_title
+#define poppler_document_get_author pk_poppler_fns_.poppler_document_get_author
+#define poppler_document_get_page pk_poppler_fns_.poppler_document_get_page
+#define poppler_page_get_text pk_poppler_fns_.poppler_page_get_text
+#endif
+#endif
+
+#ifdef PK_LAZY_CURL
+/* No type-checking wrappers around curl_easy_setopt and the like: they
+ * are macros that call the library's functions by name. */
+#define CURL_DISABLE_TYPECHECK
+#include <curl/curl.h>
+typedef struct pk_curl_fns {
+    PK_CURL_FNS(PK_LAZY_FIELD)
+} pk_curl_fns;
+extern pk_curl_fns pk_curl_fns_;
+#ifndef PK_LAZY_IMPL
+#define curl_global_init pk_curl_fns_.curl_global_init
+#define curl_easy_init pk_curl_fns_.curl_easy_init
+#define curl_easy_cleanup pk_curl_fns_.curl_easy_cleanup
+#define curl_easy_reset pk_curl_fns_.curl_easy_reset
+#undef curl_easy_setopt /* curl.h's: it checks there are three arguments */
+#undef curl_easy_getinfo
+#define curl_easy_setopt pk_curl_fns_.curl_easy_setopt
+#define curl_easy_getinfo pk_curl_fns_.curl_easy_getinfo
+#define curl_easy_perform pk_curl_fns_.curl_easy_perform
+#define curl_easy_pause pk_curl_fns_.curl_easy_pause
+#define curl_easy_strerror pk_curl_fns_.curl_easy_strerror
+#define curl_slist_append pk_curl_fns_.curl_slist_append
+#define curl_slist_free_all pk_curl_fns_.curl_slist_free_all
+#define curl_multi_init pk_curl_fns_.curl_multi_init
+#define curl_multi_cleanup pk_curl_fns_.curl_multi_cleanup
+#define curl_multi_add_handle pk_curl_fns_.curl_multi_add_handle
+#define curl_multi_remove_handle pk_curl_fns_.curl_multi_remove_handle
+#define curl_multi_perform pk_curl_fns_.curl_multi_perform
+#define curl_multi_poll pk_curl_fns_.curl_multi_poll
+#define curl_multi_info_read pk_curl_fns_.curl_multi_info_read
+#define curl_multi_strerror pk_curl_fns_.curl_multi_strerror
+#define curl_free pk_curl_fns_.curl_free
+#define curl_url pk_curl_fns_.curl_url
+#define curl_url_cleanup pk_curl_fns_.curl_url_cleanup
+#define curl_url_get pk_curl_fns_.curl_url_get
+#define curl_url_set pk_curl_fns_.curl_url_set
+#define curl_url_strerror pk_curl_fns_.curl_url_strerror
+#endif
+#endif
+
+/* Open the library once (thread-safe) and fill its table: 0, or
+ * PK_EIO with the loader's message in err. */
+int pk_lazy_poppler(pk_error *err);
+int pk_lazy_curl(pk_error *err);
+
+#endif
