@@ -836,15 +836,91 @@ typedef struct tb_fold {
  * 20% of its instructions (callgrind); this one loop, the figure in
  * BENCHMARKS.md.  Out of line: inlined, it cost ASCII text a few percent
  * (register pressure in the block loop). */
+/* The bytes k of the fold2 entries of the 32 positions of a half block
+ * (e: four vectors of eight entries, in order), as 32 bytes in order. */
+static PK_AVX2 inline __m256i entry_bytes_avx2(const __m256i e[4], int k)
+{
+    const __m256i m = _mm256_set1_epi32(0xff);
+    __m256i q[4];
+    for (int i = 0; i < 4; i++) q[i] = _mm256_and_si256(_mm256_srli_epi32(e[i], 8 * k), m);
+    /* the packs work within 128-bit lanes: entries 0-3 8-11 4-7 12-15 ... */
+    const __m256i w = _mm256_packus_epi16(_mm256_packus_epi32(q[0], q[1]), _mm256_packus_epi32(q[2], q[3]));
+    return _mm256_permutevar8x32_epi32(w, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* A block with this many two-byte letter candidates or more (Russian
+ * text: about 30 a block) has its 64 fold2 entries gathered at once
+ * (uni2_gather_avx2); one with fewer (French, German: a few) looks them
+ * up one at a time. */
+#define FOLD_GATHER_MIN 16
+
+/* uni2_fold_avx2's work for a block full of letters: the entries of all
+ * 64 positions by eight gathers (a position that holds no letter reads
+ * an entry it does not use: every index is inside fold2), their bytes
+ * packed back into byte lanes and put over the lower-cased block at the
+ * letters' leads (byte 0 of the entry) and the bytes after them (byte
+ * 1); the entries' counts give the letters, the one-byte entries and the
+ * three-byte ones.  Measured on Cyrillic text (bench/stages.c, AMD EPYC
+ * Zen 3): the letter-by-letter loop took 46% of the tokenizer. */
+static PK_AVX2 inline uint64_t uni2_gather_avx2(const uint8_t *b, uint64_t cand, tb_fold *f)
+{
+    const __m256i lc = _mm256_set1_epi8(0x20), zero = _mm256_setzero_si256();
+    uint64_t u = 0, skip = 0, bad = 0;
+    __m256i prev1 = zero, prevlead = zero; /* the half before's entry bytes 1 and leads */
+    for (int h = 0; h < 2; h++) {
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + 32 * h));
+        const __m256i n = _mm256_loadu_si256((const __m256i *)(const void *)(b + 32 * h + 1));
+        /* index (lead & 0x1F) << 6 | (next & 0x3F), as fold2_of */
+        const __m256i lo5 = _mm256_and_si256(v, _mm256_set1_epi8(0x1F)), lo6 = _mm256_and_si256(n, _mm256_set1_epi8(0x3F));
+        __m256i e[4];
+        for (int q = 0; q < 2; q++) {
+            const __m256i a16 = _mm256_cvtepu8_epi16(q ? _mm256_extracti128_si256(lo5, 1) : _mm256_castsi256_si128(lo5));
+            const __m256i d16 = _mm256_cvtepu8_epi16(q ? _mm256_extracti128_si256(lo6, 1) : _mm256_castsi256_si128(lo6));
+            const __m256i ix = _mm256_or_si256(_mm256_slli_epi16(a16, 6), d16);
+            for (int r = 0; r < 2; r++) {
+                const __m256i i32 = _mm256_cvtepu16_epi32(r ? _mm256_extracti128_si256(ix, 1) : _mm256_castsi256_si128(ix));
+                e[2 * q + r] = _mm256_i32gather_epi32((const int *)(const void *)fold2, i32, 4);
+            }
+        }
+        const __m256i b0 = entry_bytes_avx2(e, 0), b1 = entry_bytes_avx2(e, 1), cnt = entry_bytes_avx2(e, 3);
+        const uint32_t c32 = (uint32_t)(cand >> (32 * h));
+        /* the candidates as byte lanes */
+        const __m256i sel = _mm256_setr_epi64x(0, 0x0101010101010101ll, 0x0202020202020202ll, 0x0303030303030303ll);
+        const __m256i bits = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+        const __m256i lead = _mm256_cmpeq_epi8(
+            _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)c32), sel), bits), bits);
+        /* byte i + 1 of a lead at i: byte 1 of its entry, one lane on
+         * (the lane before the first is the half before's last) */
+        const __m256i carry1 = _mm256_permute2x128_si256(b1, prev1, 0x03), carryl = _mm256_permute2x128_si256(lead, prevlead, 0x03);
+        const __m256i next1 = _mm256_alignr_epi8(b1, carry1, 15), nextl = _mm256_alignr_epi8(lead, carryl, 15);
+        __m256i o = _mm256_or_si256(v, lc);
+        o = _mm256_blendv_epi8(o, next1, nextl);
+        o = _mm256_blendv_epi8(o, b0, lead);
+        _mm256_store_si256((__m256i *)(void *)(f->fb + 32 * h), o);
+        prev1 = b1;
+        prevlead = lead;
+        const uint32_t none = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(cnt, zero));
+        const uint32_t one = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(cnt, _mm256_set1_epi8(1)));
+        const uint32_t three = (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(cnt, _mm256_set1_epi8(2)));
+        u |= (uint64_t)(c32 & ~none) << (32 * h);
+        skip |= (uint64_t)(c32 & one) << (32 * h);
+        bad |= (uint64_t)(c32 & three) << (32 * h);
+    }
+    f->skip = skip << 1; /* the byte after a one-byte entry's lead; a lead at 63: not this block's */
+    f->bad = bad;
+    return u;
+}
+
 static PK_AVX2 __attribute__((noinline)) uint64_t uni2_fold_avx2(const uint8_t *b, uint64_t x, tb_fold *f)
 {
     (void)x;
     const __m256i lc = _mm256_set1_epi8(0x20);
+    uint64_t cand = bytes_avx2(b, 0xE0, 0xC0) & bytes_avx2(b + 1, 0xC0, 0x80);
+    if (__builtin_popcountll(cand) >= FOLD_GATHER_MIN) return uni2_gather_avx2(b, cand, f);
     _mm256_store_si256((__m256i *)(void *)f->fb,
                        _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(const void *)b), lc));
     _mm256_store_si256((__m256i *)(void *)(f->fb + 32),
                        _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(const void *)(b + 32)), lc));
-    uint64_t cand = bytes_avx2(b, 0xE0, 0xC0) & bytes_avx2(b + 1, 0xC0, 0x80);
     uint64_t u = cand, skip = 0, bad = 0;
     for (; cand; cand &= cand - 1) {
         const unsigned i = (unsigned)__builtin_ctzll(cand);
