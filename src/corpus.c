@@ -72,6 +72,7 @@ typedef struct job {
     const char *skip_why; /* JOB_SKIP: why the member is passed over */
     uint64_t first_line; /* JSONL: first line; WARC: first record number */
     bool oversize;       /* WARC: data is the header of a record over max_record */
+    bool alone;          /* JOB_TEXT: the run's only job, so its windows take every thread */
     pk_buf data;
     pk_map *map;         /* JOB_TEXT: the file mapped (then data is empty) */
     int errcode;
@@ -97,6 +98,8 @@ typedef struct run {
     int failed;
     char **paths; /* owned copies of the walked file names */
     size_t npaths, pathcap;
+    int nthreads;
+    int single;   /* one input, a regular file: a text file is the run's only job */
 } run;
 
 void pk_corpus_opts_default(pk_corpus_opts *o)
@@ -187,6 +190,9 @@ static int do_text(run *r, job *j, worker *w)
     pk_error e;
     pk_finding *f = NULL;
     size_t nf = 0;
+    /* A text file given alone would otherwise keep one thread busy and
+     * the others idle: its windows are scanned on all of them. */
+    pk_scanner_set_threads(sc, j->alone ? r->nthreads : 1);
     int rc = pk_scan_text(sc, rec.text, rec.text_len, &f, &nf, &e);
     if (rc != PK_ENOMEM && j->map && pk_map_cut(j->map)) {
         /* The file was cut short while it was read: what was scanned is
@@ -955,6 +961,7 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
     if (fmt == PK_FMT_TEXT) {
         job *j = job_new(r, JOB_TEXT, path);
         if (!j) { rc = PK_ENOMEM; goto done; }
+        j->alone = r->single;
         if (!r->o->no_map) {
             const double t0 = pk_now();
             j->map = pk_source_map(src, r->o->max_doc);
@@ -1110,6 +1117,9 @@ int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const 
     }
     if (nthreads > 256) nthreads = 256;
     r.max_inflight = 2 * (size_t)nthreads + 2;
+    r.nthreads = nthreads;
+    struct stat st;
+    r.single = nthreads > 1 && npaths == 1 && stat(paths[0], &st) == 0 && S_ISREG(st.st_mode);
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.work_cv, NULL);
     pthread_cond_init(&r.done_cv, NULL);

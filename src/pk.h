@@ -409,6 +409,9 @@ double pk_now(void); /* CLOCK_MONOTONIC seconds */
 /* Scan documents over window bytes in windows with reach bytes of
  * context (defaults PK_SCAN_WINDOW, PK_SCAN_REACH in scan.c; tests). */
 void pk_scanner_set_window(pk_scanner *s, uint64_t window, uint64_t reach);
+/* Scan the windows of a document larger than one window on this many
+ * threads at once (default 1); the findings are the same whatever it is. */
+void pk_scanner_set_threads(pk_scanner *s, int threads);
 /* (document, work) alignments the scanner has tried (tests). */
 uint64_t pk_scanner_alignments(const pk_scanner *s);
 

@@ -36,7 +36,9 @@
 #include "pk.h"
 #include "simd.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,6 +180,9 @@ struct pk_scanner {
     size_t offcap;
     pk_code_norm norm;    /* normalize_identifiers: the normalized document */
     uint64_t norm_base;   /* where the normalized bytes begin in the prepared text */
+    int threads;          /* windows of one document scanned at once (pk_scanner_set_threads) */
+    pk_scanner **helper;  /* threads - 1 scanners of their own, made on first use */
+    int nhelpers;
 };
 
 void pk_scan_opts_default(pk_scan_opts *o)
@@ -203,6 +208,7 @@ int pk_scanner_new(pk_scanner **out, const pk_index *ix, const pk_scan_opts *o, 
     for (int i = 0; i < WCACHE; i++) s->wc[i].work = UINT32_MAX;
     s->window = PK_SCAN_WINDOW;
     s->reach = PK_SCAN_REACH;
+    s->threads = 1;
     *out = s;
     return 0;
 }
@@ -246,6 +252,8 @@ void pk_scanner_free(pk_scanner *s)
     }
     if (s->blob) sqlite3_blob_close(s->blob);
     if (s->db) sqlite3_close(s->db);
+    for (int i = 0; i < s->nhelpers; i++) pk_scanner_free(s->helper[i]);
+    free(s->helper);
     free(s);
 }
 
@@ -354,7 +362,12 @@ static int work_maps(pk_scanner *s, wcache *c, pk_error *err)
     return 0;
 }
 
-uint64_t pk_scanner_alignments(const pk_scanner *s) { return s->alignments; }
+uint64_t pk_scanner_alignments(const pk_scanner *s)
+{
+    uint64_t n = s->alignments;
+    for (int i = 0; i < s->nhelpers; i++) n += s->helper[i]->alignments;
+    return n;
+}
 
 void pk_scanner_set_window(pk_scanner *s, uint64_t window, uint64_t reach)
 {
@@ -362,10 +375,16 @@ void pk_scanner_set_window(pk_scanner *s, uint64_t window, uint64_t reach)
     s->reach = reach;
 }
 
+void pk_scanner_set_threads(pk_scanner *s, int threads) { s->threads = threads < 1 ? 1 : threads; }
+
 void pk_scanner_times(const pk_scanner *s, double *seed_s, double *align_s)
 {
     *seed_s = s->seed_s;
     *align_s = s->align_s;
+    for (int i = 0; i < s->nhelpers; i++) {
+        *seed_s += s->helper[i]->seed_s;
+        *align_s += s->helper[i]->align_s;
+    }
 }
 
 /* The place of the work's token t in map m: the value of the last pair
@@ -1334,6 +1353,164 @@ static void offsets_from_normalized(pk_scanner *s)
     }
 }
 
+/* Windows of one document on several threads (pk_scanner_set_threads).
+ * Each window is scanned as the sequential loop scans it, by whichever
+ * scanner takes it next (the document's or a helper), into that
+ * scanner's arrays; the results are then put together in window order,
+ * each window's document token intervals moved by the tokens of the
+ * windows before it, which the sequential loop knew as it went (tok_base)
+ * and this learns from each window's count.  So the findings are the
+ * same, to the byte, whatever the number of threads (test_scan). */
+typedef struct win_task {
+    uint64_t a, b, own_a, own_b, next_a;
+    pk_scanner *sc;                      /* the scanner that took it */
+    size_t f0, f1, p0, p1, r0, r1, i0, i1, d0, d1; /* its results in sc's arrays */
+    uint64_t count;                      /* its tokens before next_a */
+    int rc;
+    pk_error err;
+} win_task;
+
+typedef struct win_pool {
+    const char *t;
+    win_task *w;
+    size_t n;
+    atomic_size_t next;
+    atomic_int failed;
+} win_pool;
+
+typedef struct win_thread {
+    win_pool *pool;
+    pk_scanner *sc;
+} win_thread;
+
+static void run_windows(win_pool *p, pk_scanner *sc)
+{
+    for (;;) {
+        if (atomic_load(&p->failed)) return;
+        const size_t i = atomic_fetch_add(&p->next, 1);
+        if (i >= p->n) return;
+        win_task *w = &p->w[i];
+        w->sc = sc;
+        w->f0 = sc->nf, w->p0 = sc->npass, w->r0 = sc->nruns, w->i0 = sc->nfiv, w->d0 = sc->nfdv;
+        sc->tok_base = 0; /* added when the windows are put together */
+        w->rc = scan_window(sc, p->t, w->a, w->b, w->own_a, w->own_b, &w->err);
+        w->f1 = sc->nf, w->p1 = sc->npass, w->r1 = sc->nruns, w->i1 = sc->nfiv, w->d1 = sc->nfdv;
+        if (w->rc) {
+            atomic_store(&p->failed, 1);
+            return;
+        }
+        size_t lo = 0, hi = sc->ntok;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (w->a + tok_a(sc, mid) < w->next_a) lo = mid + 1; else hi = mid;
+        }
+        w->count = lo;
+    }
+}
+
+static void *win_thread_main(void *arg)
+{
+    win_thread *t = arg;
+    run_windows(t->pool, t->sc);
+    return NULL;
+}
+
+/* The windows' results, in window order, as s's findings. */
+static int gather_windows(pk_scanner *s, const win_task *w, size_t n)
+{
+    size_t nf = 0, np = 0, nr = 0, ni = 0, nd = 0;
+    for (size_t i = 0; i < n; i++) {
+        nf += w[i].f1 - w[i].f0, np += w[i].p1 - w[i].p0, nr += w[i].r1 - w[i].r0;
+        ni += w[i].i1 - w[i].i0, nd += w[i].d1 - w[i].d0;
+    }
+    pk_finding *f = malloc((nf + 1) * sizeof *f);
+    size_t *fm = malloc((4 * nf + 1) * sizeof *fm);
+    pk_passage *pa = malloc((np + 1) * sizeof *pa);
+    uint64_t *ru = malloc((2 * nr + 1) * sizeof *ru);
+    uint32_t *iv = malloc((2 * ni + 1) * sizeof *iv), *dv = malloc((2 * nd + 1) * sizeof *dv);
+    if (!f || !fm || !pa || !ru || !iv || !dv) {
+        free(f), free(fm), free(pa), free(ru), free(iv), free(dv);
+        return PK_ENOMEM;
+    }
+    size_t xf = 0, xp = 0, xr = 0, xi = 0, xd = 0;
+    uint64_t base = 0;
+    for (size_t i = 0; i < n; i++) {
+        const pk_scanner *c = w[i].sc;
+        for (size_t x = w[i].p0; x < w[i].p1; x++) {
+            pa[xp + x - w[i].p0] = c->pass[x];
+            pa[xp + x - w[i].p0].runs = (const uint64_t *)(uintptr_t)((uintptr_t)c->pass[x].runs - w[i].r0 + xr);
+        }
+        memcpy(ru + 2 * xr, c->runs + 2 * w[i].r0, 2 * (w[i].r1 - w[i].r0) * sizeof *ru);
+        memcpy(iv + 2 * xi, c->fiv + 2 * w[i].i0, 2 * (w[i].i1 - w[i].i0) * sizeof *iv);
+        for (size_t x = 2 * w[i].d0; x < 2 * w[i].d1; x++) dv[2 * xd + x - 2 * w[i].d0] = (uint32_t)(base + c->fdv[x]);
+        for (size_t x = w[i].f0; x < w[i].f1; x++) {
+            pk_finding *g = &f[xf + x - w[i].f0];
+            *g = c->f[x];
+            g->passages = (pk_passage *)(uintptr_t)((uintptr_t)c->f[x].passages - w[i].p0 + xp);
+            const size_t *m = &c->fmeta[4 * x];
+            size_t *o = &fm[4 * (xf + x - w[i].f0)];
+            o[0] = m[0] - w[i].i0 + xi, o[1] = m[1] - w[i].i0 + xi;
+            o[2] = m[2] - w[i].d0 + xd, o[3] = m[3] - w[i].d0 + xd;
+        }
+        xf += w[i].f1 - w[i].f0, xp += w[i].p1 - w[i].p0, xr += w[i].r1 - w[i].r0;
+        xi += w[i].i1 - w[i].i0, xd += w[i].d1 - w[i].d0;
+        base += w[i].count;
+    }
+    free(s->f), free(s->fmeta), free(s->pass), free(s->runs), free(s->fiv), free(s->fdv);
+    s->f = f, s->nf = nf, s->fcap = nf + 1;
+    s->fmeta = fm, s->fmetacap = 4 * nf + 1;
+    s->pass = pa, s->npass = np, s->passcap = np + 1;
+    s->runs = ru, s->nruns = nr, s->runcap = 2 * nr + 1;
+    s->fiv = iv, s->nfiv = ni, s->fivcap = 2 * ni + 1;
+    s->fdv = dv, s->nfdv = nd, s->fdvcap = 2 * nd + 1;
+    return 0;
+}
+
+/* Scan the windows w[0, n) of t on s and its helpers, threads of them at
+ * once; their findings end in s as the sequential loop leaves them. */
+static int scan_windows_parallel(pk_scanner *s, const char *t, win_task *w, size_t n, pk_error *err)
+{
+    const int nth = (int)PK_MIN((size_t)s->threads, n);
+    if (s->nhelpers < nth - 1) {
+        pk_scanner **h = realloc(s->helper, (size_t)(nth - 1) * sizeof *h);
+        if (!h) return pk_fail(err, PK_ENOMEM, "out of memory");
+        s->helper = h;
+        for (; s->nhelpers < nth - 1; s->nhelpers++) {
+            int rc = pk_scanner_new(&s->helper[s->nhelpers], s->ix, &s->o, err);
+            if (rc) return rc;
+        }
+    }
+    for (int i = 0; i < nth - 1; i++) {
+        pk_scanner *h = s->helper[i];
+        h->nf = h->npass = h->nruns = h->nfiv = h->nfdv = 0;
+        h->window = s->window, h->reach = s->reach;
+    }
+    win_pool pool;
+    pool.t = t;
+    pool.w = w;
+    pool.n = n;
+    atomic_init(&pool.next, 0);
+    atomic_init(&pool.failed, 0);
+    win_thread th[256];
+    pthread_t tid[256];
+    int started = 0;
+    for (int i = 0; i < nth - 1 && i < 256; i++) {
+        th[i].pool = &pool;
+        th[i].sc = s->helper[i];
+        if (pthread_create(&tid[i], NULL, win_thread_main, &th[i]) != 0) break;
+        started++;
+    }
+    run_windows(&pool, s);
+    for (int i = 0; i < started; i++) pthread_join(tid[i], NULL);
+    for (size_t i = 0; i < n; i++)
+        if (w[i].rc) {
+            if (err) *err = w[i].err;
+            return w[i].rc;
+        }
+    if (atomic_load(&pool.next) < n) return pk_fail(err, PK_EINTERNAL, "windows left unscanned");
+    return gather_windows(s, w, n) ? pk_fail(err, PK_ENOMEM, "out of memory") : 0;
+}
+
 int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, size_t *nout,
                  pk_error *err)
 {
@@ -1355,6 +1532,29 @@ int pk_scan_text(pk_scanner *s, const char *text, size_t n, pk_finding **out, si
         s->tok_base = 0;
         rc = scan_window(s, t, skip, tn, skip, tn, err);
         windows = 1;
+    } else if (s->threads > 1) {
+        /* The same windows as below, cut first, then scanned at once. */
+        win_task *w = NULL;
+        size_t nw = 0, cap = 0;
+        for (uint64_t own_a = skip; own_a < tn;) {
+            uint64_t own_b = own_a + s->window + s->reach >= tn ? tn : cut_at(t, tn, own_a + s->window);
+            uint64_t a = own_a - skip > s->reach ? cut_at(t, tn, own_a - s->reach) : skip;
+            if (a > own_a) a = own_a;
+            uint64_t b = own_b >= tn ? tn : cut_at(t, tn, own_b + s->reach);
+            uint64_t next_a = own_b - skip > s->reach ? cut_at(t, tn, own_b - s->reach) : skip;
+            if (next_a > own_b) next_a = own_b;
+            if (grow(&w, &cap, nw + 1, sizeof *w)) {
+                free(w);
+                return pk_fail(err, PK_ENOMEM, "out of memory");
+            }
+            memset(&w[nw], 0, sizeof w[nw]);
+            w[nw].a = a, w[nw].b = b, w[nw].own_a = own_a, w[nw].own_b = own_b, w[nw].next_a = next_a;
+            nw++;
+            own_a = own_b;
+        }
+        rc = scan_windows_parallel(s, t, w, nw, err);
+        windows = nw;
+        free(w);
     } else {
         uint64_t own_a = skip, base = 0;
         while (own_a < tn && !rc) {

@@ -256,6 +256,78 @@ static void windows_find_what_whole_scan_finds(void)
     pk_index_close(ix);
 }
 
+/* The windows of one document scanned on several threads at once
+ * (pk_scanner_set_threads): every finding, passage and matched run the
+ * same as one thread gives, to the byte, for 2, 3 and 8 threads (more
+ * threads than some windows need), and again on the same scanners (their
+ * helpers reused). */
+static void windows_on_threads_find_the_same(void)
+{
+    setup();
+    pk_index *ix = open_ix();
+    CHECK(ix != NULL);
+    if (!ix) return;
+    pk_error e;
+    pk_buf d;
+    pk_buf_init(&d, 0);
+    uint64_t seed = 777;
+    for (int i = 0; i < 60; i++) {
+        gen_words(&d, &seed, 200 + (size_t)(seed % 1500));
+        pk_buf_putc(&d, '\n');
+        int w = i % NWORKS;
+        size_t len = 25 + (size_t)((seed >> 8) % 876);
+        size_t w0 = i == 9 || i == 21 ? 200 : (size_t)((seed >> 20) % (1500 - len));
+        size_t a = word_start(works[w].data, works[w].len, w0);
+        size_t b = word_end(works[w].data, works[w].len, w0 + len - 1);
+        pk_buf_append(&d, works[w].data + a, b - a);
+        pk_buf_putc(&d, '\n');
+    }
+    pk_scanner *one = NULL;
+    CHECK_EQ_I(pk_scanner_new(&one, ix, NULL, &e), 0);
+    pk_scanner_set_window(one, 32 << 10, 8 << 10);
+    pk_finding *fa;
+    size_t na;
+    CHECK_EQ_I(pk_scan_text(one, d.data, d.len, &fa, &na, &e), 0);
+    CHECK_EQ_U(na, NWORKS);
+    const int threads[] = {2, 3, 8};
+    for (size_t ti = 0; ti < sizeof threads / sizeof threads[0]; ti++) {
+        pk_scanner *many = NULL;
+        CHECK_EQ_I(pk_scanner_new(&many, ix, NULL, &e), 0);
+        pk_scanner_set_window(many, 32 << 10, 8 << 10);
+        pk_scanner_set_threads(many, threads[ti]);
+        for (int again = 0; again < 2; again++) {
+            pk_finding *fb;
+            size_t nb;
+            CHECK_EQ_I(pk_scan_text(many, d.data, d.len, &fb, &nb, &e), 0);
+            CHECK_EQ_U(nb, na);
+            for (size_t i = 0; i < na && i < nb; i++) {
+                CHECK_EQ_U(fb[i].work, fa[i].work);
+                CHECK_EQ_U(fb[i].matched_words, fa[i].matched_words);
+                CHECK(fb[i].coverage == fa[i].coverage);
+                CHECK_EQ_U(fb[i].npassages, fa[i].npassages);
+                for (size_t p = 0; p < fa[i].npassages && p < fb[i].npassages; p++) {
+                    const pk_passage *x = &fa[i].passages[p], *y = &fb[i].passages[p];
+                    CHECK_EQ_U(y->doc_start, x->doc_start);
+                    CHECK_EQ_U(y->doc_end, x->doc_end);
+                    CHECK_EQ_U(y->work_start_word, x->work_start_word);
+                    CHECK_EQ_U(y->work_end_word, x->work_end_word);
+                    CHECK_EQ_U(y->work_start_line, x->work_start_line);
+                    CHECK_EQ_U(y->words, x->words);
+                    CHECK_EQ_U(y->nruns, x->nruns);
+                    for (uint32_t r = 0; r < x->nruns && r < y->nruns; r++) {
+                        CHECK_EQ_U(y->runs[2 * r], x->runs[2 * r]);
+                        CHECK_EQ_U(y->runs[2 * r + 1], x->runs[2 * r + 1]);
+                    }
+                }
+            }
+        }
+        pk_scanner_free(many);
+    }
+    pk_buf_free(&d);
+    pk_scanner_free(one);
+    pk_index_close(ix);
+}
+
 static void short_passages_not_reported(void)
 {
     setup();
@@ -1164,7 +1236,7 @@ static void cleanup(void)
 }
 
 TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(pieces_chained_repeats_not), TEST(every_25_word_run_found), TEST(lone_seed_reads_nothing),
-          TEST(windows_find_what_whole_scan_finds),
+          TEST(windows_find_what_whole_scan_finds), TEST(windows_on_threads_find_the_same),
           TEST(short_passages_not_reported), TEST(reformatted_and_edited), TEST(edited_passages_found_as_thorough), TEST(lone_seed_check_same_on_every_level), TEST(passages_across_tokenizer_rounds),
           TEST(lone_band_same_on_every_level),
           TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text),
