@@ -1119,7 +1119,8 @@ int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const 
     r.max_inflight = 2 * (size_t)nthreads + 2;
     r.nthreads = nthreads;
     struct stat st;
-    r.single = nthreads > 1 && npaths == 1 && stat(paths[0], &st) == 0 && S_ISREG(st.st_mode);
+    r.single = nthreads > 1 && npaths == 1 &&
+               (strcmp(paths[0], "-") == 0 || (stat(paths[0], &st) == 0 && S_ISREG(st.st_mode)));
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.work_cv, NULL);
     pthread_cond_init(&r.done_cv, NULL);

@@ -111,6 +111,42 @@ for l in open("corpus.jsonl"):
 run scan --text-field body --id-field key fields.jsonl
 expect_eq "$(python3 -c 'import json,sys;print(sorted({json.loads(l)["doc"] for l in open(sys.argv[1])})==sorted({json.loads(l)["doc"] for l in open(sys.argv[2])}))' "$T/out" jsonl1.out)" True "--text-field and --id-field"
 
+# One text file larger than a scan window (16 MiB), given alone: its
+# windows are scanned on every thread, and the findings are those of one
+# thread, byte for byte.  Registered passages sit at many places, some
+# across the windows' edges; the file is read from a path and from stdin.
+brown cd01 > filler.txt # not registered
+python3 - "$T/big.txt" filler.txt works/*.txt <<'PY'
+import random, sys
+out, works = sys.argv[1], sys.argv[3:]
+rng = random.Random(9)
+filler = open(sys.argv[2]).read().split()
+texts = [open(w).read().split() for w in works]
+words, n = [], 0
+while n < 20_000_000:
+    chunk = filler[rng.randrange(0, len(filler) - 400):][:400]
+    words += chunk
+    n += sum(len(w) + 1 for w in chunk)
+    if rng.random() < 0.02:
+        t = texts[rng.randrange(len(texts))]
+        a = rng.randrange(0, len(t) - 80)
+        words += t[a:a + 40 + rng.randrange(40)]
+open(out, "w").write(" ".join(words) + "\n")
+PY
+expect_match "$(stat -c %s big.txt)" '^(1[89]|2[0-9])[0-9]{6}$' "a text file over 18 MB"
+run scan --threads 1 big.txt
+big1=$out
+expect_eq "$rc" 0 "big text file, 1 thread: findings"
+expect_match "$(grep -o '"doc_start"' <<<"$big1" | wc -l)" '^[0-9]{3,}$' "big text file: a hundred passages or more"
+run scan --threads 2 big.txt
+expect_eq "$(md5sum <<<"$out")" "$(md5sum <<<"$big1")" "big text file: 2 threads find what 1 finds"
+run scan --threads 3 big.txt
+expect_eq "$(md5sum <<<"$out")" "$(md5sum <<<"$big1")" "big text file: 3 threads find what 1 finds"
+set +e
+big_stdin=$("$PICKET" scan --threads 2 --format text - < big.txt)
+set -e
+expect_eq "$(sed 's#"source":"[^"]*"##; s#"doc":"[^"]*"##' <<<"$big_stdin" | md5sum)" "$(sed 's#"source":"[^"]*"##; s#"doc":"[^"]*"##' <<<"$big1" | md5sum)" "big text on stdin, 2 threads: the same findings"
+
 # A lower threshold reports the 24-word passage.
 run scan --min-words 20 corpus.jsonl
 expect_eq "$(grep -c . "$T/out")" "$(( $(grep -c . jsonl1.out) + 1 ))" "--min-words 20 adds the 24-word passage"
