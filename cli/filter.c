@@ -165,17 +165,31 @@ static void start_writeback(filt *f, int i)
 }
 
 /* The directory holding path, fsynced, so that a rename into it survives
- * a crash.  Best effort: some file systems refuse it (EINVAL). */
-static int sync_dir_of(const char *path)
+ * a crash.  Only after every output is renamed (a rename cannot be taken
+ * back), and best effort: a directory that may be written but not read
+ * (mode -wx) cannot be opened, some file systems refuse the fsync
+ * (EINVAL); a failed fsync is said, and the run still succeeds. */
+/* Are a and b in the same directory (by name)? */
+static int same_dir(const char *a, const char *b)
+{
+    const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+    const size_t la = sa ? (size_t)(sa - a) : 0, lb = sb ? (size_t)(sb - b) : 0;
+    return la == lb && memcmp(a, b, la) == 0;
+}
+
+static void sync_dir_of(const char *path)
 {
     char *copy = strdup(path);
-    if (!copy) return -1;
+    if (!copy) return;
     int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (fsync(fd) != 0 && errno != EINVAL) {
+            const int e = errno;
+            fprintf(stderr, "picket: warning: %s: the directory could not be synced: %s\n", path, strerror(e));
+        }
+        close(fd);
+    }
     free(copy);
-    if (fd < 0) return -1;
-    int rc = fsync(fd) != 0 && errno != EINVAL ? -1 : 0;
-    close(fd);
-    return rc;
 }
 
 static int filter_flush(pk_sink *sink, void *ud)
@@ -291,10 +305,11 @@ int cmd_filter(int argc, char **argv)
     for (int i = 0; i < 2; i++) {
         if (!f.tmp[i]) continue;
         if (rename(f.tmp[i], f.dst[i]) != 0) { cli_error("%s: %s", i ? f.removed : f.keep, strerror(errno)); goto done; }
-        if (sync_dir_of(f.dst[i]) != 0) { cli_error("%s: %s", i ? f.removed : f.keep, strerror(errno)); goto done; }
         free(f.tmp[i]);
         f.tmp[i] = NULL;
     }
+    for (int i = 0; i < 2; i++)
+        if (f.dst[i] && (i == 0 || !f.dst[0] || !same_dir(f.dst[0], f.dst[1]))) sync_dir_of(f.dst[i]);
     status = (f.malformed || f.input_errors) ? EXIT_ERR : 0;
 done:
     for (int i = 0; i < 2; i++) {

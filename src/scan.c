@@ -1440,8 +1440,9 @@ static int gather_windows(pk_scanner *s, const win_task *w, size_t n)
             pa[xp + x - w[i].p0] = c->pass[x];
             pa[xp + x - w[i].p0].runs = (const uint64_t *)(uintptr_t)((uintptr_t)c->pass[x].runs - w[i].r0 + xr);
         }
-        memcpy(ru + 2 * xr, c->runs + 2 * w[i].r0, 2 * (w[i].r1 - w[i].r0) * sizeof *ru);
-        memcpy(iv + 2 * xi, c->fiv + 2 * w[i].i0, 2 * (w[i].i1 - w[i].i0) * sizeof *iv);
+        /* (a scanner that found nothing yet may have no arrays at all) */
+        if (w[i].r1 > w[i].r0) memcpy(ru + 2 * xr, c->runs + 2 * w[i].r0, 2 * (w[i].r1 - w[i].r0) * sizeof *ru);
+        if (w[i].i1 > w[i].i0) memcpy(iv + 2 * xi, c->fiv + 2 * w[i].i0, 2 * (w[i].i1 - w[i].i0) * sizeof *iv);
         for (size_t x = 2 * w[i].d0; x < 2 * w[i].d1; x++) dv[2 * xd + x - 2 * w[i].d0] = (uint32_t)(base + c->fdv[x]);
         for (size_t x = w[i].f0; x < w[i].f1; x++) {
             pk_finding *g = &f[xf + x - w[i].f0];

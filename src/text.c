@@ -1040,9 +1040,9 @@ static PK_AVX2 inline uint64_t hash16_folded_avx2(const uint8_t *w, size_t len)
  * (joining apostrophes and U+2019, second bytes of one-byte entries) are
  * packed out sixteen at a time by two byte shuffles (hash_uni_avx2's);
  * each word is then hashed from the packed bytes like a plain ASCII
- * word, found where it starts less the dropped bytes before it.  Words
- * of more than 16 packed bytes, or with a three-byte entry (bad), take
- * hash_block_word.  Measured on the 30% mixed text (bench/stages.c, AMD
+ * word, found where it starts less the dropped bytes before it (one of
+ * more than 16 packed bytes by XXH3 of them, as hash_block_word would);
+ * a word with a three-byte entry (bad) takes hash_block_word.  Measured on the 30% mixed text (bench/stages.c, AMD
  * EPYC Zen 3, best of alternating runs): the tokenizer took 37-40 ns a
  * token with hash_block_word on every such word, 33 with hash_uni_avx2
  * a word (a branch a letter, several a word), and the figure in

@@ -17,10 +17,16 @@
  *   TB_UNI2      uint64_t (const uint8_t *b, uint64_t x): the lead bytes
  *                of the two-byte letters of fold2 (text.c) in b[0..64),
  *                among the non-ASCII bytes x (b[64] readable); called for
- *                blocks with non-ASCII bytes
+ *                blocks with non-ASCII bytes (TB_FOLD instead, if defined)
  *   TB_HASHU     uint64_t (const uint8_t *w, unsigned len): the hash of a
  *                word with two-byte letters or apostrophes, as
- *                hash_block_word in text.c (w[len] readable)
+ *                hash_block_word in text.c.  w[0..max(len + 1, 16)) is
+ *                readable at every call: a word in a block starts before
+ *                byte 64 of TB_READ (>= 80); a word carried from the
+ *                block before starts before base, and blocks are read in
+ *                place only while TB_READ bytes from base are there; the
+ *                tail buffer holds 2 * TB_READ + 64 bytes, zeros after
+ *                the text
  *   TB_BATCH     optional: void (const uint8_t *b, size_t base, uint64_t
  *                starts, uint64_t ends, uint64_t join, uint64_t uni,
  *                uint64_t nl, uint32_t line, pk_tok *out, unsigned c,
@@ -33,7 +39,8 @@
  *   TB_HASHJ     optional, with TB_BATCH: uint64_t (const uint8_t *w,
  *                unsigned len, uint64_t skip), the hash of an ASCII word
  *                that is long or has joining apostrophes (the bits of
- *                skip); hash_ascii_slow (text.c) without it
+ *                skip), with what TB_HASHU may read; hash_ascii_slow
+ *                (text.c) without it
  *   TB_FOLD      optional, with TB_BATCH_UNI: uint64_t (const uint8_t *b,
  *                uint64_t x, tb_fold *f), TB_UNI2 that also folds the
  *                block's letters into f, which TB_BATCH then takes as
