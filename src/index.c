@@ -831,7 +831,13 @@ done:
 
 int pk_index_compile(pk_registry *r, const char *idx_path, pk_error *err)
 {
-    return compile_index(r, 0, idx_path, NULL, NULL, err);
+    int rc = compile_index(r, 0, idx_path, NULL, NULL, err);
+    if (rc == 0) {
+        /* the index holds every work now: a delta file beside it is stale */
+        char d[4096];
+        if ((size_t)snprintf(d, sizeof d, "%s.delta", idx_path) < sizeof d) unlink(d);
+    }
+    return rc;
 }
 
 /* The base index is of this registry but older: mark the works removed
@@ -839,7 +845,32 @@ int pk_index_compile(pk_registry *r, const char *idx_path, pk_error *err)
  * both are small next to the base.  Returns 1 when a full rebuild is
  * better.  Everything is read in one transaction. */
 #define DELTA_MAX_FRACTION 4 /* a delta of up to a quarter of the base */
-static int open_delta(pk_registry *r, pk_index *ix, pk_error *err)
+
+/* Is the delta file d the delta of ix for the registry as it is now?  It
+ * was compiled by an open of this registry (its identity and parameters)
+ * that saw the same generation, so the registry has not changed since,
+ * and it holds exactly the works above the base's largest rowid: as many,
+ * the same smallest and largest (rowids are never reused). */
+static int delta_is_current(const pk_index *d, const pk_index *ix, int64_t gen, int64_t count, int64_t minr,
+                            int64_t maxr)
+{
+    const ix_header *a = d->h, *b = ix->h;
+    if (memcmp(a->uuid, b->uuid, sizeof a->uuid) != 0 || a->k != b->k || a->w != b->w || a->scheme != b->scheme ||
+        a->generation != gen || (int64_t)a->nworks != count || count == 0)
+        return 0;
+    int64_t lo = INT64_MAX;
+    for (uint64_t i = 0; i < a->nworks; i++)
+        if (d->works[i].rowid < lo) lo = d->works[i].rowid;
+    return lo == minr && d->max_rowid == maxr && lo > ix->max_rowid;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int open_delta(pk_registry *r, pk_index *ix, const char *ipath, int64_t gen, pk_error *err)
 {
     sqlite3 *db = pk_registry_db(r);
     sqlite3_stmt *st = NULL;
@@ -870,12 +901,15 @@ static int open_delta(pk_registry *r, pk_index *ix, pk_error *err)
     }
     sqlite3_finalize(st);
     st = NULL;
-    /* Works of the base still registered, in rowid order. */
-    if (sqlite3_prepare_v2(db, "SELECT rowid FROM works WHERE rowid <= ?1 ORDER BY rowid", -1, &st, NULL) != SQLITE_OK) {
+    /* Works still registered, sorted here: the whole list comes from a
+     * narrow index (SQLite takes the one on sha256, which holds the
+     * rowids), where a range of rowids read the table's pages, a work's
+     * row each (its sketch and fingerprints are in the row): 20 ms of an
+     * open on 12,000 works, against 5. */
+    if (sqlite3_prepare_v2(db, "SELECT rowid FROM works", -1, &st, NULL) != SQLITE_OK) {
         rc = 1;
         goto done;
     }
-    sqlite3_bind_int64(st, 1, ix->max_rowid);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (nrow == cap) {
@@ -890,6 +924,7 @@ static int open_delta(pk_registry *r, pk_index *ix, pk_error *err)
     if (step != SQLITE_DONE) { rc = 1; goto done; } /* a partial list would mark live works dead */
     sqlite3_finalize(st);
     st = NULL;
+    if (nrow > 1) qsort(rowids, nrow, sizeof *rowids, cmp_i64);
     uint32_t nb = (uint32_t)ix->h->nworks;
     ix->dead = calloc((size_t)nb + 1, 1);
     if (!ix->dead) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
@@ -902,29 +937,60 @@ static int open_delta(pk_registry *r, pk_index *ix, pk_error *err)
         }
         if (lo == nrow || rowids[lo] != key) { ix->dead[w] = 1; ix->ndead++; }
     }
-    /* Fingerprints of the works added since. */
-    int64_t added = 0;
-    if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(length(fps)), 0) / 12 FROM works WHERE rowid > ?1", -1, &st, NULL) != SQLITE_OK ||
+    /* Fingerprints of the works added since, and which works they are. */
+    int64_t added = 0, count = 0, minr = 0, maxr = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT coalesce(sum(fingerprints), 0), count(*), coalesce(min(rowid), 0),"
+                           " coalesce(max(rowid), 0) FROM works WHERE rowid > ?1",
+                           -1, &st, NULL) != SQLITE_OK ||
         sqlite3_bind_int64(st, 1, ix->max_rowid) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
         rc = 1;
         goto done;
     }
     added = sqlite3_column_int64(st, 0);
+    count = sqlite3_column_int64(st, 1);
+    minr = sqlite3_column_int64(st, 2);
+    maxr = sqlite3_column_int64(st, 3);
     sqlite3_finalize(st);
     st = NULL;
     if ((uint64_t)added > ix->h->nentries / DELTA_MAX_FRACTION || ix->ndead > nb / DELTA_MAX_FRACTION) {
         rc = 1;
         goto done;
     }
-    uint8_t *mem = NULL;
-    size_t memsize = 0;
-    if ((rc = compile_index(r, ix->max_rowid + 1, NULL, &mem, &memsize, err))) goto done;
-    pk_index *d = calloc(1, sizeof *d);
-    if (!d) { free(mem); rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
-    d->map = mem;
-    d->size = memsize;
-    d->owned = 1;
-    if ((rc = attach(d, "delta index", err))) { pk_index_close(d); goto done; }
+    if (count == 0) goto done; /* only removals */
+    /* The delta is kept in a file next to the index (IPATH.delta), so
+     * that it is compiled once a change of the registry, not at every
+     * open: 2,400 works added to 10,000 took 60 ms of every scan's start
+     * (a quarter of a 100,000-work index would take seconds).  One that
+     * is not this state's is compiled again; where no file can be
+     * written (a read-only directory) the delta is compiled in memory, as
+     * before. */
+    size_t dl = strlen(ipath) + 8;
+    char *dpath = malloc(dl);
+    if (!dpath) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
+    snprintf(dpath, dl, "%s.delta", ipath);
+    pk_index *d = NULL;
+    pk_error e2;
+    if (map_index(&d, dpath, &e2) == 0 && !delta_is_current(d, ix, gen, count, minr, maxr)) {
+        pk_index_close(d);
+        d = NULL;
+    }
+    if (!d && (compile_index(r, ix->max_rowid + 1, dpath, NULL, NULL, &e2) != 0 || map_index(&d, dpath, &e2) != 0 ||
+               !delta_is_current(d, ix, gen, count, minr, maxr))) {
+        pk_index_close(d);
+        d = NULL;
+    }
+    free(dpath);
+    if (!d) {
+        uint8_t *mem = NULL;
+        size_t memsize = 0;
+        if ((rc = compile_index(r, ix->max_rowid + 1, NULL, &mem, &memsize, err))) goto done;
+        if (!(d = calloc(1, sizeof *d))) { free(mem); rc = pk_fail(err, PK_ENOMEM, "out of memory"); goto done; }
+        d->map = mem;
+        d->size = memsize;
+        d->owned = 1;
+        if ((rc = attach(d, "delta index", err))) { pk_index_close(d); goto done; }
+    }
     if (d->h->nworks == 0) pk_index_close(d); /* only removals */
     else ix->delta = d;
 done:
@@ -971,7 +1037,7 @@ int pk_index_open(pk_index **out, const char *db_path, pk_error *err)
     }
     if (rc == 0 && ix->h->generation != gen) {
         /* Changed since: a delta for a few works, a rebuild for many. */
-        int d = open_delta(r, ix, err);
+        int d = open_delta(r, ix, ipath, gen, err);
         if (d < 0) { rc = d; goto done; }
         if (d > 0) {
             pk_index_close(ix);
