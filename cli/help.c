@@ -121,8 +121,9 @@ static const struct help {
      "\n"
      "Build the immutable scan index (PATH.pkx) from the registry now.  scan,\n"
      "filter and check keep it current by themselves: works registered since\n"
-     "it was built are compiled in memory and works removed are skipped, and\n"
-     "the file is rebuilt once more than a quarter of it changed.\n"},
+     "it was built are compiled into PATH.pkx.delta (once a change) and works\n"
+     "removed are skipped, and the file is rebuilt once more than a quarter\n"
+     "of it changed.\n"},
     {"scan",
      "usage: picket scan [--db PATH] [--threads N] [--format auto|text|jsonl|warc|tar]\n"
      "                   [--text-field F] [--id-field F] [--min-words N]\n"
