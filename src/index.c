@@ -56,7 +56,7 @@
 #include <unistd.h>
 
 #define IX_MAGIC "PKTIDX01"
-#define IX_VERSION 3u
+#define IX_VERSION 4u /* 4: the registry's state in the header */
 #define IX_ENDIAN 0x01020304u
 #define IX_ENTRY 7          /* bytes an entry */
 #define IX_VALUE_BITS 56
@@ -74,6 +74,7 @@ typedef struct ix_header {
     uint64_t off_works, off_strings, off_entries, off_dir, off_bloom;
     uint64_t size_strings;
     uint64_t file_size;
+    char state[32]; /* the registry's state when compiled (pk_registry_state) */
 } ix_header;
 
 typedef struct ix_work {
@@ -624,6 +625,11 @@ static int compile_index(pk_registry *r, int64_t min_rowid, const char *idx_path
         in_tx = 1;
     }
     if ((rc = pk_registry_generation(r, &h.generation, err))) goto done;
+    {
+        char st33[33];
+        if ((rc = pk_registry_state(r, st33, err))) goto done;
+        memcpy(h.state, st33, sizeof h.state);
+    }
     char uuid[33];
     if ((rc = pk_registry_uuid(r, uuid, err))) goto done;
     memcpy(h.uuid, uuid, strlen(uuid));
@@ -848,15 +854,18 @@ int pk_index_compile(pk_registry *r, const char *idx_path, pk_error *err)
 
 /* Is the delta file d the delta of ix for the registry as it is now?  It
  * was compiled by an open of this registry (its identity and parameters)
- * that saw the same generation, so the registry has not changed since,
- * and it holds exactly the works above the base's largest rowid: as many,
- * the same smallest and largest (rowids are never reused). */
-static int delta_is_current(const pk_index *d, const pk_index *ix, int64_t gen, int64_t count, int64_t minr,
-                            int64_t maxr)
+ * that saw the same generation and state, so the registry has not changed
+ * since (the state, drawn at random at every change, tells this history
+ * from another that reached the same generation: a restored backup, then
+ * changed), and it holds exactly the works above the base's largest rowid:
+ * as many, the same smallest and largest (rowids are never reused). */
+static int delta_is_current(const pk_index *d, const pk_index *ix, int64_t gen, const char *state, int64_t count,
+                            int64_t minr, int64_t maxr)
 {
     const ix_header *a = d->h, *b = ix->h;
     if (memcmp(a->uuid, b->uuid, sizeof a->uuid) != 0 || a->k != b->k || a->w != b->w || a->scheme != b->scheme ||
-        a->generation != gen || (int64_t)a->nworks != count || count == 0)
+        a->generation != gen || memcmp(a->state, state, sizeof a->state) != 0 || (int64_t)a->nworks != count ||
+        count == 0)
         return 0;
     int64_t lo = INT64_MAX;
     for (uint64_t i = 0; i < a->nworks; i++)
@@ -870,7 +879,8 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int open_delta(pk_registry *r, pk_index *ix, const char *ipath, int64_t gen, pk_error *err)
+static int open_delta(pk_registry *r, pk_index *ix, const char *ipath, int64_t gen, const char *state,
+                      pk_error *err)
 {
     sqlite3 *db = pk_registry_db(r);
     sqlite3_stmt *st = NULL;
@@ -971,12 +981,12 @@ static int open_delta(pk_registry *r, pk_index *ix, const char *ipath, int64_t g
     snprintf(dpath, dl, "%s.delta", ipath);
     pk_index *d = NULL;
     pk_error e2;
-    if (map_index(&d, dpath, &e2) == 0 && !delta_is_current(d, ix, gen, count, minr, maxr)) {
+    if (map_index(&d, dpath, &e2) == 0 && !delta_is_current(d, ix, gen, state, count, minr, maxr)) {
         pk_index_close(d);
         d = NULL;
     }
     if (!d && (compile_index(r, ix->max_rowid + 1, dpath, NULL, NULL, &e2) != 0 || map_index(&d, dpath, &e2) != 0 ||
-               !delta_is_current(d, ix, gen, count, minr, maxr))) {
+               !delta_is_current(d, ix, gen, state, count, minr, maxr))) {
         pk_index_close(d);
         d = NULL;
     }
@@ -1017,6 +1027,8 @@ int pk_index_open(pk_index **out, const char *db_path, pk_error *err)
     if ((rc = pk_registry_open(&r, db_path, PK_REG_READONLY, NULL, err))) return rc;
     int64_t gen;
     if ((rc = pk_registry_generation(r, &gen, err))) goto done;
+    char state[33];
+    if ((rc = pk_registry_state(r, state, err))) goto done;
     char uuid[33], iu[32];
     if ((rc = pk_registry_uuid(r, uuid, err))) goto done;
     memset(iu, 0, sizeof iu);
@@ -1030,14 +1042,15 @@ int pk_index_open(pk_index **out, const char *db_path, pk_error *err)
     pk_error e2;
     rc = map_index(&ix, ipath, &e2);
     if (rc == 0 && (memcmp(ix->h->uuid, iu, sizeof iu) != 0 || ix->h->k != p.k || ix->h->w != p.w ||
-                    ix->h->scheme != p.scheme || ix->h->generation > gen)) {
+                    ix->h->scheme != p.scheme || ix->h->generation > gen ||
+                    (ix->h->generation == gen && memcmp(ix->h->state, state, sizeof ix->h->state) != 0))) {
         pk_index_close(ix);
         ix = NULL;
         rc = PK_ENOTFOUND;
     }
     if (rc == 0 && ix->h->generation != gen) {
         /* Changed since: a delta for a few works, a rebuild for many. */
-        int d = open_delta(r, ix, ipath, gen, err);
+        int d = open_delta(r, ix, ipath, gen, state, err);
         if (d < 0) { rc = d; goto done; }
         if (d > 0) {
             pk_index_close(ix);

@@ -358,6 +358,9 @@ void pk_work_fp_free(pk_work_fp *w);
 
 /* The registry's random identity (32 hex digits, "" for none). */
 int pk_registry_uuid(pk_registry *r, char out[33], pk_error *err);
+/* A random value drawn at every change ("" before the first): with the
+ * generation, it names the registry's state even across a restore. */
+int pk_registry_state(pk_registry *r, char out[33], pk_error *err);
 
 struct sqlite3;
 struct sqlite3 *pk_registry_db(pk_registry *r);

@@ -124,9 +124,18 @@ static int meta_set(pk_registry *r, const char *key, const char *val, pk_error *
     return rc;
 }
 
+/* Every change bumps the generation and draws a new random state: a
+ * registry restored from a backup and then changed reaches generations it
+ * had before with other works, and the state tells an index file made in
+ * the other history (index.c) from one of this. */
 static int bump_generation(pk_registry *r, pk_error *err)
 {
-    return exec(r, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'", err);
+    unsigned char st[16];
+    char hex[33];
+    randombytes_buf(st, sizeof st);
+    sodium_bin2hex(hex, sizeof hex, st, sizeof st);
+    int rc = exec(r, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'", err);
+    return rc ? rc : meta_set(r, "state", hex, err);
 }
 
 void pk_registry_close(pk_registry *r)
@@ -322,6 +331,13 @@ int pk_registry_generation(pk_registry *r, int64_t *gen, pk_error *err)
     if (!f) return pk_fail(err, PK_ECORRUPT, "%s: no generation in meta", r->path);
     *gen = strtoll(v, NULL, 10);
     return 0;
+}
+
+int pk_registry_state(pk_registry *r, char out[33], pk_error *err)
+{
+    memset(out, 0, 33);
+    int f = meta_get(r, "state", out, 33, err); /* none before the first change (or an older picket) */
+    return f < 0 ? f : 0;
 }
 
 int pk_registry_uuid(pk_registry *r, char out[33], pk_error *err)

@@ -1054,6 +1054,85 @@ static void incremental_updates(void)
     remove(dpath);
 }
 
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    int ok = in && out;
+    char buf[8192];
+    size_t k;
+    while (ok && (k = fread(buf, 1, sizeof buf, in)) > 0) ok = fwrite(buf, 1, k, out) == k;
+    if (in) fclose(in);
+    if (out && fclose(out) != 0) ok = 0;
+    return ok ? 0 : -1;
+}
+
+/* A registry restored from a backup and then changed reaches a generation
+ * it had before, with another work at the same rowid: the delta file of
+ * the other history must not be taken (the registry's state differs). */
+static void restored_registry_delta_not_reused(void)
+{
+    char idb[512], ipath[600], dpath[640], bak[600];
+    tmp_db(idb, sizeof idb, "restore");
+    snprintf(ipath, sizeof ipath, "%s.pkx", idb);
+    snprintf(dpath, sizeof dpath, "%s.delta", ipath);
+    snprintf(bak, sizeof bak, "%s.bak", idb);
+    pk_error e;
+    pk_buf w[5];
+    uint64_t seed = 4711;
+    for (int i = 0; i < 5; i++) {
+        pk_buf_init(&w[i], 0);
+        gen_words(&w[i], &seed, i < 3 ? 1500 : 300); /* d and e: a delta, not a rebuild */
+    }
+    pk_register_opts o;
+    memset(&o, 0, sizeof o);
+    pk_register_result res;
+    pk_registry *r = NULL;
+    CHECK_EQ_I(pk_registry_open(&r, idb, PK_REG_CREATE, NULL, &e), 0);
+    const char *ids[5] = {"a", "b", "c", "d", "e"};
+    for (int i = 0; i < 3; i++) {
+        o.id = ids[i];
+        CHECK_EQ_I(pk_registry_add(r, w[i].data, w[i].len, &o, &res, &e), 0);
+    }
+    CHECK_EQ_I(pk_index_compile(r, ipath, &e), 0);
+    pk_registry_close(r);
+    CHECK_EQ_I(copy_file(idb, bak), 0);
+    /* history 1: d registered, a scan writes the delta */
+    CHECK_EQ_I(pk_registry_open(&r, idb, 0, NULL, &e), 0);
+    o.id = "d";
+    CHECK_EQ_I(pk_registry_add(r, w[3].data, w[3].len, &o, &res, &e), 0);
+    pk_registry_close(r);
+    pk_index *ix = NULL;
+    CHECK_EQ_I(pk_index_open(&ix, idb, &e), 0);
+    CHECK(ix && pk_index_delta(ix) != NULL);
+    pk_index_close(ix);
+    struct stat sd;
+    CHECK_EQ_I(stat(dpath, &sd), 0);
+    /* history 2: the backup back, e registered (same generation, same rowid) */
+    CHECK_EQ_I(copy_file(bak, idb), 0);
+    CHECK_EQ_I(pk_registry_open(&r, idb, 0, NULL, &e), 0);
+    o.id = "e";
+    CHECK_EQ_I(pk_registry_add(r, w[4].data, w[4].len, &o, &res, &e), 0);
+    pk_registry_close(r);
+    CHECK_EQ_I(pk_index_open(&ix, idb, &e), 0);
+    pk_scanner *s = NULL;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    for (int t = 3; t < 5 && s; t++) {
+        pk_finding *f;
+        size_t nf;
+        size_t a = word_start(w[t].data, w[t].len, 100), b = word_end(w[t].data, w[t].len, 199);
+        CHECK_EQ_I(pk_scan_text(s, w[t].data + a, b - a, &f, &nf, &e), 0);
+        CHECK_EQ_U(nf, t == 4 ? 1 : 0); /* e is registered, d is not */
+        if (nf == 1) CHECK_STR(pk_index_work_id(ix, f[0].work), "e");
+    }
+    pk_scanner_free(s);
+    pk_index_close(ix);
+    for (int i = 0; i < 5; i++) pk_buf_free(&w[i]);
+    remove(idb);
+    remove(ipath);
+    remove(dpath);
+    remove(bak);
+}
+
 /* A registry whose works table reuses rowids (made without AUTOINCREMENT,
  * as an older picket did): replacing its newest work must not leave the
  * old text reported and the new one missed; the index is rebuilt. */
@@ -1269,5 +1348,5 @@ TEST_MAIN(TEST(verbatim_passage_exact_offsets), TEST(pieces_chained_repeats_not)
           TEST(short_passages_not_reported), TEST(reformatted_and_edited), TEST(edited_passages_found_as_thorough), TEST(lone_seed_check_same_on_every_level), TEST(passages_across_tokenizer_rounds),
           TEST(lone_band_same_on_every_level),
           TEST(unrelated_text_is_clean), TEST(stock_phrases_discounted), TEST(damaged_index_rebuilt), TEST(repetitive_text),
-          TEST(repeated_phrase_does_not_hide_others), TEST(incremental_updates),
+          TEST(repeated_phrase_does_not_hide_others), TEST(incremental_updates), TEST(restored_registry_delta_not_reused),
           TEST(reused_rowids_rebuild), TEST(mapped_text_files_scan_as_read), TEST(cleanup))
