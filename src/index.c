@@ -1049,6 +1049,22 @@ int pk_index_open(pk_index **out, const char *db_path, pk_error *err)
         rc = PK_ENOTFOUND;
     }
     if (rc == 0 && ix->h->generation != gen) {
+        /* An index compiled in another history of this registry (it was
+         * restored from a backup older than the index, then changed past
+         * it) holds other works under the same rowids: rebuilt.  One
+         * compiled before states were kept (all zeros), or whose
+         * generation the registry kept no state for, is taken as before. */
+        char then[33];
+        int known = pk_registry_state_at(r, ix->h->generation, then, err);
+        if (known < 0) { rc = known; goto done; }
+        static const char none[32];
+        if (known && memcmp(ix->h->state, none, sizeof none) != 0 && memcmp(ix->h->state, then, sizeof ix->h->state) != 0) {
+            pk_index_close(ix);
+            ix = NULL;
+            rc = PK_ENOTFOUND;
+        }
+    }
+    if (rc == 0 && ix->h->generation != gen) {
         /* Changed since: a delta for a few works, a rebuild for many. */
         int d = open_delta(r, ix, ipath, gen, state, err);
         if (d < 0) { rc = d; goto done; }

@@ -361,6 +361,9 @@ int pk_registry_uuid(pk_registry *r, char out[33], pk_error *err);
 /* A random value drawn at every change ("" before the first): with the
  * generation, it names the registry's state even across a restore. */
 int pk_registry_state(pk_registry *r, char out[33], pk_error *err);
+/* The state the registry had at generation gen: 1 and *out, or 0 when it
+ * kept none for it (made or last changed by an older picket). */
+int pk_registry_state_at(pk_registry *r, int64_t gen, char out[33], pk_error *err);
 
 struct sqlite3;
 struct sqlite3 *pk_registry_db(pk_registry *r);

@@ -135,7 +135,23 @@ static int bump_generation(pk_registry *r, pk_error *err)
     randombytes_buf(st, sizeof st);
     sodium_bin2hex(hex, sizeof hex, st, sizeof st);
     int rc = exec(r, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'", err);
-    return rc ? rc : meta_set(r, "state", hex, err);
+    if (!rc) rc = meta_set(r, "state", hex, err);
+    /* and every state the registry went through, by generation (a row a
+     * change), so that an index compiled at an older generation can be
+     * checked to be of this history (pk_registry_state_at) */
+    if (!rc) rc = exec(r, "CREATE TABLE IF NOT EXISTS states(generation INTEGER PRIMARY KEY, state TEXT NOT NULL)", err);
+    if (!rc) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(r->db,
+                               "INSERT OR REPLACE INTO states(generation, state)"
+                               " SELECT CAST(value AS INTEGER), ? FROM meta WHERE key='generation'",
+                               -1, &q, NULL) != SQLITE_OK)
+            return db_fail(r, err, "writing states");
+        sqlite3_bind_text(q, 1, hex, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(q) == SQLITE_DONE ? 0 : db_fail(r, err, "writing states");
+        sqlite3_finalize(q);
+    }
+    return rc;
 }
 
 void pk_registry_close(pk_registry *r)
@@ -338,6 +354,24 @@ int pk_registry_state(pk_registry *r, char out[33], pk_error *err)
     memset(out, 0, 33);
     int f = meta_get(r, "state", out, 33, err); /* none before the first change (or an older picket) */
     return f < 0 ? f : 0;
+}
+
+int pk_registry_state_at(pk_registry *r, int64_t gen, char out[33], pk_error *err)
+{
+    memset(out, 0, 33);
+    sqlite3_stmt *q = NULL;
+    /* no such table: a registry not changed since states were kept */
+    if (sqlite3_prepare_v2(r->db, "SELECT state FROM states WHERE generation=?", -1, &q, NULL) != SQLITE_OK) return 0;
+    sqlite3_bind_int64(q, 1, gen);
+    int s = sqlite3_step(q), f = 0;
+    if (s == SQLITE_ROW) {
+        snprintf(out, 33, "%s", (const char *)sqlite3_column_text(q, 0));
+        f = 1;
+    } else if (s != SQLITE_DONE) {
+        f = db_fail(r, err, "reading states");
+    }
+    sqlite3_finalize(q);
+    return f;
 }
 
 int pk_registry_uuid(pk_registry *r, char out[33], pk_error *err)

@@ -1068,7 +1068,8 @@ static int copy_file(const char *from, const char *to)
 
 /* A registry restored from a backup and then changed reaches a generation
  * it had before, with another work at the same rowid: the delta file of
- * the other history must not be taken (the registry's state differs). */
+ * the other history must not be taken (the registry's state differs),
+ * nor an index file compiled in it. */
 static void restored_registry_delta_not_reused(void)
 {
     char idb[512], ipath[600], dpath[640], bak[600];
@@ -1115,6 +1116,37 @@ static void restored_registry_delta_not_reused(void)
     pk_registry_close(r);
     CHECK_EQ_I(pk_index_open(&ix, idb, &e), 0);
     pk_scanner *s = NULL;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    for (int t = 3; t < 5 && s; t++) {
+        pk_finding *f;
+        size_t nf;
+        size_t a = word_start(w[t].data, w[t].len, 100), b = word_end(w[t].data, w[t].len, 199);
+        CHECK_EQ_I(pk_scan_text(s, w[t].data + a, b - a, &f, &nf, &e), 0);
+        CHECK_EQ_U(nf, t == 4 ? 1 : 0); /* e is registered, d is not */
+        if (nf == 1) CHECK_STR(pk_index_work_id(ix, f[0].work), "e");
+    }
+    pk_scanner_free(s);
+    pk_index_close(ix);
+
+    /* The same for the index file itself: compiled after d was registered
+     * (history 1), then the backup restored and two works registered past
+     * that generation (e and f: e takes d's rowid).  The file is of the
+     * other history and is rebuilt, not patched with a delta. */
+    CHECK_EQ_I(copy_file(bak, idb), 0);
+    CHECK_EQ_I(pk_registry_open(&r, idb, 0, NULL, &e), 0);
+    o.id = "d";
+    CHECK_EQ_I(pk_registry_add(r, w[3].data, w[3].len, &o, &res, &e), 0);
+    CHECK_EQ_I(pk_index_compile(r, ipath, &e), 0);
+    pk_registry_close(r);
+    CHECK_EQ_I(copy_file(bak, idb), 0);
+    CHECK_EQ_I(pk_registry_open(&r, idb, 0, NULL, &e), 0);
+    o.id = "e";
+    CHECK_EQ_I(pk_registry_add(r, w[4].data, w[4].len, &o, &res, &e), 0);
+    o.id = "f";
+    CHECK_EQ_I(pk_registry_add(r, w[2].data, w[2].len / 2, &o, &res, &e), 0);
+    pk_registry_close(r);
+    CHECK_EQ_I(pk_index_open(&ix, idb, &e), 0);
+    s = NULL;
     CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
     for (int t = 3; t < 5 && s; t++) {
         pk_finding *f;
