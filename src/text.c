@@ -824,18 +824,6 @@ typedef struct tb_fold {
     uint64_t skip, bad;
 } tb_fold;
 
-/* uni2_portable for AVX2 (TB_FOLD): the candidates (a lead byte 110xxxxx
- * before a continuation byte) from the compares, then each one's fold2
- * entry, with no branch on the text: its count says whether it is a
- * letter, and the entry is written into the folded block at once, so
- * that emit_folded_avx2 need not look the letters up again.  AVX2 has no
- * 256-entry byte permute (uni2_avx512's lookup).  Measured on the 30%
- * mixed text (bench/stages.c, AMD EPYC Zen 3): uni2_portable, a step
- * for every non-ASCII byte, took 11.7% of the tokenizer's profile; a
- * candidate loop here and another in emit_folded_avx2, 13% and about
- * 20% of its instructions (callgrind); this one loop, the figure in
- * BENCHMARKS.md.  Out of line: inlined, it cost ASCII text a few percent
- * (register pressure in the block loop). */
 /* The bytes k of the fold2 entries of the 32 positions of a half block
  * (e: four vectors of eight entries, in order), as 32 bytes in order. */
 static PK_AVX2 inline __m256i entry_bytes_avx2(const __m256i e[4], int k)
@@ -911,6 +899,19 @@ static PK_AVX2 inline uint64_t uni2_gather_avx2(const uint8_t *b, uint64_t cand,
     return u;
 }
 
+/* uni2_portable for AVX2 (TB_FOLD): the candidates (a lead byte 110xxxxx
+ * before a continuation byte) from the compares, then each one's fold2
+ * entry, with no branch on the text: its count says whether it is a
+ * letter, and the entry is written into the folded block at once, so
+ * that emit_folded_avx2 need not look the letters up again.  AVX2 has no
+ * 256-entry byte permute (uni2_avx512's lookup).  Measured on the 30%
+ * mixed text (bench/stages.c, AMD EPYC Zen 3): uni2_portable, a step
+ * for every non-ASCII byte, took 11.7% of the tokenizer's profile; a
+ * candidate loop here and another in emit_folded_avx2, 13% and about
+ * 20% of its instructions (callgrind); this one loop, the figure in
+ * BENCHMARKS.md.  A block with many letters takes uni2_gather_avx2.  Out
+ * of line: inlined, it cost ASCII text a few percent (register pressure in
+ * the block loop). */
 static PK_AVX2 __attribute__((noinline)) uint64_t uni2_fold_avx2(const uint8_t *b, uint64_t x, tb_fold *f)
 {
     (void)x;
