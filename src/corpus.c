@@ -99,7 +99,7 @@ typedef struct run {
     char **paths; /* owned copies of the walked file names */
     size_t npaths, pathcap;
     int nthreads;
-    int single;   /* one input, a regular file: a text file is the run's only job */
+    int single;   /* one input, a regular file or stdin: a text there is the run's only job */
 } run;
 
 void pk_corpus_opts_default(pk_corpus_opts *o)
