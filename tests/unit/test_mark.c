@@ -994,6 +994,16 @@ static void test_prose_wording(void)
     pk_buf_free(&wrapped);
 }
 
+/* out: sample/works/NAME (NAME "" for the directory), found from this
+ * file's place in the tree. */
+static void sample_path(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s", __FILE__);
+    char *slash = strrchr(out, '/');
+    const size_t at = slash ? (size_t)(slash - out) : 0;
+    snprintf(out + at, cap - at, "%s../../sample/works%s%s", slash ? "/" : "", *name ? "/" : "", name);
+}
+
 /* Prose written a paragraph a line is laid out in lines of 58 to 61
  * columns in a dense copy (not in a default one), hard-wrapped paragraphs
  * keep their lines, and a printed copy's text (one space after each
@@ -1002,10 +1012,7 @@ static void test_prose_wording(void)
 static void test_prose_lines(void)
 {
     char path[1200];
-    snprintf(path, sizeof path, "%s", __FILE__);
-    char *slash = strrchr(path, '/');
-    snprintf(slash ? slash : path, sizeof path - (size_t)(slash ? slash - path : 0), "%s",
-             slash ? "/../../sample/works/salt-and-static.txt" : "../../sample/works/salt-and-static.txt");
+    sample_path(path, sizeof path, "salt-and-static.txt");
     /* a paragraph its writer wrapped at 70 columns: its lines are kept */
     static const char verse[] = "\n\nThe tide goes out along the sand and leaves the nets to dry in the\n"
                                 "wind while the gulls come down to walk the wet and shining flats alone\n";
@@ -1170,10 +1177,7 @@ static void test_old_naming(void)
 static void test_second_names(void)
 {
     char path[1200];
-    snprintf(path, sizeof path, "%s", __FILE__);
-    char *slash = strrchr(path, '/');
-    snprintf(slash ? slash : path, sizeof path - (size_t)(slash ? slash - path : 0), "%s",
-             slash ? "/../../sample/works/salt-and-static.txt" : "../../sample/works/salt-and-static.txt");
+    sample_path(path, sizeof path, "salt-and-static.txt");
     pk_buf work, out, typo;
     pk_buf_init(&work, 0), pk_buf_init(&out, 0), pk_buf_init(&typo, 0);
     pk_error e;
@@ -1278,10 +1282,7 @@ static void test_wrap_survives_every_page(void)
 {
     static const char *const names[] = {"lighthouse-keepers.fountain", "night-shift.fountain"};
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s", __FILE__);
-    char *slash = strrchr(dir, '/');
-    snprintf(slash ? slash : dir, sizeof dir - (size_t)(slash ? slash - dir : 0), "%s",
-             slash ? "/../../sample/works" : "../../sample/works");
+    sample_path(dir, sizeof dir, "");
     static const size_t pages[][2] = {{58, 36}, {61, 36}, {60, 35}};
     for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
         char path[1200];

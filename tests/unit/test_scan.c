@@ -1066,6 +1066,24 @@ static int copy_file(const char *from, const char *to)
     return ok ? 0 : -1;
 }
 
+/* Works d (w[3]) and e (w[4]) scanned against ix: e is registered, d is
+ * not. */
+static void e_found_d_not(pk_index *ix, const pk_buf *w)
+{
+    pk_error e;
+    pk_scanner *s = NULL;
+    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
+    for (int t = 3; t < 5 && s; t++) {
+        pk_finding *f;
+        size_t nf;
+        size_t a = word_start(w[t].data, w[t].len, 100), b = word_end(w[t].data, w[t].len, 199);
+        CHECK_EQ_I(pk_scan_text(s, w[t].data + a, b - a, &f, &nf, &e), 0);
+        CHECK_EQ_U(nf, t == 4 ? 1 : 0);
+        if (nf == 1) CHECK_STR(pk_index_work_id(ix, f[0].work), "e");
+    }
+    pk_scanner_free(s);
+}
+
 /* A registry restored from a backup and then changed reaches a generation
  * it had before, with another work at the same rowid: the delta file of
  * the other history must not be taken (the registry's state differs),
@@ -1115,17 +1133,7 @@ static void restored_registry_delta_not_reused(void)
     CHECK_EQ_I(pk_registry_add(r, w[4].data, w[4].len, &o, &res, &e), 0);
     pk_registry_close(r);
     CHECK_EQ_I(pk_index_open(&ix, idb, &e), 0);
-    pk_scanner *s = NULL;
-    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
-    for (int t = 3; t < 5 && s; t++) {
-        pk_finding *f;
-        size_t nf;
-        size_t a = word_start(w[t].data, w[t].len, 100), b = word_end(w[t].data, w[t].len, 199);
-        CHECK_EQ_I(pk_scan_text(s, w[t].data + a, b - a, &f, &nf, &e), 0);
-        CHECK_EQ_U(nf, t == 4 ? 1 : 0); /* e is registered, d is not */
-        if (nf == 1) CHECK_STR(pk_index_work_id(ix, f[0].work), "e");
-    }
-    pk_scanner_free(s);
+    e_found_d_not(ix, w);
     pk_index_close(ix);
 
     /* The same for the index file itself: compiled after d was registered
@@ -1146,17 +1154,7 @@ static void restored_registry_delta_not_reused(void)
     CHECK_EQ_I(pk_registry_add(r, w[2].data, w[2].len / 2, &o, &res, &e), 0);
     pk_registry_close(r);
     CHECK_EQ_I(pk_index_open(&ix, idb, &e), 0);
-    s = NULL;
-    CHECK_EQ_I(pk_scanner_new(&s, ix, NULL, &e), 0);
-    for (int t = 3; t < 5 && s; t++) {
-        pk_finding *f;
-        size_t nf;
-        size_t a = word_start(w[t].data, w[t].len, 100), b = word_end(w[t].data, w[t].len, 199);
-        CHECK_EQ_I(pk_scan_text(s, w[t].data + a, b - a, &f, &nf, &e), 0);
-        CHECK_EQ_U(nf, t == 4 ? 1 : 0); /* e is registered, d is not */
-        if (nf == 1) CHECK_STR(pk_index_work_id(ix, f[0].work), "e");
-    }
-    pk_scanner_free(s);
+    e_found_d_not(ix, w);
     pk_index_close(ix);
     for (int i = 0; i < 5; i++) pk_buf_free(&w[i]);
     remove(idb);
