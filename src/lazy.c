@@ -17,6 +17,7 @@
 #include "lazy.h"
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -30,68 +31,69 @@
 pk_poppler_fns pk_poppler_fns_;
 pk_curl_fns pk_curl_fns_;
 
+/* A function of a table: its name, and where its pointer goes. */
+typedef struct lazy_sym {
+    const char *name;
+    size_t off;
+} lazy_sym;
+
+#define LAZY_SYM(tab, f) {#f, offsetof(tab, f)},
+static const lazy_sym poppler_syms[] = {
+#define X(f) LAZY_SYM(pk_poppler_fns, f)
+    PK_POPPLER_FNS(X)
+#undef X
+};
+static const lazy_sym curl_syms[] = {
+#define X(f) LAZY_SYM(pk_curl_fns, f)
+    PK_CURL_FNS(X)
+#undef X
+};
+
 typedef struct lazy_lib {
     const char *soname;
+    void *table;
+    const lazy_sym *syms;
+    size_t nsyms;
     pthread_once_t once;
     int rc;
     char msg[512];
 } lazy_lib;
 
-static lazy_lib poppler_lib = {PK_POPPLER_SONAME, PTHREAD_ONCE_INIT, 0, ""};
-static lazy_lib curl_lib = {PK_CURL_SONAME, PTHREAD_ONCE_INIT, 0, ""};
+static lazy_lib poppler_lib = {PK_POPPLER_SONAME, &pk_poppler_fns_, poppler_syms,
+                               sizeof poppler_syms / sizeof poppler_syms[0], PTHREAD_ONCE_INIT, 0, ""};
+static lazy_lib curl_lib = {PK_CURL_SONAME, &pk_curl_fns_, curl_syms, sizeof curl_syms / sizeof curl_syms[0],
+                            PTHREAD_ONCE_INIT, 0, ""};
 
-/* The symbol name in *slot, as a function pointer (the copy through a
- * void * is how POSIX says to take one from dlsym). */
-static int lookup(lazy_lib *l, void *h, const char *name, void *slot, size_t size)
-{
-    dlerror();
-    void *p = dlsym(h, name);
-    if (!p) {
-        const char *e = dlerror();
-        snprintf(l->msg, sizeof l->msg, "%s: no %s in it (%s)", l->soname, name, e ? e : "not found");
-        return -1;
-    }
-    memcpy(slot, &p, size < sizeof p ? size : sizeof p);
-    return 0;
-}
+/* Open l's library and fill its table, each pointer taken from dlsym
+ * through a void * (as POSIX says); the library stays open for the life
+ * of the process.  l->rc and l->msg say how it went. */
+_Static_assert(sizeof(void (*)(void)) == sizeof(void *), "function pointers the size of dlsym's void *");
 
-#define LOOKUP(tab, f)                                                            \
-    if (!bad && lookup(l, h, #f, (void *)&(tab).f, sizeof(tab).f)) bad = 1;
-
-static void *open_lib(lazy_lib *l)
+static void load(lazy_lib *l)
 {
     void *h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
         snprintf(l->msg, sizeof l->msg, "cannot load %s (%s)", l->soname, e ? e : "unknown error");
         l->rc = -1;
+        return;
     }
-    return h;
+    for (size_t i = 0; i < l->nsyms; i++) {
+        dlerror();
+        void *p = dlsym(h, l->syms[i].name);
+        if (!p) {
+            const char *e = dlerror();
+            snprintf(l->msg, sizeof l->msg, "%s: no %s in it (%s)", l->soname, l->syms[i].name, e ? e : "not found");
+            l->rc = -1;
+            return;
+        }
+        memcpy((char *)l->table + l->syms[i].off, &p, sizeof p);
+    }
+    l->rc = 0;
 }
 
-static void load_poppler(void)
-{
-    lazy_lib *l = &poppler_lib;
-    void *h = open_lib(l);
-    if (!h) return;
-    int bad = 0;
-#define X(f) LOOKUP(pk_poppler_fns_, f)
-    PK_POPPLER_FNS(X)
-#undef X
-    l->rc = bad ? -1 : 0; /* h stays open for the life of the process */
-}
-
-static void load_curl(void)
-{
-    lazy_lib *l = &curl_lib;
-    void *h = open_lib(l);
-    if (!h) return;
-    int bad = 0;
-#define X(f) LOOKUP(pk_curl_fns_, f)
-    PK_CURL_FNS(X)
-#undef X
-    l->rc = bad ? -1 : 0;
-}
+static void load_poppler(void) { load(&poppler_lib); }
+static void load_curl(void) { load(&curl_lib); }
 
 static int result(const lazy_lib *l, pk_error *err)
 {
