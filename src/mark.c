@@ -2629,29 +2629,37 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int load_known(sqlite3 *db, const char *sha, uint64_t **out, size_t *n, pk_error *err)
+/* The rows of sql (one parameter: the work's sha256) as ncol integers
+ * each, one after another in *out (*n rows).  Without the table, an
+ * error, or none (missing_ok). */
+static int load_rows(sqlite3 *db, const char *sql, const char *sha, int ncol, int missing_ok, uint64_t **out,
+                     size_t *n, pk_error *err)
 {
     sqlite3_stmt *st = NULL;
     size_t cap = 0;
     int rc = 0;
     *out = NULL;
     *n = 0;
-    if (sqlite3_prepare_v2(db, "SELECT ctx FROM mark_points WHERE sha256 = ?", -1, &st, NULL) != SQLITE_OK)
-        return db_fail(err, db, "mark points");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return missing_ok ? 0 : db_fail(err, db, "mark points");
     sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (*n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
-            uint64_t *nk = nc <= MAX_POINTS ? realloc(*out, nc * sizeof *nk) : NULL;
+            uint64_t *nk = nc <= MAX_POINTS ? realloc(*out, nc * (size_t)ncol * sizeof *nk) : NULL;
             if (!nk) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); break; }
             *out = nk, cap = nc;
         }
-        (*out)[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
+        for (int c = 0; c < ncol; c++) (*out)[*n * (size_t)ncol + (size_t)c] = (uint64_t)sqlite3_column_int64(st, c);
+        (*n)++;
     }
     sqlite3_finalize(st);
-    if (!rc) {
-        if (*n > 1) qsort(*out, *n, sizeof **out, cmp_u64);
-    }
+    return rc;
+}
+
+static int load_known(sqlite3 *db, const char *sha, uint64_t **out, size_t *n, pk_error *err)
+{
+    int rc = load_rows(db, "SELECT ctx FROM mark_points WHERE sha256 = ?", sha, 1, 0, out, n, err);
+    if (!rc && *n > 1) qsort(*out, *n, sizeof **out, cmp_u64);
     return rc;
 }
 
@@ -2692,24 +2700,13 @@ cleanup:
 /* The work's second names (a registry made before them has none). */
 static int load_alts(sqlite3 *db, const char *sha, pk_mark_alt **out, size_t *n, pk_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    size_t cap = 0;
-    int rc = 0;
-    *out = NULL, *n = 0;
-    if (sqlite3_prepare_v2(db, "SELECT alt, ctx FROM mark_alts WHERE sha256 = ?", -1, &st, NULL) !=
-        SQLITE_OK)
-        return 0; /* no table yet */
-    sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t nc = cap ? cap * 2 : 1024;
-            pk_mark_alt *na = nc <= MAX_POINTS ? realloc(*out, nc * sizeof *na) : NULL;
-            if (!na) { rc = pk_fail(err, PK_ENOMEM, "out of memory"); break; }
-            *out = na, cap = nc;
-        }
-        (*out)[(*n)++] = (pk_mark_alt){(uint64_t)sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1)};
-    }
-    sqlite3_finalize(st);
+    uint64_t *rows = NULL;
+    *out = NULL;
+    int rc = load_rows(db, "SELECT alt, ctx FROM mark_alts WHERE sha256 = ?", sha, 2, 1, &rows, n, err);
+    if (!rc && *n && !(*out = malloc(*n * sizeof **out))) rc = pk_fail(err, PK_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < *n; i++) (*out)[i] = (pk_mark_alt){rows[2 * i], rows[2 * i + 1]};
+    free(rows);
+    if (rc) *n = 0;
     if (!rc && *n > 1) qsort(*out, *n, sizeof **out, cmp_alt); /* (unsigned order: SQLite's is signed) */
     return rc;
 }
