@@ -913,9 +913,22 @@ static void repeated_phrase_does_not_hide_others(void)
     remove(cdb);
 }
 
+/* A file's bytes into another: 0, or -1. */
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    int ok = in && out;
+    char buf[8192];
+    size_t k;
+    while (ok && (k = fread(buf, 1, sizeof buf, in)) > 0) ok = fwrite(buf, 1, k, out) == k;
+    if (in) fclose(in);
+    if (out && fclose(out) != 0) ok = 0;
+    return ok ? 0 : -1;
+}
+
 /* Adding or removing a few works does not rewrite the index file: added
- * works are compiled into an in-memory delta and found, removed ones are
- * never reported; a large change rebuilds the file. */
+ * works are compiled into a delta (a file beside the index) and found,
+ * removed ones are never reported; a large change rebuilds the file. */
 static void incremental_updates(void)
 {
     char idb[512], ipath[600];
@@ -993,16 +1006,7 @@ static void incremental_updates(void)
     pk_index_close(ix);
     CHECK_EQ_I(stat(dpath, &sd1), 0);
     CHECK(sd1.st_ino == sd0.st_ino && sd1.st_mtime == sd0.st_mtime);
-    {
-        /* kept, to be put back when it is no longer this state's */
-        FILE *in = fopen(dpath, "rb"), *out = fopen(dsave, "wb");
-        CHECK(in && out);
-        char buf[4096];
-        size_t k;
-        while (in && out && (k = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, k, out);
-        if (in) fclose(in);
-        if (out) fclose(out);
-    }
+    CHECK_EQ_I(copy_file(dpath, dsave), 0); /* kept, to be put back when it is no longer this state's */
 
     /* The newest work of the index file removed and a new one added: the
      * new one is never mistaken for the old (rowids are not reused).  The
@@ -1052,18 +1056,6 @@ static void incremental_updates(void)
     remove(idb);
     remove(ipath);
     remove(dpath);
-}
-
-static int copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    int ok = in && out;
-    char buf[8192];
-    size_t k;
-    while (ok && (k = fread(buf, 1, sizeof buf, in)) > 0) ok = fwrite(buf, 1, k, out) == k;
-    if (in) fclose(in);
-    if (out && fclose(out) != 0) ok = 0;
-    return ok ? 0 : -1;
 }
 
 /* Works d (w[3]) and e (w[4]) scanned against ix: e is registered, d is
