@@ -392,6 +392,17 @@ static size_t count_newlines(const uint8_t *s, size_t a, size_t b)
 }
 
 
+/* Whether a word that starts at start may take in the characters up to
+ * q that join it without being letters (apostrophes, a hyphen at a line
+ * break, invisible characters) and still have room for a letter after
+ * them: a token spans at most PK_TOK_MAXLEN bytes of text, whatever it
+ * holds (the fuzzer found 250 letters and ten soft hyphens made one of
+ * 271).  A joiner that does not fit separates. */
+static inline int joins(size_t start, size_t q)
+{
+    return q - start < PK_TOK_MAXLEN;
+}
+
 /* One scalar step at p, which is between words: skip one separator
  * character, or read one whole word into out[*kp] (room for one).  This
  * is the definition of a token; the block paths hand it every byte they
@@ -460,10 +471,10 @@ static __attribute__((noinline)) size_t scalar_step(pk_tokenizer *t, size_t p, u
                 p++;
                 continue;
             }
-            if (cl == C_APOS && word_at(s, n, p + 1)) { p++; continue; }
+            if (cl == C_APOS && joins(start, p + 1) && word_at(s, n, p + 1)) { p++; continue; }
             if (cl == C_HYPH) {
                 size_t q = hyphen_join(s, n, p + 1);
-                if (q) { line += (uint32_t)count_newlines(s, p, q); p = q; continue; }
+                if (q && joins(start, q)) { line += (uint32_t)count_newlines(s, p, q); p = q; continue; }
             }
             break;
         }
@@ -471,11 +482,15 @@ static __attribute__((noinline)) size_t scalar_step(pk_tokenizer *t, size_t p, u
         size_t l = pk_utf8_decode(s + p, n - p, &cp);
         if (!l) break; /* handled as a separator by the next step */
         int u = uclass(cp);
-        if (u == U_IGNORE) { p += l; continue; }
-        if (u == U_APOS && word_at(s, n, p + l)) { p += l; continue; }
+        if (u == U_IGNORE) {
+            if (!joins(start, p + l)) break;
+            p += l;
+            continue;
+        }
+        if (u == U_APOS && joins(start, p + l) && word_at(s, n, p + l)) { p += l; continue; }
         if (u == U_HYPH) {
             size_t q = hyphen_join(s, n, p + l);
-            if (q) { line += (uint32_t)count_newlines(s, p, q); p = q; continue; }
+            if (q && joins(start, q)) { line += (uint32_t)count_newlines(s, p, q); p = q; continue; }
             break;
         }
         if (u != U_WORD) break;

@@ -176,6 +176,40 @@ static void long_runs_split(void)
     CHECK_EQ_U(t[2].off, 2 * PK_TOK_MAXLEN);
 }
 
+/* Characters that join a word without being letters (soft hyphens, a
+ * hyphen at a line break and the blanks after it, apostrophes) count
+ * towards PK_TOK_MAXLEN too: no token spans more bytes, on any path.
+ * The fuzzer found the first case (a token of 271 bytes). */
+static void joiners_do_not_stretch_a_token(void)
+{
+    static const struct { const char *join; size_t reps; size_t letters; } cases[] = {
+        {"\xc2\xad", 10, 250}, {"\xe2\x80\x8b", 40, 200}, {"-\n                    ", 1, 250},
+        {"'", 1, 254}, {"\xe2\x80\x99", 1, 253}, {"-\r\n\t", 1, 252}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char s[1024];
+        size_t n = 0;
+        for (size_t i = 0; i < cases[c].letters; i++) s[n++] = (char)('a' + i % 26);
+        for (size_t r = 0; r < cases[c].reps; r++) {
+            memcpy(s + n, cases[c].join, strlen(cases[c].join));
+            n += strlen(cases[c].join);
+        }
+        memcpy(s + n, "bc de", 6);
+        for (int level = -1; level < PK_SIMD_NLEVELS; level++) {
+            if (level >= 0 && !pk_simd_supported(level)) continue;
+            pk_simd_force(level);
+            pk_tok t[64];
+            int rc;
+            size_t k = toks(s, t, level < 0 ? PK_TOK_SCALAR : 0, &rc);
+            CHECK_EQ_I(rc, 0);
+            CHECK(k >= 3);
+            for (size_t i = 0; i < k; i++) CHECK(t[i].len >= 1 && t[i].len <= PK_TOK_MAXLEN);
+            CHECK_EQ_U(t[k - 1].h, H("de")); /* the text after the joiner is still read */
+            CHECK_EQ_U(t[k - 2].h, H("bc"));
+        }
+        pk_simd_force(-1);
+    }
+}
+
 /* The ASCII fast path and the Unicode path must agree: an ASCII word hashed
  * through utf8proc (forced by a trailing zero-width space, which is
  * removed) equals the fast-path hash, for many random words. */
@@ -643,5 +677,5 @@ static void full_blocks_of_short_words(void)
 TEST_MAIN(TEST(full_blocks_of_short_words), TEST(letter_table_equals_utf8proc), TEST(simd_levels_force_and_fall_back), TEST(paths_agree_on_brown), TEST(paths_agree_on_mixed_text),
           TEST(paths_agree_at_every_end), TEST(paths_agree_on_byte_soup), TEST(block_and_scalar_paths_agree), TEST(ascii_words_and_offsets), TEST(case_and_width_fold), TEST(invisible_characters_removed),
           TEST(homoglyphs_folded), TEST(apostrophes_and_hyphens), TEST(scripts_without_spaces), TEST(invalid_utf8),
-          TEST(bom_and_utf16), TEST(long_runs_split), TEST(fast_and_unicode_paths_agree),
+          TEST(bom_and_utf16), TEST(long_runs_split), TEST(joiners_do_not_stretch_a_token), TEST(fast_and_unicode_paths_agree),
           TEST(paths_agree_on_two_byte_letters), TEST(two_byte_letters_fold))
