@@ -879,8 +879,7 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int open_delta(pk_registry *r, pk_index *ix, const char *ipath, int64_t gen, const char *state,
-                      pk_error *err)
+static int open_delta(pk_registry *r, pk_index *ix, const char *ipath, pk_error *err)
 {
     sqlite3 *db = pk_registry_db(r);
     sqlite3_stmt *st = NULL;
@@ -888,6 +887,16 @@ static int open_delta(pk_registry *r, pk_index *ix, const char *ipath, int64_t g
     size_t nrow = 0, cap = 0;
     int rc = 0;
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return 1;
+    /* The generation and state the delta is labelled with are read in the
+     * transaction that reads its works (the first read starts it), so a
+     * change committed since pk_index_open read them cannot label one
+     * snapshot's delta with another's state. */
+    int64_t gen;
+    char state[33];
+    if (pk_registry_generation(r, &gen, err) || pk_registry_state(r, state, err)) {
+        rc = 1;
+        goto done;
+    }
     /* "Added since" is "rowid above the file's largest" only if rowids are
      * never reused: a works table made without AUTOINCREMENT (by an older
      * picket) can reuse the largest one, so such a registry rebuilds. */
@@ -1066,7 +1075,7 @@ int pk_index_open(pk_index **out, const char *db_path, pk_error *err)
     }
     if (rc == 0 && ix->h->generation != gen) {
         /* Changed since: a delta for a few works, a rebuild for many. */
-        int d = open_delta(r, ix, ipath, gen, state, err);
+        int d = open_delta(r, ix, ipath, err);
         if (d < 0) { rc = d; goto done; }
         if (d > 0) {
             pk_index_close(ix);
