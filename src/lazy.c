@@ -1,18 +1,25 @@
-/* lazy.c -- libpoppler-glib and libcurl, opened when first needed.
+/* lazy.c -- libpoppler-glib, libcurl, libqpdf and libmicrohttpd, opened
+ * when first needed.
  *
- * Linked at build time, these two brought 58 of picket's 91 shared
- * libraries (cairo, gio, fontconfig, NSS, X11 for poppler; OpenSSL,
- * GnuTLS, Kerberos, LDAP, SSH for curl), and loading and mapping them
- * was most of the cost of starting picket: `picket version` took 33 ms
- * and a scan of a one-line file 38 ms with them linked, 13 and 16 ms
- * without (AMD EPYC VM, Release, perf stat -r 30; BENCHMARKS.md).  Only reading PDFs needs poppler, and only
- * reserve, probe and guard need curl; so they are opened with dlopen(3)
- * by the soname found at build time (CMakeLists.txt), their functions
- * looked up once into a table (lazy.h), and every other command starts
- * without them.  A library missing at run time is an error of the
- * command that needs it, naming the library, not a failure to start. */
+ * Linked at build time, poppler and curl brought 58 of picket's 91
+ * shared libraries (cairo, gio, fontconfig, NSS, X11 for poppler;
+ * OpenSSL, GnuTLS, Kerberos, LDAP, SSH for curl), and loading and mapping
+ * them was most of the cost of starting picket: `picket version` took 33
+ * ms and a scan of a one-line file 38 ms with them linked, 13 and 16 ms
+ * without.  qpdf and libmicrohttpd brought 11 more (libstdc++, GnuTLS and
+ * its own): 11.2-11.9 and 13.8-14.5 ms with them, 5.6 and 8.6-8.9
+ * without (AMD EPYC VM, Release, perf stat -r 20-30; BENCHMARKS.md).
+ * Only reading PDFs needs poppler, only reserve, probe and guard need
+ * curl, only stamping a PDF needs qpdf and only the guard's server
+ * libmicrohttpd; so they are opened with dlopen(3) by the soname found at
+ * build time (CMakeLists.txt), their functions looked up once into a
+ * table (lazy.h), and every other command starts without them.  A
+ * library missing at run time is an error of the command that needs it,
+ * naming the library, not a failure to start. */
 #define PK_LAZY_POPPLER
 #define PK_LAZY_CURL
+#define PK_LAZY_QPDF
+#define PK_LAZY_MHD
 #define PK_LAZY_IMPL
 #include "lazy.h"
 
@@ -27,9 +34,17 @@
 #ifndef PK_CURL_SONAME
 #define PK_CURL_SONAME "libcurl.so.4"
 #endif
+#ifndef PK_QPDF_SONAME
+#define PK_QPDF_SONAME "libqpdf.so.29"
+#endif
+#ifndef PK_MHD_SONAME
+#define PK_MHD_SONAME "libmicrohttpd.so.12"
+#endif
 
 pk_poppler_fns pk_poppler_fns_;
 pk_curl_fns pk_curl_fns_;
+pk_qpdf_fns pk_qpdf_fns_;
+pk_mhd_fns pk_mhd_fns_;
 
 /* A function of a table: its name, and where its pointer goes. */
 typedef struct lazy_sym {
@@ -48,6 +63,16 @@ static const lazy_sym curl_syms[] = {
     PK_CURL_FNS(X)
 #undef X
 };
+static const lazy_sym qpdf_syms[] = {
+#define X(f) LAZY_SYM(pk_qpdf_fns, f)
+    PK_QPDF_FNS(X)
+#undef X
+};
+static const lazy_sym mhd_syms[] = {
+#define X(f) LAZY_SYM(pk_mhd_fns, f)
+    PK_MHD_FNS(X)
+#undef X
+};
 
 typedef struct lazy_lib {
     const char *soname;
@@ -63,6 +88,10 @@ static lazy_lib poppler_lib = {PK_POPPLER_SONAME, &pk_poppler_fns_, poppler_syms
                                sizeof poppler_syms / sizeof poppler_syms[0], PTHREAD_ONCE_INIT, 0, ""};
 static lazy_lib curl_lib = {PK_CURL_SONAME, &pk_curl_fns_, curl_syms, sizeof curl_syms / sizeof curl_syms[0],
                             PTHREAD_ONCE_INIT, 0, ""};
+static lazy_lib qpdf_lib = {PK_QPDF_SONAME, &pk_qpdf_fns_, qpdf_syms, sizeof qpdf_syms / sizeof qpdf_syms[0],
+                            PTHREAD_ONCE_INIT, 0, ""};
+static lazy_lib mhd_lib = {PK_MHD_SONAME, &pk_mhd_fns_, mhd_syms, sizeof mhd_syms / sizeof mhd_syms[0],
+                           PTHREAD_ONCE_INIT, 0, ""};
 
 /* Open l's library and fill its table, each pointer taken from dlsym
  * through a void * (as POSIX says); the library stays open for the life
@@ -94,6 +123,8 @@ static void load(lazy_lib *l)
 
 static void load_poppler(void) { load(&poppler_lib); }
 static void load_curl(void) { load(&curl_lib); }
+static void load_qpdf(void) { load(&qpdf_lib); }
+static void load_mhd(void) { load(&mhd_lib); }
 
 static int result(const lazy_lib *l, pk_error *err)
 {
@@ -110,4 +141,16 @@ int pk_lazy_curl(pk_error *err)
 {
     pthread_once(&curl_lib.once, load_curl);
     return result(&curl_lib, err);
+}
+
+int pk_lazy_qpdf(pk_error *err)
+{
+    pthread_once(&qpdf_lib.once, load_qpdf);
+    return result(&qpdf_lib, err);
+}
+
+int pk_lazy_mhd(pk_error *err)
+{
+    pthread_once(&mhd_lib.once, load_mhd);
+    return result(&mhd_lib, err);
 }

@@ -1,9 +1,10 @@
 /* lazy.h -- libraries opened when first needed (lazy.c).
  *
- * Include it in place of <poppler.h> or <curl/curl.h>, after defining
- * PK_LAZY_POPPLER or PK_LAZY_CURL: the library's functions are then
- * called through a table that pk_lazy_poppler() or pk_lazy_curl() fills
- * on first use (each call site keeps the library's own name for the
+ * Include it in place of <poppler.h>, <curl/curl.h>, <qpdf/qpdf-c.h> or
+ * <microhttpd.h>, after defining PK_LAZY_POPPLER, PK_LAZY_CURL,
+ * PK_LAZY_QPDF or PK_LAZY_MHD: the library's functions are then called
+ * through a table that pk_lazy_poppler(), pk_lazy_curl(), pk_lazy_qpdf()
+ * or pk_lazy_mhd() fills on first use (each call site keeps the library's own name for the
  * function: the names are macros for the table's members).  Every path
  * into code that uses them calls the loader first and fails with its
  * error when the library cannot be opened. */
@@ -24,6 +25,18 @@
     X(curl_multi_remove_handle) X(curl_multi_perform) X(curl_multi_poll) X(curl_multi_info_read)                 \
     X(curl_multi_strerror) X(curl_free) X(curl_url) X(curl_url_cleanup) X(curl_url_get) X(curl_url_set)          \
     X(curl_url_strerror)
+
+#define PK_QPDF_FNS(X)                                                                                               \
+    X(qpdf_init) X(qpdf_cleanup) X(qpdf_silence_errors) X(qpdf_set_suppress_warnings) X(qpdf_read_memory) \
+    X(qpdf_get_error) X(qpdf_get_error_full_text) X(qpdf_has_error) X(qpdf_get_root) X(qpdf_oh_get_key) \
+    X(qpdf_oh_is_stream) X(qpdf_oh_get_stream_data) X(qpdf_oh_new_stream) X(qpdf_oh_get_dict) \
+    X(qpdf_oh_replace_key) X(qpdf_oh_new_name) X(qpdf_oh_replace_stream_data) X(qpdf_oh_new_null) \
+    X(qpdf_init_write_memory) X(qpdf_write) X(qpdf_get_buffer_length) X(qpdf_get_buffer)
+
+#define PK_MHD_FNS(X)                                                                                                \
+    X(MHD_start_daemon) X(MHD_stop_daemon) X(MHD_lookup_connection_value) X(MHD_get_connection_values) \
+    X(MHD_get_connection_info) X(MHD_create_response_from_buffer) X(MHD_create_response_from_callback) \
+    X(MHD_add_response_header) X(MHD_queue_response) X(MHD_destroy_response)
 
 #define PK_LAZY_FIELD(f) __typeof__(&f) f;
 
@@ -90,9 +103,63 @@ extern pk_curl_fns pk_curl_fns_;
 #endif
 #endif
 
+#ifdef PK_LAZY_QPDF
+#include <qpdf/qpdf-c.h>
+typedef struct pk_qpdf_fns {
+    PK_QPDF_FNS(PK_LAZY_FIELD)
+} pk_qpdf_fns;
+extern pk_qpdf_fns pk_qpdf_fns_;
+#ifndef PK_LAZY_IMPL
+#define qpdf_init pk_qpdf_fns_.qpdf_init
+#define qpdf_cleanup pk_qpdf_fns_.qpdf_cleanup
+#define qpdf_silence_errors pk_qpdf_fns_.qpdf_silence_errors
+#define qpdf_set_suppress_warnings pk_qpdf_fns_.qpdf_set_suppress_warnings
+#define qpdf_read_memory pk_qpdf_fns_.qpdf_read_memory
+#define qpdf_get_error pk_qpdf_fns_.qpdf_get_error
+#define qpdf_get_error_full_text pk_qpdf_fns_.qpdf_get_error_full_text
+#define qpdf_has_error pk_qpdf_fns_.qpdf_has_error
+#define qpdf_get_root pk_qpdf_fns_.qpdf_get_root
+#define qpdf_oh_get_key pk_qpdf_fns_.qpdf_oh_get_key
+#define qpdf_oh_is_stream pk_qpdf_fns_.qpdf_oh_is_stream
+#define qpdf_oh_get_stream_data pk_qpdf_fns_.qpdf_oh_get_stream_data
+#define qpdf_oh_new_stream pk_qpdf_fns_.qpdf_oh_new_stream
+#define qpdf_oh_get_dict pk_qpdf_fns_.qpdf_oh_get_dict
+#define qpdf_oh_replace_key pk_qpdf_fns_.qpdf_oh_replace_key
+#define qpdf_oh_new_name pk_qpdf_fns_.qpdf_oh_new_name
+#define qpdf_oh_replace_stream_data pk_qpdf_fns_.qpdf_oh_replace_stream_data
+#define qpdf_oh_new_null pk_qpdf_fns_.qpdf_oh_new_null
+#define qpdf_init_write_memory pk_qpdf_fns_.qpdf_init_write_memory
+#define qpdf_write pk_qpdf_fns_.qpdf_write
+#define qpdf_get_buffer_length pk_qpdf_fns_.qpdf_get_buffer_length
+#define qpdf_get_buffer pk_qpdf_fns_.qpdf_get_buffer
+#endif
+#endif
+
+#ifdef PK_LAZY_MHD
+#include <microhttpd.h>
+typedef struct pk_mhd_fns {
+    PK_MHD_FNS(PK_LAZY_FIELD)
+} pk_mhd_fns;
+extern pk_mhd_fns pk_mhd_fns_;
+#ifndef PK_LAZY_IMPL
+#define MHD_start_daemon pk_mhd_fns_.MHD_start_daemon
+#define MHD_stop_daemon pk_mhd_fns_.MHD_stop_daemon
+#define MHD_lookup_connection_value pk_mhd_fns_.MHD_lookup_connection_value
+#define MHD_get_connection_values pk_mhd_fns_.MHD_get_connection_values
+#define MHD_get_connection_info pk_mhd_fns_.MHD_get_connection_info
+#define MHD_create_response_from_buffer pk_mhd_fns_.MHD_create_response_from_buffer
+#define MHD_create_response_from_callback pk_mhd_fns_.MHD_create_response_from_callback
+#define MHD_add_response_header pk_mhd_fns_.MHD_add_response_header
+#define MHD_queue_response pk_mhd_fns_.MHD_queue_response
+#define MHD_destroy_response pk_mhd_fns_.MHD_destroy_response
+#endif
+#endif
+
 /* Open the library once (thread-safe) and fill its table: 0, or
  * PK_EIO with the loader's message in err. */
 int pk_lazy_poppler(pk_error *err);
 int pk_lazy_curl(pk_error *err);
+int pk_lazy_qpdf(pk_error *err);
+int pk_lazy_mhd(pk_error *err);
 
 #endif

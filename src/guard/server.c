@@ -44,11 +44,11 @@
 #include "guard/guard.h"
 
 #include <arpa/inet.h>
-#define PK_LAZY_CURL /* libcurl opened on first use: lazy.c */
+#define PK_LAZY_CURL /* libcurl and libmicrohttpd opened on first use: lazy.c */
+#define PK_LAZY_MHD
 #include "lazy.h"
 #include <errno.h>
 #include <jansson.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -1358,7 +1358,7 @@ int pk_guard_server_start(pk_guard_server **out, const pk_guard_config *c, pk_gu
     struct sockaddr_storage ss;
     int e = parse_listen(c->listen, &ss, err);
     if (e) return e;
-    if (pk_lazy_curl(err)) return PK_EIO;
+    if (pk_lazy_curl(err) || pk_lazy_mhd(err)) return PK_EIO;
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, curl_init_once);
     pk_guard_server *s = calloc(1, sizeof *s);

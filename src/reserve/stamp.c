@@ -17,7 +17,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
-#include <qpdf/qpdf-c.h>
+#define PK_LAZY_QPDF /* libqpdf opened on first use: lazy.c */
+#include "lazy.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -444,6 +445,7 @@ static int qpdf_failed(qpdf_data q, pk_error *err)
 
 static int stamp_pdf(pk_buf *doc, const pk_reserve_opts *o, pk_error *err)
 {
+    if (pk_lazy_qpdf(err)) return PK_EIO;
     qpdf_data q = qpdf_init();
     unsigned char *old = NULL;
     size_t old_len = 0;

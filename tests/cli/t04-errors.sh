@@ -79,14 +79,14 @@ run scan --threads 0 x
 expect_eq "$rc" 2 "--threads 0 is refused"
 expect_match "$errs" '^picket: --threads: expected a number from 1 to 256' "bad numbers are explained"
 
-# poppler and curl are opened only by the commands that need them
-# (src/lazy.c): starting picket maps neither.
+# poppler, curl, qpdf and libmicrohttpd are opened only by the commands that need them
+# (src/lazy.c): starting picket maps none of them.
 if command -v ldd > /dev/null; then
   libs=$(ldd "$PICKET")
-  if grep -Eq 'libpoppler|libcurl' <<<"$libs"; then fail "picket links poppler or curl at start"; else ok "poppler and curl are not linked"; fi
+  if grep -Eq 'libpoppler|libcurl|libqpdf|libmicrohttpd' <<<"$libs"; then fail "picket links poppler, curl, qpdf or libmicrohttpd at start"; else ok "poppler, curl, qpdf and libmicrohttpd are not linked"; fi
 fi
 run version
-expect_eq "$rc" 0 "picket version runs without poppler and curl loaded"
+expect_eq "$rc" 0 "picket version runs without them loaded"
 
 # Help for every command.
 for c in register unregister works compile scan filter check demo; do

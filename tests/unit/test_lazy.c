@@ -1,11 +1,14 @@
-/* test_lazy.c -- libraries opened on first use (src/lazy.c): curl opens
- * and works through its table; a library that is not there is an error
+/* test_lazy.c -- libraries opened on first use (src/lazy.c): curl, qpdf
+ * and libmicrohttpd open and work through their tables; a library that is not there is an error
  * naming it, every time it is asked for, and nothing else breaks.  lazy.c
  * is built here with a soname that exists nowhere in place of poppler's. */
 #define PK_POPPLER_SONAME "libpicket-no-such-library.so.0"
 #include "../../src/lazy.c"
 
 #include "test.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 static void missing_library_is_an_error(void)
 {
@@ -45,4 +48,51 @@ static void curl_opens_and_works(void)
     CHECK_STR(pk_curl_fns_.curl_easy_strerror(CURLE_OK), "No error");
 }
 
-TEST_MAIN(TEST(missing_library_is_an_error), TEST(curl_opens_and_works))
+static void qpdf_opens_and_works(void)
+{
+    pk_error e;
+    memset(&e, 0, sizeof e);
+    CHECK_EQ_U(pk_lazy_qpdf(&e), 0);
+#define X(f) CHECK(pk_qpdf_fns_.f != NULL);
+    PK_QPDF_FNS(X)
+#undef X
+    /* a PDF that is not one: qpdf's own error comes back through the table */
+    qpdf_data q = pk_qpdf_fns_.qpdf_init();
+    CHECK(q != NULL);
+    if (!q) return;
+    pk_qpdf_fns_.qpdf_silence_errors(q);
+    const char junk[] = "not a pdf at all";
+    CHECK((pk_qpdf_fns_.qpdf_read_memory(q, "junk.pdf", junk, sizeof junk - 1, NULL) & QPDF_ERRORS) != 0);
+    qpdf_error qe = pk_qpdf_fns_.qpdf_get_error(q);
+    CHECK(qe != NULL);
+    if (qe) CHECK(strstr(pk_qpdf_fns_.qpdf_get_error_full_text(q, qe), "junk.pdf") != NULL);
+    pk_qpdf_fns_.qpdf_cleanup(&q);
+}
+
+static enum MHD_Result refuse(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *data, size_t *size, void **ctx)
+{
+    return MHD_NO;
+}
+
+static void mhd_opens_and_listens(void)
+{
+    pk_error e;
+    memset(&e, 0, sizeof e);
+    CHECK_EQ_U(pk_lazy_mhd(&e), 0);
+#define X(f) CHECK(pk_mhd_fns_.f != NULL);
+    PK_MHD_FNS(X)
+#undef X
+    /* the variadic start through the table: a daemon on a free loopback port */
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct MHD_Daemon *d = pk_mhd_fns_.MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, refuse, NULL,
+                                                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_END);
+    CHECK(d != NULL);
+    if (d) pk_mhd_fns_.MHD_stop_daemon(d);
+}
+
+TEST_MAIN(TEST(missing_library_is_an_error), TEST(curl_opens_and_works), TEST(qpdf_opens_and_works),
+          TEST(mhd_opens_and_listens))
