@@ -16,8 +16,11 @@
  * amortized per k-gram.
  *
  * Both have a scalar loop, the definition, and an AVX-512 path chosen at
- * run time (simd.h; the other levels take the scalar loop: without 64-bit
- * rotates, multiplies and minima, AVX2 did not pay).  The k-gram path
+ * run time (simd.h).  AVX2 has a k-gram path too: the roll stays scalar
+ * and the finalizer runs in four lanes (kgrams_avx2); its winnowing is
+ * the scalar loop (without 64-bit rotates and unsigned minima, vector
+ * winnowing lost to the scalar loop's predicted compare: BENCHMARKS.md,
+ * session 8).  The AVX-512 k-gram path
  * computes the same values from prefix XORs, eight lanes at a time; the
  * winnowing path finds, from vector minima, where the selection changes,
  * and hands any stretch with ties to the scalar loop (kgrams_avx512,
@@ -25,7 +28,8 @@
  * the scalar one and with a brute-force reference.  Measured
  * (bench/stages.c, Intel Xeon SPR-class VM, 2.1 GHz, 5 KB documents of
  * English, k = 8, w = 18), ns per token: k-grams 2.1 scalar, 0.9 AVX-512;
- * winnowing 2.7 scalar, 1.7 AVX-512. */
+ * winnowing 2.7 scalar, 1.7 AVX-512.  AMD EPYC Zen 3 (AVX2), same bench,
+ * alternating runs: k-grams 2.25-2.95 scalar, 1.75-2.28 AVX2. */
 #include "pk.h"
 #include "simd.h"
 
@@ -145,12 +149,74 @@ static PK_AVX512 void kgrams_avx512(const pk_tok *tok, size_t n, uint32_t k, uin
 }
 #endif
 
+#if PK_X86_SIMD
+#define PK_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt")))
+
+/* x * m in four 64-bit lanes: AVX2 multiplies 32 x 32 -> 64 only. */
+static PK_AVX2 inline __m256i mul64_avx2(__m256i x, __m256i mlo, __m256i mhi)
+{
+    const __m256i ll = _mm256_mul_epu32(x, mlo);
+    const __m256i hl = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), mlo);
+    const __m256i lh = _mm256_mul_epu32(x, mhi);
+    return _mm256_add_epi64(ll, _mm256_slli_epi64(_mm256_add_epi64(hl, lh), 32));
+}
+
+/* finalize() in four lanes. */
+static PK_AVX2 inline __m256i finalize_avx2(__m256i h)
+{
+    uint64_t s8, s16;
+    memcpy(&s8, XXH3_kSecret + 8, 8);
+    memcpy(&s16, XXH3_kSecret + 16, 8);
+    const __m256i mlo = _mm256_set1_epi64x((long long)(0x9FB21C651E98DF25ULL & 0xffffffffu));
+    const __m256i mhi = _mm256_set1_epi64x((long long)(0x9FB21C651E98DF25ULL >> 32));
+    __m256i x = _mm256_xor_si256(_mm256_shuffle_epi32(h, 0xB1), _mm256_set1_epi64x((long long)(s8 ^ s16)));
+    const __m256i r49 = _mm256_or_si256(_mm256_slli_epi64(x, 49), _mm256_srli_epi64(x, 15));
+    const __m256i r24 = _mm256_or_si256(_mm256_slli_epi64(x, 24), _mm256_srli_epi64(x, 40));
+    x = _mm256_xor_si256(x, _mm256_xor_si256(r49, r24));
+    x = mul64_avx2(x, mlo, mhi);
+    x = _mm256_xor_si256(x, _mm256_add_epi64(_mm256_srli_epi64(x, 35), _mm256_set1_epi64x(8)));
+    x = mul64_avx2(x, mlo, mhi);
+    return _mm256_xor_si256(x, _mm256_srli_epi64(x, 28));
+}
+
+/* The rolling loop of kgrams_scalar for a chunk of outputs, the raw
+ * values stored, then finalized four at a time in place while the chunk
+ * is in L1.  The roll is a chain of a rotate and an XOR a token; the
+ * finalizer (two 64-bit multiplies, about 17 instructions a k-gram in
+ * scalar code) is what the lanes take. */
+static PK_AVX2 void kgrams_avx2(const pk_tok *tok, size_t n, uint32_t k, uint64_t *out)
+{
+    enum { C = 256 };
+    const size_t nout = n - k + 1;
+    uint64_t h = 0;
+    for (uint32_t j = 0; j < k; j++) h = rotl64(h, 1) ^ tok[j].h;
+    for (size_t c0 = 0; c0 < nout; c0 += C) {
+        const size_t cn = nout - c0 < C ? nout - c0 : C;
+        size_t i = c0;
+        if (i == 0) out[i++] = h;
+        for (; i < c0 + cn; i++) {
+            h = rotl64(h, 1) ^ rotl64(tok[i - 1].h, k) ^ tok[i + k - 1].h;
+            out[i] = h;
+        }
+        size_t j = c0;
+        for (; j + 4 <= c0 + cn; j += 4)
+            _mm256_storeu_si256((__m256i *)(void *)(out + j),
+                                finalize_avx2(_mm256_loadu_si256((const __m256i *)(const void *)(out + j))));
+        for (; j < c0 + cn; j++) out[j] = finalize(out[j]);
+    }
+}
+#endif
+
 void pk_kgrams(const pk_tok *tok, size_t n, uint32_t k, uint64_t *out)
 {
     if (k == 0 || n < k) return;
 #if PK_X86_SIMD
     if (k <= 64 && pk_simd_level() >= PK_SIMD_AVX512) {
         kgrams_avx512(tok, n, k, out);
+        return;
+    }
+    if (pk_simd_level() >= PK_SIMD_AVX2) {
+        kgrams_avx2(tok, n, k, out);
         return;
     }
 #endif
