@@ -1,10 +1,11 @@
 /* lazy.h -- libraries opened when first needed (lazy.c).
  *
- * Include it in place of <poppler.h>, <curl/curl.h>, <qpdf/qpdf-c.h> or
- * <microhttpd.h>, after defining PK_LAZY_POPPLER, PK_LAZY_CURL,
- * PK_LAZY_QPDF or PK_LAZY_MHD: the library's functions are then called
- * through a table that pk_lazy_poppler(), pk_lazy_curl(), pk_lazy_qpdf()
- * or pk_lazy_mhd() fills on first use (each call site keeps the library's own name for the
+ * Include it in place of the library's headers, after defining
+ * PK_LAZY_POPPLER, PK_LAZY_CURL, PK_LAZY_QPDF, PK_LAZY_MHD, PK_LAZY_XML
+ * (libxml2) or PK_LAZY_ARCHIVE (libarchive), and after any header of
+ * that library included directly (the names become macros here): the
+ * library's functions are then called through a table that its loader
+ * (pk_lazy_poppler(), pk_lazy_curl(), ...) fills on first use (each call site keeps the library's own name for the
  * function: the names are macros for the table's members).  Every path
  * into code that uses them calls the loader first and fails with its
  * error when the library cannot be opened. */
@@ -37,6 +38,27 @@
     X(MHD_start_daemon) X(MHD_stop_daemon) X(MHD_lookup_connection_value) X(MHD_get_connection_values) \
     X(MHD_get_connection_info) X(MHD_create_response_from_buffer) X(MHD_create_response_from_callback) \
     X(MHD_add_response_header) X(MHD_queue_response) X(MHD_destroy_response)
+
+#define PK_XML_FNS(X)                                                                                                \
+    X(xmlInitParser) X(xmlFree) X(__xmlGenericError) X(__xmlGenericErrorContext) X(__xmlStructuredError) \
+    X(__xmlStructuredErrorContext) X(xmlSetGenericErrorFunc) X(xmlSetStructuredErrorFunc) X(htmlCtxtUseOptions) \
+    X(htmlParseDocument) X(htmlReadMemory) X(xmlCharEncCloseFunc) X(xmlCreateMemoryParserCtxt) \
+    X(xmlCtxtUseOptions) X(xmlDocGetRootElement) X(xmlFindCharEncodingHandler) X(xmlFreeDoc) \
+    X(xmlFreeParserCtxt) X(xmlGetLineNo) X(xmlGetProp) X(xmlHasProp) X(xmlNodeGetContent) X(xmlParseDocument) \
+    X(xmlReadMemory) X(xmlSAX2Characters) X(xmlSAX2GetLineNumber) X(xmlSAX2InitHtmlDefaultSAXHandler) \
+    X(xmlStopParser) X(xmlSwitchToEncoding)
+
+#define PK_ARCHIVE_FNS(X)                                                                                            \
+    X(archive_entry_filetype) X(archive_entry_free) X(archive_entry_hardlink) X(archive_entry_mtime) \
+    X(archive_entry_new) X(archive_entry_pathname) X(archive_entry_perm) X(archive_entry_set_filetype) \
+    X(archive_entry_set_mtime) X(archive_entry_set_pathname) X(archive_entry_set_perm) X(archive_entry_set_size) \
+    X(archive_entry_size) X(archive_entry_size_is_set) X(archive_error_string) X(archive_filter_bytes) \
+    X(archive_read_data) X(archive_read_free) X(archive_read_header_position) X(archive_read_new) \
+    X(archive_read_next_header) X(archive_read_open) X(archive_read_open_memory) \
+    X(archive_read_support_format_gnutar) X(archive_read_support_format_tar) X(archive_read_support_format_zip) \
+    X(archive_set_error) X(archive_write_close) X(archive_write_data) X(archive_write_free) \
+    X(archive_write_header) X(archive_write_new) X(archive_write_open2) X(archive_write_set_format_zip) \
+    X(archive_write_zip_set_compression_deflate) X(archive_write_zip_set_compression_store)
 
 #define PK_LAZY_FIELD(f) __typeof__(&f) f;
 
@@ -155,11 +177,110 @@ extern pk_mhd_fns pk_mhd_fns_;
 #endif
 #endif
 
+#ifdef PK_LAZY_XML
+/* Every libxml2 header picket uses, before the names become macros. */
+#include <libxml/HTMLparser.h>
+#include <libxml/SAX2.h>
+#include <libxml/globals.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+typedef struct pk_xml_fns {
+    PK_XML_FNS(PK_LAZY_FIELD)
+} pk_xml_fns;
+extern pk_xml_fns pk_xml_fns_;
+#ifndef PK_LAZY_IMPL
+/* xmlFree is a variable (a pointer to libxml2's free): the table holds
+ * its address.  xmlGenericError and the like are globals.h's macros over
+ * the __xml functions below. */
+#undef xmlFree
+#define xmlFree (*pk_xml_fns_.xmlFree)
+#define xmlInitParser pk_xml_fns_.xmlInitParser
+#define __xmlGenericError pk_xml_fns_.__xmlGenericError
+#define __xmlGenericErrorContext pk_xml_fns_.__xmlGenericErrorContext
+#define __xmlStructuredError pk_xml_fns_.__xmlStructuredError
+#define __xmlStructuredErrorContext pk_xml_fns_.__xmlStructuredErrorContext
+#define xmlSetGenericErrorFunc pk_xml_fns_.xmlSetGenericErrorFunc
+#define xmlSetStructuredErrorFunc pk_xml_fns_.xmlSetStructuredErrorFunc
+#define htmlCtxtUseOptions pk_xml_fns_.htmlCtxtUseOptions
+#define htmlParseDocument pk_xml_fns_.htmlParseDocument
+#define htmlReadMemory pk_xml_fns_.htmlReadMemory
+#define xmlCharEncCloseFunc pk_xml_fns_.xmlCharEncCloseFunc
+#define xmlCreateMemoryParserCtxt pk_xml_fns_.xmlCreateMemoryParserCtxt
+#define xmlCtxtUseOptions pk_xml_fns_.xmlCtxtUseOptions
+#define xmlDocGetRootElement pk_xml_fns_.xmlDocGetRootElement
+#define xmlFindCharEncodingHandler pk_xml_fns_.xmlFindCharEncodingHandler
+#define xmlFreeDoc pk_xml_fns_.xmlFreeDoc
+#define xmlFreeParserCtxt pk_xml_fns_.xmlFreeParserCtxt
+#define xmlGetLineNo pk_xml_fns_.xmlGetLineNo
+#define xmlGetProp pk_xml_fns_.xmlGetProp
+#define xmlHasProp pk_xml_fns_.xmlHasProp
+#define xmlNodeGetContent pk_xml_fns_.xmlNodeGetContent
+#define xmlParseDocument pk_xml_fns_.xmlParseDocument
+#define xmlReadMemory pk_xml_fns_.xmlReadMemory
+#define xmlSAX2Characters pk_xml_fns_.xmlSAX2Characters
+#define xmlSAX2GetLineNumber pk_xml_fns_.xmlSAX2GetLineNumber
+#define xmlSAX2InitHtmlDefaultSAXHandler pk_xml_fns_.xmlSAX2InitHtmlDefaultSAXHandler
+#define xmlStopParser pk_xml_fns_.xmlStopParser
+#define xmlSwitchToEncoding pk_xml_fns_.xmlSwitchToEncoding
+#endif
+#endif
+
+#ifdef PK_LAZY_ARCHIVE
+#include <archive.h>
+#include <archive_entry.h>
+typedef struct pk_archive_fns {
+    PK_ARCHIVE_FNS(PK_LAZY_FIELD)
+} pk_archive_fns;
+extern pk_archive_fns pk_archive_fns_;
+#ifndef PK_LAZY_IMPL
+#define archive_entry_filetype pk_archive_fns_.archive_entry_filetype
+#define archive_entry_free pk_archive_fns_.archive_entry_free
+#define archive_entry_hardlink pk_archive_fns_.archive_entry_hardlink
+#define archive_entry_mtime pk_archive_fns_.archive_entry_mtime
+#define archive_entry_new pk_archive_fns_.archive_entry_new
+#define archive_entry_pathname pk_archive_fns_.archive_entry_pathname
+#define archive_entry_perm pk_archive_fns_.archive_entry_perm
+#define archive_entry_set_filetype pk_archive_fns_.archive_entry_set_filetype
+#define archive_entry_set_mtime pk_archive_fns_.archive_entry_set_mtime
+#define archive_entry_set_pathname pk_archive_fns_.archive_entry_set_pathname
+#define archive_entry_set_perm pk_archive_fns_.archive_entry_set_perm
+#define archive_entry_set_size pk_archive_fns_.archive_entry_set_size
+#define archive_entry_size pk_archive_fns_.archive_entry_size
+#define archive_entry_size_is_set pk_archive_fns_.archive_entry_size_is_set
+#define archive_error_string pk_archive_fns_.archive_error_string
+#define archive_filter_bytes pk_archive_fns_.archive_filter_bytes
+#define archive_read_data pk_archive_fns_.archive_read_data
+#define archive_read_free pk_archive_fns_.archive_read_free
+#define archive_read_header_position pk_archive_fns_.archive_read_header_position
+#define archive_read_new pk_archive_fns_.archive_read_new
+#define archive_read_next_header pk_archive_fns_.archive_read_next_header
+#define archive_read_open pk_archive_fns_.archive_read_open
+#define archive_read_open_memory pk_archive_fns_.archive_read_open_memory
+#define archive_read_support_format_gnutar pk_archive_fns_.archive_read_support_format_gnutar
+#define archive_read_support_format_tar pk_archive_fns_.archive_read_support_format_tar
+#define archive_read_support_format_zip pk_archive_fns_.archive_read_support_format_zip
+#define archive_set_error pk_archive_fns_.archive_set_error
+#define archive_write_close pk_archive_fns_.archive_write_close
+#define archive_write_data pk_archive_fns_.archive_write_data
+#define archive_write_free pk_archive_fns_.archive_write_free
+#define archive_write_header pk_archive_fns_.archive_write_header
+#define archive_write_new pk_archive_fns_.archive_write_new
+#define archive_write_open2 pk_archive_fns_.archive_write_open2
+#define archive_write_set_format_zip pk_archive_fns_.archive_write_set_format_zip
+#define archive_write_zip_set_compression_deflate pk_archive_fns_.archive_write_zip_set_compression_deflate
+#define archive_write_zip_set_compression_store pk_archive_fns_.archive_write_zip_set_compression_store
+#endif
+#endif
+
 /* Open the library once (thread-safe) and fill its table: 0, or
  * PK_EIO with the loader's message in err. */
 int pk_lazy_poppler(pk_error *err);
 int pk_lazy_curl(pk_error *err);
 int pk_lazy_qpdf(pk_error *err);
 int pk_lazy_mhd(pk_error *err);
+int pk_lazy_xml(pk_error *err);
+int pk_lazy_archive(pk_error *err);
 
 #endif

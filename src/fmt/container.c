@@ -41,6 +41,9 @@
 #include <archive_entry.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#define PK_LAZY_XML /* libxml2 and libarchive opened on first use: lazy.c */
+#define PK_LAZY_ARCHIVE
+#include "lazy.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -88,6 +91,7 @@ static int wanted(const char *name)
 static int zip_read(zip *z, const char *s, size_t n, const char *what, pk_error *err)
 {
     memset(z, 0, sizeof *z);
+    if (pk_lazy_archive(err) || pk_lazy_xml(err)) return PK_EIO; /* the members are XML */
     size_t budget = n > PK_ZIP_MAX_BYTES / PK_ZIP_MAX_RATIO ? PK_ZIP_MAX_BYTES : n * PK_ZIP_MAX_RATIO;
     if (budget < ((size_t)1 << 20)) budget = (size_t)1 << 20;
     struct archive *a = archive_read_new();
@@ -512,6 +516,8 @@ int pk_zip_kind(const char *s, size_t n)
             memcmp(s + 30 + nl + el, "application/epub+zip", 20) == 0)
             return PK_WORK_EPUB;
     }
+    pk_error e;
+    if (pk_lazy_archive(&e)) return 0; /* not told apart: the reader's own error comes later */
     struct archive *a = archive_read_new();
     if (!a) return 0;
     archive_read_support_format_zip(a);

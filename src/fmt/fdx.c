@@ -47,6 +47,8 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
+#define PK_LAZY_XML /* libxml2 opened on first use: lazy.c */
+#include "lazy.h"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -380,6 +382,7 @@ static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 
 int pk_fdx_render(pk_doc *d, const char *s, size_t n, pk_error *err)
 {
+    if (pk_lazy_xml(err)) return PK_EIO;
     d->format = PK_WORK_FDX;
     d->title[0] = d->author[0] = 0;
     if (n == 0) return pk_fail(err, PK_EFORMAT, "empty: not a Final Draft file");

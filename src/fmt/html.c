@@ -29,6 +29,8 @@
 #include <libxml/SAX2.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
+#define PK_LAZY_XML /* libxml2 opened on first use: lazy.c */
+#include "lazy.h"
 #include <limits.h>
 #include <pthread.h>
 #include <string.h>
@@ -309,6 +311,7 @@ static htmlDocPtr parse(const char *s, size_t n, xmlCharEncodingHandlerPtr enc, 
 
 int pk_html_render_enc(pk_doc *d, const char *s, size_t n, const char *encoding, pk_error *err)
 {
+    if (pk_lazy_xml(err)) return PK_EIO;
     pthread_once(&once, init_parser);
     if (n == 0) return 0;
     if (n > INT_MAX) return pk_fail(err, PK_ETOOBIG, "HTML page larger than %d bytes", INT_MAX);

@@ -27,6 +27,8 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#define PK_LAZY_ARCHIVE /* libarchive opened on first use: lazy.c */
+#include "lazy.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +68,7 @@ static la_ssize_t feed(struct archive *a, void *ud, const void **out)
 int pk_tar_open(pk_tar **out, pk_source *src, const char *name, pk_error *err)
 {
     *out = NULL;
+    if (pk_lazy_archive(err)) return PK_EIO;
     pk_tar *t = calloc(1, sizeof *t);
     if (!t) return pk_fail(err, PK_ENOMEM, "out of memory");
     t->src = src;

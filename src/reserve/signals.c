@@ -23,6 +23,8 @@
 #include <jansson.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
+#define PK_LAZY_XML /* libxml2 opened on first use: lazy.c */
+#include "lazy.h"
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -490,6 +492,7 @@ static void meta(pk_signals *s, const char *name, const char *content)
 
 int pk_signals_html(pk_signals *s, const char *html, size_t n, pk_error *err)
 {
+    if (pk_lazy_xml(err)) return PK_EIO;
     pthread_once(&xml_once, xml_init);
     if (n == 0) return 0;
     if (n > INT_MAX) n = INT_MAX;

@@ -17,7 +17,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
-#define PK_LAZY_QPDF /* libqpdf opened on first use: lazy.c */
+#define PK_LAZY_QPDF /* libqpdf and libarchive opened on first use: lazy.c */
+#define PK_LAZY_ARCHIVE
 #include "lazy.h"
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,7 @@ static la_ssize_t zip_write(struct archive *a, void *ud, const void *p, size_t n
 
 static int stamp_epub(pk_buf *doc, const pk_reserve_opts *o, pk_error *err)
 {
+    if (pk_lazy_archive(err)) return PK_EIO;
     struct archive *a = archive_read_new(), *w = NULL;
     struct archive_entry *e;
     zentry *ents = NULL;

@@ -79,11 +79,16 @@ run scan --threads 0 x
 expect_eq "$rc" 2 "--threads 0 is refused"
 expect_match "$errs" '^picket: --threads: expected a number from 1 to 256' "bad numbers are explained"
 
-# poppler, curl, qpdf and libmicrohttpd are opened only by the commands that need them
+# poppler, curl, qpdf, libmicrohttpd, libxml2 and libarchive are opened only by the
+# commands that need them
 # (src/lazy.c): starting picket maps none of them.
 if command -v ldd > /dev/null; then
   libs=$(ldd "$PICKET")
-  if grep -Eq 'libpoppler|libcurl|libqpdf|libmicrohttpd' <<<"$libs"; then fail "picket links poppler, curl, qpdf or libmicrohttpd at start"; else ok "poppler, curl, qpdf and libmicrohttpd are not linked"; fi
+  if grep -Eq 'libpoppler|libcurl|libqpdf|libmicrohttpd|libxml2|libarchive' <<<"$libs"; then
+    fail "picket links a library it opens when needed"
+  else
+    ok "poppler, curl, qpdf, libmicrohttpd, libxml2 and libarchive are not linked"
+  fi
 fi
 run version
 expect_eq "$rc" 0 "picket version runs without them loaded"

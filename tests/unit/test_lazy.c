@@ -1,7 +1,8 @@
-/* test_lazy.c -- libraries opened on first use (src/lazy.c): curl, qpdf
- * and libmicrohttpd open and work through their tables; a library that is not there is an error
- * naming it, every time it is asked for, and nothing else breaks.  lazy.c
- * is built here with a soname that exists nowhere in place of poppler's. */
+/* test_lazy.c -- libraries opened on first use (src/lazy.c): curl, qpdf,
+ * libmicrohttpd, libxml2 and libarchive open and work through their
+ * tables; a library that is not there is an error naming it, every time
+ * it is asked for, and nothing else breaks.  lazy.c is built here with a
+ * soname that exists nowhere in place of poppler's. */
 #define PK_POPPLER_SONAME "libpicket-no-such-library.so.0"
 #include "../../src/lazy.c"
 
@@ -94,5 +95,66 @@ static void mhd_opens_and_listens(void)
     if (d) pk_mhd_fns_.MHD_stop_daemon(d);
 }
 
+static void xml_opens_and_parses(void)
+{
+    pk_error e;
+    memset(&e, 0, sizeof e);
+    CHECK_EQ_U(pk_lazy_xml(&e), 0);
+#define X(f) CHECK(pk_xml_fns_.f != NULL);
+    PK_XML_FNS(X)
+#undef X
+    const char doc[] = "<work><title lang=\"en\">Night Shift</title></work>";
+    xmlDocPtr d = pk_xml_fns_.xmlReadMemory(doc, (int)sizeof doc - 1, "w.xml", NULL, XML_PARSE_NONET);
+    CHECK(d != NULL);
+    if (!d) return;
+    xmlNode *root = pk_xml_fns_.xmlDocGetRootElement(d);
+    CHECK(root != NULL && strcmp((const char *)root->name, "work") == 0);
+    xmlChar *lang = root && root->children ? pk_xml_fns_.xmlGetProp(root->children, (const xmlChar *)"lang") : NULL;
+    CHECK(lang != NULL && strcmp((const char *)lang, "en") == 0);
+    /* xmlFree is a variable of libxml2's: the table holds its address */
+    if (lang) (*pk_xml_fns_.xmlFree)(lang);
+    pk_xml_fns_.xmlFreeDoc(d);
+}
+
+static void archive_opens_and_reads(void)
+{
+    pk_error e;
+    memset(&e, 0, sizeof e);
+    CHECK_EQ_U(pk_lazy_archive(&e), 0);
+#define X(f) CHECK(pk_archive_fns_.f != NULL);
+    PK_ARCHIVE_FNS(X)
+#undef X
+    /* a tar of one member, "a.txt" holding "hi\n", read back */
+    char tar[1024];
+    memset(tar, 0, sizeof tar);
+    memcpy(tar, "a.txt", 5);
+    memcpy(tar + 100, "0000644", 7);
+    memcpy(tar + 108, "0000000", 7);
+    memcpy(tar + 116, "0000000", 7);
+    memcpy(tar + 124, "00000000003", 11);
+    memcpy(tar + 136, "00000000000", 11);
+    tar[156] = '0';
+    memcpy(tar + 257, "ustar", 6);
+    memcpy(tar + 263, "00", 2);
+    memset(tar + 148, ' ', 8);
+    unsigned sum = 0;
+    for (int i = 0; i < 512; i++) sum += (unsigned char)tar[i];
+    snprintf(tar + 148, 8, "%06o", sum);
+    memcpy(tar + 512, "hi\n", 3);
+    struct archive *a = pk_archive_fns_.archive_read_new();
+    CHECK(a != NULL);
+    if (!a) return;
+    pk_archive_fns_.archive_read_support_format_tar(a);
+    CHECK(pk_archive_fns_.archive_read_open_memory(a, tar, sizeof tar) == ARCHIVE_OK);
+    struct archive_entry *ae;
+    CHECK(pk_archive_fns_.archive_read_next_header(a, &ae) == ARCHIVE_OK);
+    CHECK_STR(pk_archive_fns_.archive_entry_pathname(ae), "a.txt");
+    char buf[8] = {0};
+    CHECK(pk_archive_fns_.archive_read_data(a, buf, sizeof buf) == 3);
+    CHECK_STR(buf, "hi\n");
+    pk_archive_fns_.archive_read_free(a);
+}
+
 TEST_MAIN(TEST(missing_library_is_an_error), TEST(curl_opens_and_works), TEST(qpdf_opens_and_works),
-          TEST(mhd_opens_and_listens))
+          TEST(mhd_opens_and_listens), TEST(xml_opens_and_parses),
+          TEST(archive_opens_and_reads))
