@@ -11,7 +11,7 @@
  * Build by hand (not part of the CMake build), from a configured build dir:
  *   cc -O2 -D_GNU_SOURCE -Iinclude -Isrc bench/tar_read.c build/libpicket.a \
  *      $(pkg-config --libs libarchive libzstd zlib libsodium sqlite3 \
- *        libutf8proc libxxhash jansson libxml-2.0 poppler-glib) -lisal -lpthread -lm
+ *        libutf8proc libxxhash jansson) -lisal -lpthread -lm -ldl
  * Run: ./a.out ARCHIVE.tar.gz */
 #include "pk.h"
 

@@ -143,6 +143,8 @@ static void load(lazy_lib *l)
         if (!p) {
             const char *e = dlerror();
             snprintf(l->msg, sizeof l->msg, "%s: no %s in it (%s)", l->soname, l->syms[i].name, e ? e : "not found");
+            memset(l->table, 0, l->syms[l->nsyms - 1].off + sizeof p); /* no half-filled table */
+            dlclose(h);
             l->rc = -1;
             return;
         }

@@ -462,6 +462,7 @@ static int side_html(pk_buf *b, const char *s, size_t n, uint64_t base, const pk
 typedef struct worktext {
     const char *id; /* the work this holds, NULL: none yet */
     int state;      /* 0: text here, 1: not kept, 2: not in the registry, 3: unreadable */
+    char why[256];  /* state 3: why, when known (a reader's error: a library missing) */
     pk_doc doc;
     pk_buf conv;
     const char *shown;
@@ -478,6 +479,7 @@ static void worktext_clear(worktext *w)
     w->ntok = 0;
     w->id = NULL;
     w->state = 1;
+    w->why[0] = 0;
 }
 
 /* Load work id's kept text and its words (once per work). */
@@ -502,12 +504,16 @@ static int worktext_load(worktext *w, pk_registry *reg, const char *id)
         int format = fmt ? pk_work_format_parse((const char *)fmt) : PK_WORK_TEXT;
         if (format < 0) format = PK_WORK_TEXT;
         w->state = 3;
-        if (pk_doc_read(&w->doc, NULL, raw ? raw : "", n, format, PK_TOK_LOSSY, NULL) == 0 &&
+        pk_error e;
+        memset(&e, 0, sizeof e);
+        if (pk_doc_read(&w->doc, NULL, raw ? raw : "", n, format, PK_TOK_LOSSY, &e) == 0 &&
             pk_tokenize_all(w->doc.text.data ? w->doc.text.data : "", w->doc.text.len, PK_TOK_LOSSY | PK_TOK_NOLINES, &w->conv,
-                            &w->shown, &w->tok, &w->cap, &w->ntok, NULL) == 0) {
+                            &w->shown, &w->tok, &w->cap, &w->ntok, &e) == 0) {
             w->state = 0;
             /* the shown text is the rendered one unless it was UTF-16 */
             w->shown_n = w->shown == w->conv.data ? w->conv.len : w->doc.text.len;
+        } else {
+            snprintf(w->why, sizeof w->why, "%.*s", (int)sizeof w->why - 1, e.msg);
         }
     }
     sqlite3_finalize(st);
@@ -668,7 +674,13 @@ static int passage_html(pk_buf *b, rctx *c, const pk_rfinding *f, const pk_rpass
         static const char *why[] = {"The work's text does not cover these words.",
                                     "The registry does not keep this work's text (register --keep-text to show it here).",
                                     "This work is not in the registry.", "The work's text could not be read from the registry."};
-        rc |= pk_buf_printf(b, "<p class=\"none\">%s</p>", c->reg ? why[w->state] : "No registry was given: the work's text is not shown.");
+        rc |= pk_buf_printf(b, "<p class=\"none\">%s", c->reg ? why[w->state] : "No registry was given: the work's text is not shown.");
+        if (c->reg && w->state == 3 && w->why[0]) {
+            rc |= LIT(b, " (");
+            rc |= pk_html_escape(b, w->why, strlen(w->why));
+            rc |= LIT(b, ")");
+        }
+        rc |= LIT(b, "</p>");
     }
     rc |= LIT(b, "</div></div>\n");
     PK_UNUSED(f);

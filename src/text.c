@@ -394,10 +394,12 @@ static size_t count_newlines(const uint8_t *s, size_t a, size_t b)
 
 /* Whether a word that starts at start may take in the characters up to
  * q that join it without being letters (apostrophes, a hyphen at a line
- * break, invisible characters) and still have room for a letter after
- * them: a token spans at most PK_TOK_MAXLEN bytes of text, whatever it
- * holds (the fuzzer found 250 letters and ten soft hyphens made one of
- * 271).  A joiner that does not fit separates. */
+ * break, invisible characters): a token spans at most PK_TOK_MAXLEN bytes
+ * of text, whatever it holds (the fuzzer found 250 letters and ten soft
+ * hyphens made one of 271).  A joiner that does not fit separates.  One
+ * that fits leaves room for at least one more byte; when the letter after
+ * it is longer than that, the token ends with the joiner (every path
+ * alike: the block paths hand such long words to scalar_step). */
 static inline int joins(size_t start, size_t q)
 {
     return q - start < PK_TOK_MAXLEN;

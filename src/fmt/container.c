@@ -517,7 +517,7 @@ int pk_zip_kind(const char *s, size_t n)
             return PK_WORK_EPUB;
     }
     pk_error e;
-    if (pk_lazy_archive(&e)) return 0; /* not told apart: the reader's own error comes later */
+    if (pk_lazy_archive(&e)) return PK_WORK_DOCX; /* a zip: its reader then names the missing library */
     struct archive *a = archive_read_new();
     if (!a) return 0;
     archive_read_support_format_zip(a);

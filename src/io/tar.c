@@ -68,7 +68,10 @@ static la_ssize_t feed(struct archive *a, void *ud, const void **out)
 int pk_tar_open(pk_tar **out, pk_source *src, const char *name, pk_error *err)
 {
     *out = NULL;
-    if (pk_lazy_archive(err)) return PK_EIO;
+    if (pk_lazy_archive(err)) {
+        pk_error_prefix(err, "%s", name ? name : "tar");
+        return PK_EIO;
+    }
     pk_tar *t = calloc(1, sizeof *t);
     if (!t) return pk_fail(err, PK_ENOMEM, "out of memory");
     t->src = src;

@@ -369,7 +369,9 @@ void pk_check_weigh(const pk_check_input *in, pk_check_result *r)
 int pk_checker_new(pk_checker **out, const pk_check_opts *o, pk_error *err)
 {
     *out = NULL;
-    if (pk_lazy_curl(err)) return PK_EIO; /* parse_url, and the fetches */
+    /* curl: parse_url, and the fetches; libxml2: the pages' meta tags (a
+     * page whose meta could not be read must not count as unreserved) */
+    if (pk_lazy_curl(err) || pk_lazy_xml(err)) return PK_EIO;
     pk_checker *c = calloc(1, sizeof *c);
     if (!c) return pk_fail(err, PK_ENOMEM, "out of memory");
     c->o = *o;
@@ -561,8 +563,7 @@ static void page_done(job *j, pk_fetch *f)
     if (f->outcome == PK_FETCH_OK) {
         pk_signals_headers(&j->head, f->head.data ? f->head.data : "", f->head.len);
         if (f->body.len && is_html(f->ctype, &f->body)) {
-            pk_signals_html(&j->meta, f->body.data, f->body.len, NULL);
-            j->have_meta = 1;
+            if (pk_signals_html(&j->meta, f->body.data, f->body.len, NULL) == 0) j->have_meta = 1;
         }
     }
     pk_buf_free(&f->head);

@@ -79,9 +79,8 @@ run scan --threads 0 x
 expect_eq "$rc" 2 "--threads 0 is refused"
 expect_match "$errs" '^picket: --threads: expected a number from 1 to 256' "bad numbers are explained"
 
-# poppler, curl, qpdf, libmicrohttpd, libxml2 and libarchive are opened only by the
-# commands that need them
-# (src/lazy.c): starting picket maps none of them.
+# poppler, curl, qpdf, libmicrohttpd, libxml2 and libarchive are opened only by
+# the commands that need them (src/lazy.c): starting picket maps none of them.
 if command -v ldd > /dev/null; then
   libs=$(ldd "$PICKET")
   if grep -Eq 'libpoppler|libcurl|libqpdf|libmicrohttpd|libxml2|libarchive' <<<"$libs"; then
@@ -92,6 +91,46 @@ if command -v ldd > /dev/null; then
 fi
 run version
 expect_eq "$rc" 0 "picket version runs without them loaded"
+
+# A library that cannot be opened is an error of the command that needs it,
+# naming the library; the rest of picket works.  A copy of picket whose
+# sonames for libxml2 and libarchive name no library (same length).
+python3 - "$PICKET" nolibs <<'PY'
+import sys
+b = open(sys.argv[1], "rb").read()
+for old, new in ((b"libxml2.so.2\0", b"libxml0.so.2\0"), (b"libarchive.so.13\0", b"libarchiv0.so.13\0")):
+    assert b.count(old) == 1, old
+    b = b.replace(old, new)
+open(sys.argv[2], "wb").write(b)
+PY
+chmod +x nolibs
+python3 - <<'PY'
+import io, tarfile, zipfile
+with zipfile.ZipFile("upload-1", "w") as z:  # a DOCX under a name without its extension
+    z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+    z.writestr("word/document.xml", '<?xml version="1.0"?><w:document xmlns:w="x"><w:body><w:p><w:r><w:t>INT. ROOM</w:t></w:r></w:p></w:body></w:document>')
+with tarfile.open("works.tar", "w") as t:
+    data = b"a line of text\n"
+    ti = tarfile.TarInfo("a.txt"); ti.size = len(data)
+    t.addfile(ti, io.BytesIO(data))
+PY
+printf '<html><body><p>%s</p></body></html>\n' "$(head -c 2000 ca01.txt | tr '\n<>&' '    ')" > page.html
+PICKET_REAL=$PICKET
+PICKET=$T/nolibs
+run version
+expect_eq "$rc" 0 "without libxml2 and libarchive, picket version runs"
+run register --db nolib.db page.html
+expect_eq "$rc" 2 "an HTML work without libxml2: exit 2"
+expect_match "$errs" 'page.html.*cannot load libxml0\.so\.2' "the error names the file and the library"
+run register --db nolib.db upload-1
+expect_eq "$rc" 2 "a DOCX without its extension, without libarchive: exit 2"
+expect_match "$errs" 'upload-1.*cannot load libarchiv0\.so\.13' "it is known for a zip and the library is named"
+run scan --db "$PICKET_DB" works.tar
+expect_eq "$rc" 2 "a tar without libarchive: exit 2"
+expect_match "$errs" 'works\.tar.*cannot load libarchiv0\.so\.13' "the error names the archive and the library"
+run scan --db "$PICKET_DB" ca02.txt
+expect_eq "$rc" 0 "a plain text scan needs neither"
+PICKET=$PICKET_REAL
 
 # Help for every command.
 for c in register unregister works compile scan filter check demo; do
