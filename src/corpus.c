@@ -45,6 +45,7 @@
  * cost of reading it.  JSONL and WARC files are read in chunks. */
 #include "pk.h"
 #include "fmt/fmt.h"
+#include "lazy.h" /* pk_lazy_xml: WARC pages are HTML */
 
 #include <errno.h>
 #include <iconv.h>
@@ -1000,6 +1001,12 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
         goto done;
     }
     if (fmt == PK_FMT_WARC) {
+        /* Its pages are rendered with libxml2: a library that cannot be
+         * opened is one error for the file, not one a record. */
+        if (pk_lazy_xml(&e)) {
+            pk_error_prefix(&e, "%s", path);
+            goto error;
+        }
         pk_warc_reader *wr = NULL;
         if ((rc = pk_warc_reader_open(&wr, src, path, r->o->max_record, &e))) goto done;
         for (;;) {

@@ -128,6 +128,19 @@ expect_match "$errs" 'upload-1.*cannot load libarchiv0\.so\.13' "it is known for
 run scan --db "$PICKET_DB" works.tar
 expect_eq "$rc" 2 "a tar without libarchive: exit 2"
 expect_match "$errs" 'works\.tar.*cannot load libarchiv0\.so\.13' "the error names the archive and the library"
+python3 - <<'PY'
+body = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><body><p>a page</p></body></html>"
+with open("pages.warc", "wb") as f:
+    for i in range(50):
+        head = ("WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:%08d-0000-0000-0000-000000000000>\r\n"
+                "WARC-Target-URI: http://example.org/%d\r\nContent-Type: application/http; msgtype=response\r\n"
+                "Content-Length: %d\r\n\r\n" % (i, i, len(body))).encode()
+        f.write(head + body + b"\r\n\r\n")
+PY
+run scan --db "$PICKET_DB" pages.warc
+expect_eq "$rc" 2 "a WARC without libxml2: exit 2"
+expect_eq "$(grep -c 'cannot load libxml0' "$T/err")" 1 "one error for the file, not one for each of its 50 pages"
+expect_match "$errs" 'pages\.warc.*cannot load libxml0\.so\.2' "it names the file and the library"
 run scan --db "$PICKET_DB" ca02.txt
 expect_eq "$rc" 0 "a plain text scan needs neither"
 PICKET=$PICKET_REAL
