@@ -55,50 +55,11 @@
 #define PK_ARCHIVE_SONAME "libarchive.so.13"
 #endif
 
-pk_poppler_fns pk_poppler_fns_;
-pk_curl_fns pk_curl_fns_;
-pk_qpdf_fns pk_qpdf_fns_;
-pk_mhd_fns pk_mhd_fns_;
-pk_xml_fns pk_xml_fns_;
-pk_archive_fns pk_archive_fns_;
-
 /* A function of a table: its name, and where its pointer goes. */
 typedef struct lazy_sym {
     const char *name;
     size_t off;
 } lazy_sym;
-
-#define LAZY_SYM(tab, f) {#f, offsetof(tab, f)},
-static const lazy_sym poppler_syms[] = {
-#define X(f) LAZY_SYM(pk_poppler_fns, f)
-    PK_POPPLER_FNS(X)
-#undef X
-};
-static const lazy_sym curl_syms[] = {
-#define X(f) LAZY_SYM(pk_curl_fns, f)
-    PK_CURL_FNS(X)
-#undef X
-};
-static const lazy_sym qpdf_syms[] = {
-#define X(f) LAZY_SYM(pk_qpdf_fns, f)
-    PK_QPDF_FNS(X)
-#undef X
-};
-static const lazy_sym mhd_syms[] = {
-#define X(f) LAZY_SYM(pk_mhd_fns, f)
-    PK_MHD_FNS(X)
-#undef X
-};
-static const lazy_sym xml_syms[] = {
-#define X(f) LAZY_SYM(pk_xml_fns, f)
-    PK_XML_FNS(X)
-#undef X
-};
-static const lazy_sym archive_syms[] = {
-#define X(f) LAZY_SYM(pk_archive_fns, f)
-    PK_ARCHIVE_FNS(X)
-#undef X
-};
 
 typedef struct lazy_lib {
     const char *soname;
@@ -110,18 +71,44 @@ typedef struct lazy_lib {
     char msg[512];
 } lazy_lib;
 
-static lazy_lib poppler_lib = {PK_POPPLER_SONAME, &pk_poppler_fns_, poppler_syms,
-                               sizeof poppler_syms / sizeof poppler_syms[0], PTHREAD_ONCE_INIT, 0, ""};
-static lazy_lib curl_lib = {PK_CURL_SONAME, &pk_curl_fns_, curl_syms, sizeof curl_syms / sizeof curl_syms[0],
-                            PTHREAD_ONCE_INIT, 0, ""};
-static lazy_lib qpdf_lib = {PK_QPDF_SONAME, &pk_qpdf_fns_, qpdf_syms, sizeof qpdf_syms / sizeof qpdf_syms[0],
-                            PTHREAD_ONCE_INIT, 0, ""};
-static lazy_lib mhd_lib = {PK_MHD_SONAME, &pk_mhd_fns_, mhd_syms, sizeof mhd_syms / sizeof mhd_syms[0],
-                           PTHREAD_ONCE_INIT, 0, ""};
-static lazy_lib xml_lib = {PK_XML_SONAME, &pk_xml_fns_, xml_syms, sizeof xml_syms / sizeof xml_syms[0],
-                           PTHREAD_ONCE_INIT, 0, ""};
-static lazy_lib archive_lib = {PK_ARCHIVE_SONAME, &pk_archive_fns_, archive_syms,
-                               sizeof archive_syms / sizeof archive_syms[0], PTHREAD_ONCE_INIT, 0, ""};
+static void load(lazy_lib *l);
+
+static int result(const lazy_lib *l, pk_error *err)
+{
+    return l->rc ? pk_fail(err, PK_EIO, "%s", l->msg) : 0;
+}
+
+/* One library: its table, the names to look up, its state, and its
+ * loader pk_lazy_NAME(), which opens it once (AFTER, when not empty, runs
+ * once it is open). */
+#define LAZY_LIB(name, FNS, soname, AFTER)                                                              \
+    pk_##name##_fns pk_##name##_fns_;                                                                   \
+    static const lazy_sym name##_syms[] = {FNS(LAZY_SYM_##name)};                                       \
+    static lazy_lib name##_lib = {soname, &pk_##name##_fns_, name##_syms,                               \
+                                  sizeof name##_syms / sizeof name##_syms[0], PTHREAD_ONCE_INIT, 0, ""}; \
+    static void load_##name(void)                                                                       \
+    {                                                                                                   \
+        load(&name##_lib);                                                                              \
+        if (name##_lib.rc == 0) { AFTER; }                                                              \
+    }                                                                                                   \
+    int pk_lazy_##name(pk_error *err)                                                                   \
+    {                                                                                                   \
+        pthread_once(&name##_lib.once, load_##name);                                                    \
+        return result(&name##_lib, err);                                                                \
+    }
+#define LAZY_SYM_poppler(f) {#f, offsetof(pk_poppler_fns, f)},
+#define LAZY_SYM_curl(f) {#f, offsetof(pk_curl_fns, f)},
+#define LAZY_SYM_qpdf(f) {#f, offsetof(pk_qpdf_fns, f)},
+#define LAZY_SYM_mhd(f) {#f, offsetof(pk_mhd_fns, f)},
+#define LAZY_SYM_xml(f) {#f, offsetof(pk_xml_fns, f)},
+#define LAZY_SYM_archive(f) {#f, offsetof(pk_archive_fns, f)},
+
+LAZY_LIB(poppler, PK_POPPLER_FNS, PK_POPPLER_SONAME, )
+LAZY_LIB(curl, PK_CURL_FNS, PK_CURL_SONAME, )
+LAZY_LIB(qpdf, PK_QPDF_FNS, PK_QPDF_SONAME, )
+LAZY_LIB(mhd, PK_MHD_FNS, PK_MHD_SONAME, )
+LAZY_LIB(xml, PK_XML_FNS, PK_XML_SONAME, pk_xml_fns_.xmlInitParser()) /* before any thread parses */
+LAZY_LIB(archive, PK_ARCHIVE_FNS, PK_ARCHIVE_SONAME, )
 
 /* Open l's library and fill its table, each pointer taken from dlsym
  * through a void * (as POSIX says); the library stays open for the life
@@ -151,56 +138,4 @@ static void load(lazy_lib *l)
         memcpy((char *)l->table + l->syms[i].off, &p, sizeof p);
     }
     l->rc = 0;
-}
-
-static void load_poppler(void) { load(&poppler_lib); }
-static void load_curl(void) { load(&curl_lib); }
-static void load_qpdf(void) { load(&qpdf_lib); }
-static void load_mhd(void) { load(&mhd_lib); }
-static void load_xml(void)
-{
-    load(&xml_lib);
-    if (xml_lib.rc == 0) pk_xml_fns_.xmlInitParser(); /* once, before any thread parses */
-}
-static void load_archive(void) { load(&archive_lib); }
-
-static int result(const lazy_lib *l, pk_error *err)
-{
-    return l->rc ? pk_fail(err, PK_EIO, "%s", l->msg) : 0;
-}
-
-int pk_lazy_poppler(pk_error *err)
-{
-    pthread_once(&poppler_lib.once, load_poppler);
-    return result(&poppler_lib, err);
-}
-
-int pk_lazy_curl(pk_error *err)
-{
-    pthread_once(&curl_lib.once, load_curl);
-    return result(&curl_lib, err);
-}
-
-int pk_lazy_qpdf(pk_error *err)
-{
-    pthread_once(&qpdf_lib.once, load_qpdf);
-    return result(&qpdf_lib, err);
-}
-
-int pk_lazy_mhd(pk_error *err)
-{
-    pthread_once(&mhd_lib.once, load_mhd);
-    return result(&mhd_lib, err);
-}
-
-int pk_lazy_xml(pk_error *err)
-{
-    pthread_once(&xml_lib.once, load_xml);
-    return result(&xml_lib, err);
-}
-
-int pk_lazy_archive(pk_error *err)
-{
-    pthread_once(&archive_lib.once, load_archive);
-    return result(&archive_lib, err);
 }

@@ -5,10 +5,13 @@
  * (libxml2) or PK_LAZY_ARCHIVE (libarchive), and after any header of
  * that library included directly (the names become macros here): the
  * library's functions are then called through a table that its loader
- * (pk_lazy_poppler(), pk_lazy_curl(), ...) fills on first use (each call site keeps the library's own name for the
- * function: the names are macros for the table's members).  Every path
- * into code that uses them calls the loader first and fails with its
- * error when the library cannot be opened. */
+ * (pk_lazy_poppler(), pk_lazy_curl(), ...) fills on first use.  Each
+ * call site keeps the library's own name for the function: the names are
+ * macros for the table's members.  Every path into code that uses them
+ * calls the loader first and fails with its error when the library
+ * cannot be opened.  The libxml2 part assumes a build with threads (its
+ * error handlers are per-thread functions, __xmlGenericError and the
+ * like) and with xmlFree a variable, as Debian's is. */
 #ifndef PK_LAZY_H
 #define PK_LAZY_H
 
