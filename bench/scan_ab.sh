@@ -49,6 +49,8 @@ for ((r = 0; r < rounds; r++)); do
     done
 done
 printf '%s: %.1f MB, best of %d runs each, 1 thread\n' "$file" "$(echo "$bytes / 1000000" | bc -l)" "$rounds"
+printf 'cpu: %s (%s cores; %s)\n' "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(nproc)" \
+    "$(grep -qw avx512bw /proc/cpuinfo && echo AVX-512 || { grep -qw avx2 /proc/cpuinfo && echo AVX2 || echo no AVX2; })"
 printf '%-8s %-40s %8s %10s %8s  %s\n' level binary wall MB/s user findings-md5
 for lv in ${levels//,/ }; do
     for i in $(seq 1 $#); do

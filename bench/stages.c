@@ -67,6 +67,16 @@ int main(int argc, char **argv)
     pk_tok *tok = malloc(cap * sizeof *tok);
     uint64_t *kg = malloc(cap * sizeof *kg);
     pk_fp *fp = malloc(cap * sizeof *fp);
+    char cpu[256] = "?";
+    FILE *ci = fopen("/proc/cpuinfo", "r");
+    for (char line[512]; ci && fgets(line, sizeof line, ci);)
+        if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+            snprintf(cpu, sizeof cpu, "%s", strchr(line, ':') + 2);
+            cpu[strcspn(cpu, "\n")] = 0;
+            break;
+        }
+    if (ci) fclose(ci);
+    printf("cpu: %s\n", cpu);
     printf("%s: %.1f MB in %zu documents of about %zu bytes; CPU paths supported:", argv[1], (double)b.len / 1e6, ndoc,
            chunk ? chunk : b.len);
     for (int l = 0; l < PK_SIMD_NLEVELS; l++)

@@ -51,6 +51,8 @@ def libs(path):
         return str(sum(1 for l in out.splitlines() if l.strip()))
     except OSError:
         return "?"
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+print(f"cpu: {cpu} ({os.cpu_count()} cores)")
 print(f"{'command':26} {'median ms':>10} {'fastest ms':>11} {'libraries':>10}   ({n} runs each)")
 for name, argv in cmds:
     t = times[name]
