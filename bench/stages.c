@@ -12,7 +12,7 @@
  * first one's.
  *
  * Build: cc -O3 -Iinclude -Isrc bench/stages.c build-bench/libpicket.a \
- *        $(pkg-config --libs sqlite3 libutf8proc libxxhash zlib libzstd libsodium jansson) -lpthread -lm
+ *        $(pkg-config --libs sqlite3 libutf8proc libxxhash zlib libzstd libsodium jansson libisal) -lpthread -lm -ldl
  * Run:   ./stages FILE [repeats] [chunk] [paths]
  *        (FILE: plain UTF-8 text; paths: comma-separated, e.g. avx512,avx2,scalar,steps) */
 #include "pk.h"
