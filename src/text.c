@@ -1052,6 +1052,36 @@ static PK_AVX2 inline uint64_t hash16_folded_avx2(const uint8_t *w, size_t len)
     return hash16((uint64_t)_mm_cvtsi128_si64(v), (uint64_t)_mm_extract_epi64(v, 1), len);
 }
 
+/* emit_folded_avx2's words, hashed from src: the folded block with the
+ * bytes in skip packed out (skip 0: the folded block itself).  Inlined
+ * with skip a constant 0, the offsets' popcounts fold away: one loop for
+ * both cases, hashing from either copy with the packed offsets at run
+ * time, cost French text 7.95-8.65 -> 8.48-8.82 ns a token. */
+static PK_AVX2 inline __attribute__((always_inline)) void emit_folded_words(const uint8_t *b, size_t p, uint64_t starts,
+                                                                            uint64_t ends, uint64_t skip, uint64_t bad,
+                                                                            const uint8_t *src, uint64_t nl,
+                                                                            uint32_t line, pk_tok *out, unsigned c,
+                                                                            int lines)
+{
+    for (unsigned g = 0; g < c; g++) {
+        const unsigned ws = (unsigned)__builtin_ctzll(starts), we = (unsigned)__builtin_ctzll(ends);
+        starts &= starts - 1;
+        ends &= ends - 1;
+        const unsigned len = we - ws;
+        const uint64_t before = _bzhi_u64(~(uint64_t)0, ws), in = _bzhi_u64(~(uint64_t)0, we) & ~before;
+        const unsigned fs = ws - (unsigned)__builtin_popcountll(skip & before);
+        const unsigned flen = len - (unsigned)__builtin_popcountll(skip & in);
+        /* longer words (Cyrillic ones of nine letters and more) are
+         * hashed from the folded bytes too, as hash_block_word would */
+        out[g].h = __builtin_expect((bad & in) != 0, 0) ? hash_block_word(b + ws, len)
+                   : flen <= 16                        ? hash16_folded_avx2(src + fs, flen)
+                                                       : XXH3_64bits(src + fs, flen);
+        out[g].off = p + ws;
+        out[g].len = len;
+        out[g].line = lines ? line + (uint32_t)__builtin_popcountll(nl & before) : 0;
+    }
+}
+
 /* TB_BATCH for AVX2, for blocks with two-byte letters only
  * (TB_BATCH_UNI): the c words of a round from the block uni2_fold_avx2
  * folded, as emit_avx512 hashes a folded block.  The bytes to drop
@@ -1080,22 +1110,8 @@ static PK_AVX2 __attribute__((noinline)) void emit_folded_avx2(const uint8_t *b,
          * itself, not from a packed copy.  French-like text (bench/stages.c,
          * alternating runs): tokenize 8.73-8.87 -> 7.83-7.95 ns a token;
          * the 30% mixed text, whose Cyrillic letters often fold to one
-         * byte, within noise.  (One loop for both cases, hashing from
-         * either copy with the packed offsets: French 7.95-8.65 -> 8.48-8.82
-         * ns, so the loops stay apart.) */
-        for (unsigned g = 0; g < c; g++) {
-            const unsigned ws = (unsigned)__builtin_ctzll(starts), we = (unsigned)__builtin_ctzll(ends);
-            starts &= starts - 1;
-            ends &= ends - 1;
-            const unsigned len = we - ws;
-            const uint64_t before = _bzhi_u64(~(uint64_t)0, ws), in = _bzhi_u64(~(uint64_t)0, we) & ~before;
-            out[g].h = __builtin_expect((f->bad & in) != 0, 0) ? hash_block_word(b + ws, len)
-                       : len <= 16                             ? hash16_folded_avx2(f->fb + ws, len)
-                                                               : XXH3_64bits(f->fb + ws, len);
-            out[g].off = p + ws;
-            out[g].len = len;
-            out[g].line = lines ? line + (uint32_t)__builtin_popcountll(nl & before) : 0;
-        }
+         * byte, within noise. */
+        emit_folded_words(b, p, starts, ends, 0, f->bad, f->fb, nl, line, out, c, lines);
         return;
     }
     unsigned o = 0;
@@ -1111,23 +1127,7 @@ static PK_AVX2 __attribute__((noinline)) void emit_folded_avx2(const uint8_t *b,
         o += (unsigned)__builtin_popcount(m);
     }
     _mm_storeu_si128((__m128i *)(void *)(fc + o), _mm_setzero_si128()); /* a word's 16-byte load stays defined */
-    for (unsigned g = 0; g < c; g++) {
-        const unsigned ws = (unsigned)__builtin_ctzll(starts), we = (unsigned)__builtin_ctzll(ends);
-        starts &= starts - 1;
-        ends &= ends - 1;
-        const unsigned len = we - ws;
-        const uint64_t before = _bzhi_u64(~(uint64_t)0, ws), in = _bzhi_u64(~(uint64_t)0, we) & ~before;
-        const unsigned fs = ws - (unsigned)__builtin_popcountll(skip & before);
-        const unsigned flen = len - (unsigned)__builtin_popcountll(skip & in);
-        /* longer words (Cyrillic ones of nine letters and more) are
-         * hashed from the packed bytes too, as hash_block_word would */
-        out[g].h = __builtin_expect((f->bad & in) != 0, 0) ? hash_block_word(b + ws, len)
-                   : flen <= 16                            ? hash16_folded_avx2(fc + fs, flen)
-                                                           : XXH3_64bits(fc + fs, flen);
-        out[g].off = p + ws;
-        out[g].len = len;
-        out[g].line = lines ? line + (uint32_t)__builtin_popcountll(nl & before) : 0;
-    }
+    emit_folded_words(b, p, starts, ends, skip, f->bad, fc, nl, line, out, c, lines);
 }
 
 #define TB_FN tokenize_avx2
