@@ -1076,6 +1076,22 @@ static void e_found_d_not(pk_index *ix, const pk_buf *w)
     pk_scanner_free(s);
 }
 
+/* Register len bytes of w as work id in the registry at path (opened
+ * for it and closed). */
+static void reopen_add(const char *path, const char *id, const pk_buf *w, size_t len)
+{
+    pk_error e;
+    pk_registry *r = NULL;
+    CHECK_EQ_I(pk_registry_open(&r, path, 0, NULL, &e), 0);
+    if (!r) return;
+    pk_register_opts o;
+    memset(&o, 0, sizeof o);
+    o.id = id;
+    pk_register_result res;
+    CHECK_EQ_I(pk_registry_add(r, w->data, len, &o, &res, &e), 0);
+    pk_registry_close(r);
+}
+
 /* A registry restored from a backup and then changed reaches a generation
  * it had before, with another work at the same rowid: the delta file of
  * the other history must not be taken (the registry's state differs),
@@ -1108,10 +1124,7 @@ static void restored_registry_delta_not_reused(void)
     pk_registry_close(r);
     CHECK_EQ_I(copy_file(idb, bak), 0);
     /* history 1: d registered, a scan writes the delta */
-    CHECK_EQ_I(pk_registry_open(&r, idb, 0, NULL, &e), 0);
-    o.id = "d";
-    CHECK_EQ_I(pk_registry_add(r, w[3].data, w[3].len, &o, &res, &e), 0);
-    pk_registry_close(r);
+    reopen_add(idb, "d", &w[3], w[3].len);
     pk_index *ix = NULL;
     CHECK_EQ_I(pk_index_open(&ix, idb, &e), 0);
     CHECK(ix && pk_index_delta(ix) != NULL);
@@ -1120,10 +1133,7 @@ static void restored_registry_delta_not_reused(void)
     CHECK_EQ_I(stat(dpath, &sd), 0);
     /* history 2: the backup back, e registered (same generation, same rowid) */
     CHECK_EQ_I(copy_file(bak, idb), 0);
-    CHECK_EQ_I(pk_registry_open(&r, idb, 0, NULL, &e), 0);
-    o.id = "e";
-    CHECK_EQ_I(pk_registry_add(r, w[4].data, w[4].len, &o, &res, &e), 0);
-    pk_registry_close(r);
+    reopen_add(idb, "e", &w[4], w[4].len);
     CHECK_EQ_I(pk_index_open(&ix, idb, &e), 0);
     e_found_d_not(ix, w);
     pk_index_close(ix);
@@ -1133,18 +1143,13 @@ static void restored_registry_delta_not_reused(void)
      * that generation (e and f: e takes d's rowid).  The file is of the
      * other history and is rebuilt, not patched with a delta. */
     CHECK_EQ_I(copy_file(bak, idb), 0);
+    reopen_add(idb, "d", &w[3], w[3].len);
     CHECK_EQ_I(pk_registry_open(&r, idb, 0, NULL, &e), 0);
-    o.id = "d";
-    CHECK_EQ_I(pk_registry_add(r, w[3].data, w[3].len, &o, &res, &e), 0);
     CHECK_EQ_I(pk_index_compile(r, ipath, &e), 0);
     pk_registry_close(r);
     CHECK_EQ_I(copy_file(bak, idb), 0);
-    CHECK_EQ_I(pk_registry_open(&r, idb, 0, NULL, &e), 0);
-    o.id = "e";
-    CHECK_EQ_I(pk_registry_add(r, w[4].data, w[4].len, &o, &res, &e), 0);
-    o.id = "f";
-    CHECK_EQ_I(pk_registry_add(r, w[2].data, w[2].len / 2, &o, &res, &e), 0);
-    pk_registry_close(r);
+    reopen_add(idb, "e", &w[4], w[4].len);
+    reopen_add(idb, "f", &w[2], w[2].len / 2);
     CHECK_EQ_I(pk_index_open(&ix, idb, &e), 0);
     e_found_d_not(ix, w);
     pk_index_close(ix);
