@@ -1,6 +1,6 @@
 /* fuzz_html.c -- HTML to text on arbitrary bytes.
  *
- * Any input renders (libxml2 recovers from everything), with no encoding
+ * Any input renders (the tokenizer, like a browser's, takes any bytes), with no encoding
  * given and with one, and the rendering keeps its invariants: valid
  * UTF-8, one '\n' per rendered line and none empty, no line starting or
  * ending in a space outside <pre>-like elements (so only checked when the

@@ -44,12 +44,10 @@
 
 #define PK_XML_FNS(X)                                                                                                \
     X(xmlInitParser) X(xmlFree) X(__xmlGenericError) X(__xmlGenericErrorContext) X(__xmlStructuredError) \
-    X(__xmlStructuredErrorContext) X(xmlSetGenericErrorFunc) X(xmlSetStructuredErrorFunc) X(htmlCtxtUseOptions) \
-    X(htmlParseDocument) X(htmlReadMemory) X(xmlCharEncCloseFunc) X(xmlCreateMemoryParserCtxt) \
-    X(xmlCtxtUseOptions) X(xmlDocGetRootElement) X(xmlFindCharEncodingHandler) X(xmlFreeDoc) \
-    X(xmlFreeParserCtxt) X(xmlGetLineNo) X(xmlGetProp) X(xmlHasProp) X(xmlNodeGetContent) X(xmlParseDocument) \
-    X(xmlReadMemory) X(xmlSAX2Characters) X(xmlSAX2GetLineNumber) X(xmlSAX2InitHtmlDefaultSAXHandler) \
-    X(xmlStopParser) X(xmlSwitchToEncoding)
+    X(__xmlStructuredErrorContext) X(xmlSetGenericErrorFunc) X(xmlSetStructuredErrorFunc) \
+    X(htmlEntityValueLookup) X(htmlReadMemory) X(xmlCreateMemoryParserCtxt) X(xmlCtxtUseOptions) \
+    X(xmlDocGetRootElement) X(xmlFreeDoc) X(xmlFreeParserCtxt) X(xmlGetProp) X(xmlHasProp) X(xmlNodeGetContent) \
+    X(xmlParseDocument) X(xmlReadMemory) X(xmlSAX2GetLineNumber) X(xmlStopParser)
 
 #define PK_ARCHIVE_FNS(X)                                                                                            \
     X(archive_entry_filetype) X(archive_entry_free) X(archive_entry_hardlink) X(archive_entry_mtime) \
@@ -206,27 +204,20 @@ extern pk_xml_fns pk_xml_fns_;
 #define __xmlStructuredErrorContext pk_xml_fns_.__xmlStructuredErrorContext
 #define xmlSetGenericErrorFunc pk_xml_fns_.xmlSetGenericErrorFunc
 #define xmlSetStructuredErrorFunc pk_xml_fns_.xmlSetStructuredErrorFunc
-#define htmlCtxtUseOptions pk_xml_fns_.htmlCtxtUseOptions
-#define htmlParseDocument pk_xml_fns_.htmlParseDocument
+#define htmlEntityValueLookup pk_xml_fns_.htmlEntityValueLookup
 #define htmlReadMemory pk_xml_fns_.htmlReadMemory
-#define xmlCharEncCloseFunc pk_xml_fns_.xmlCharEncCloseFunc
 #define xmlCreateMemoryParserCtxt pk_xml_fns_.xmlCreateMemoryParserCtxt
 #define xmlCtxtUseOptions pk_xml_fns_.xmlCtxtUseOptions
 #define xmlDocGetRootElement pk_xml_fns_.xmlDocGetRootElement
-#define xmlFindCharEncodingHandler pk_xml_fns_.xmlFindCharEncodingHandler
 #define xmlFreeDoc pk_xml_fns_.xmlFreeDoc
 #define xmlFreeParserCtxt pk_xml_fns_.xmlFreeParserCtxt
-#define xmlGetLineNo pk_xml_fns_.xmlGetLineNo
 #define xmlGetProp pk_xml_fns_.xmlGetProp
 #define xmlHasProp pk_xml_fns_.xmlHasProp
 #define xmlNodeGetContent pk_xml_fns_.xmlNodeGetContent
 #define xmlParseDocument pk_xml_fns_.xmlParseDocument
 #define xmlReadMemory pk_xml_fns_.xmlReadMemory
-#define xmlSAX2Characters pk_xml_fns_.xmlSAX2Characters
 #define xmlSAX2GetLineNumber pk_xml_fns_.xmlSAX2GetLineNumber
-#define xmlSAX2InitHtmlDefaultSAXHandler pk_xml_fns_.xmlSAX2InitHtmlDefaultSAXHandler
 #define xmlStopParser pk_xml_fns_.xmlStopParser
-#define xmlSwitchToEncoding pk_xml_fns_.xmlSwitchToEncoding
 #endif
 #endif
 

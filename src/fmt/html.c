@@ -1,70 +1,112 @@
 /* html.c -- HTML to text, as a reader sees the page.
  *
- * libxml2's HTML parser (recovering from anything, never touching the
- * network) builds the tree; a walk over it writes the text a browser would
- * show, one rendered line per block:
- *   - script, style, noscript, template, head (title included), iframe,
- *     object and comments are dropped;
+ * One pass over the page, following the tokenizer of the WHATWG HTML
+ * standard (section 13.2.5) for everything that decides which bytes are
+ * text: tags (attribute values quoted with ' or " may hold '>'),
+ * comments (<!-- ... -->, and the short forms <!--> and <!--->), bogus
+ * comments (<!DOCTYPE ...>, <?xml ...?>, <![CDATA[...]>, </ followed by a
+ * non-letter), a '<' that opens nothing (it is text), raw text elements
+ * (script, style, xmp, iframe, noembed, noframes, noscript: no markup
+ * inside, up to their end tag), RCDATA elements (title, textarea:
+ * references decoded, no markup) and plaintext (the rest of the page).
+ * No tree is built.  What the page shows is then:
+ *   - script, style, noscript, iframe, noembed, noframes, title (which
+ *     goes to d->title), and everything inside template, object and
+ *     select (counted to their own end tag) are dropped, and so are
+ *     comments;
  *   - block elements (p, div, br, li, h1-h6, tr, td, blockquote, ...) end
- *     the current line; everything else flows into it;
- *   - runs of white space collapse to one space, except inside pre (and
- *     textarea), where line breaks stay line breaks;
- *   - character references are decoded by the parser, so "&rsquo;" is
- *     U+2019 in the output, which is always UTF-8.
- * Each rendered line carries the source line of its first text (libxml2
- * counts lines, and gives a text node the line where it ends; past 65535
- * it says 65535: libxml2 2.9's HTML parser has no big-lines option).
+ *     the current line at their start and end tags; everything else flows
+ *     into it ("<b>a</b><i>b</i>" is one word, as in a browser);
+ *   - runs of white space collapse to one space, except inside pre,
+ *     listing, textarea, xmp and plaintext, where line breaks stay line
+ *     breaks (the first line break right after <pre>, <listing> or
+ *     <textarea> is dropped, as the standard says);
+ *   - character references are decoded in text and in RCDATA: numeric
+ *     ones (&#233; &#xE9;, with the standard's windows-1252 mapping of
+ *     0x80-0x9F and U+FFFD for 0, surrogates and anything past U+10FFFF)
+ *     and named ones from libxml2's table of HTML 4 entities, plus &apos;;
+ *     without the ';' only the legacy names (those of Latin-1 and amp, lt,
+ *     gt, quot), longest first, as browsers do ("&copy 2020", "&notit;");
+ *   - NUL bytes are dropped.
+ * The head needs no rule of its own: everything a head may hold is either
+ * dropped (title, script, style, template, noscript, noframes) or void
+ * (meta, link, base), and text or another element there ends the head in
+ * a browser, which shows it.  Not modelled, as they do not change which
+ * words a page shows or their order, apart from rare pages: the tree
+ * builder's moves (foster parenting of text inside a table, the adoption
+ * agency), CSS (display: none, the hidden attribute: a crawler's text
+ * extraction keeps such text too), script data's escaped states (a
+ * "<!--" in a script that hides a "</script>"), foreign content (CDATA
+ * sections in SVG and MathML are dropped).  A start tag closed with "/>"
+ * opens no raw text or skipped element, as in XHTML (EPUB chapters), where
+ * the HTML standard would swallow the rest of the page: the one place
+ * this follows XML.  tests/cli/t23-html-browser.sh compares the words of
+ * every test page with Chromium's innerText.
  *
- * Encoding: the caller's (an HTTP charset) when libxml2 knows it, over
- * any the page declares, as browsers do; else
- * what the page declares (<meta charset>, http-equiv, a byte-order mark);
- * else UTF-8, where libxml2 falls back to ISO-8859-1 from the first byte
- * that is not valid UTF-8.
+ * Why not libxml2's HTML parser, which this file used before: it builds a
+ * tree of the page, node by node, and was 80% of a WARC scan (decode 19
+ * MB/s of HTML, fingerprinting 344 MB/s; bench/warc.sh).  On the pages of
+ * bench/warcgen.py its parse and the walk over the tree rendered 55 MB/s,
+ * and the parser alone with SAX callbacks that do nothing 100 MB/s; this
+ * pass renders the same pages at the figure in BENCHMARKS.md ("HTML to
+ * text").  Gumbo (libgumbo1, the only HTML5 parser Debian 12 has) also
+ * builds a whole tree.  libxml2 still supplies the entity names
+ * (htmlEntityValueLookup).
  *
- * The walk is iterative (parent pointers), so a deeply nested page cannot
- * exhaust the stack. */
+ * Each rendered line carries the source line of its first text: the
+ * number of line feeds before it, plus one, counted lazily (only for the
+ * first character of each rendered line).
+ *
+ * Encoding, as browsers decide it (WHATWG Encoding, "decode"): a
+ * byte-order mark; else the caller's charset (an HTTP Content-Type) when
+ * iconv knows it; else what a <meta charset> or <meta http-equiv
+ * content-type> in the first 1024 bytes declares; else UTF-8 when the
+ * bytes are UTF-8, or when they hold at least as many UTF-8 sequences of
+ * two or more bytes as bytes that fit none (a UTF-8 page with a stray
+ * byte); else windows-1252, the default of browsers in the West.
+ * Labels as the Encoding standard reads them: iso-8859-1, latin1, ascii
+ * and the like are windows-1252, gb2312 is GBK, utf-16 in a meta is
+ * UTF-8.  Anything not UTF-8 goes through iconv(3) first; bytes that do
+ * not decode become U+FFFD, so the output is always UTF-8. */
 #include "fmt/fmt.h"
 
 #include <libxml/HTMLparser.h>
-#include <libxml/SAX2.h>
-#include <libxml/parser.h>
-#include <libxml/parserInternals.h>
 #define PK_LAZY_XML /* libxml2 opened on first use: lazy.c */
 #include "lazy.h"
-#include <limits.h>
+#include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>
+#include <utf8proc.h>
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static void init_kinds(void);
-static void init_parser(void)
-{
-    xmlInitParser();
-    init_kinds();
-}
+/* ---- element kinds ------------------------------------------------------ */
 
-/* libxml2 reports some problems (encoder errors) on its generic error
- * channel whatever the parser options say; the library never prints. */
-static void quiet(void *ctx, const char *msg, ...) { PK_UNUSED(ctx); PK_UNUSED(msg); }
+enum {
+    E_FLOW,    /* flows into the line */
+    E_BLOCK,   /* ends the line at its start and end tags */
+    E_PRE,     /* a block whose line breaks stay (pre, listing) */
+    E_SKIP,    /* dropped with everything inside, to its own end tag */
+    E_RAW,     /* raw text, dropped (script, style, ...) */
+    E_RAWPRE,  /* raw text, shown as preformatted (xmp) */
+    E_TITLE,   /* RCDATA, to d->title */
+    E_TEXTAREA, /* RCDATA, shown as preformatted */
+    E_PLAIN    /* plaintext: the rest of the page, preformatted */
+};
 
-enum { E_FLOW, E_BLOCK, E_SKIP, E_PRE };
-
-/* Element names by kind, looked up in a small hash table made once
- * (pthread_once with the parser): a linear strcasecmp over these lists,
- * per element, was a tenth of a WARC scan. */
-static const char *const skip_names[] = {"script", "style", "noscript", "template", "head", "title",
-                                         "iframe", "object", "embed", "select"};
-static const char *const pre_names[] = {"pre", "textarea", "listing", "plaintext", "xmp"};
 static const char *const block_names[] = {
     "address", "article", "aside", "blockquote", "body", "br", "caption", "center", "dd", "details",
     "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form",
     "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li",
     "main", "menu", "nav", "ol", "option", "p", "section", "summary", "table", "tbody", "td",
     "tfoot", "th", "thead", "tr", "ul"};
+static const char *const raw_names[] = {"script", "style", "noscript", "iframe", "noembed", "noframes"};
+static const char *const skip_names[] = {"template", "object", "select"};
+
 #define KIND_SLOTS 256 /* a power of two, over 4 times the names */
 #define KIND_MAXLEN 16 /* longer than any name above */
-static struct { const char *name; int kind; } kind_tab[KIND_SLOTS];
+static struct { const char *name; unsigned char len, kind; } kind_tab[KIND_SLOTS];
 
 static uint32_t name_hash(const char *p, size_t n)
 {
@@ -73,45 +115,130 @@ static uint32_t name_hash(const char *p, size_t n)
     return h;
 }
 
-static void kind_add(const char *const *names, size_t n, int kind)
+static void kind_add(const char *name, int kind)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t h = name_hash(names[i], strlen(names[i])) & (KIND_SLOTS - 1);
-        while (kind_tab[h].name) h = (h + 1) & (KIND_SLOTS - 1);
-        kind_tab[h].name = names[i];
-        kind_tab[h].kind = kind;
-    }
+    size_t n = strlen(name);
+    uint32_t h = name_hash(name, n) & (KIND_SLOTS - 1);
+    while (kind_tab[h].name) h = (h + 1) & (KIND_SLOTS - 1);
+    kind_tab[h].name = name;
+    kind_tab[h].len = (unsigned char)n;
+    kind_tab[h].kind = (unsigned char)kind;
 }
 
-static void init_kinds(void)
+/* The kind of a lower-cased name of n bytes. */
+static int element_kind(const char *low, size_t n)
 {
-    kind_add(skip_names, sizeof skip_names / sizeof skip_names[0], E_SKIP);
-    kind_add(pre_names, sizeof pre_names / sizeof pre_names[0], E_PRE);
-    kind_add(block_names, sizeof block_names / sizeof block_names[0], E_BLOCK);
-}
-
-static int element_kind(const char *name)
-{
-    /* The HTML parser lower-cases names already; other callers may not. */
-    char low[KIND_MAXLEN];
-    size_t n = 0;
-    for (; name[n]; n++) {
-        if (n == KIND_MAXLEN) return E_FLOW;
-        char c = name[n];
-        low[n] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-    }
+    if (n == 0 || n >= KIND_MAXLEN) return E_FLOW;
     for (uint32_t h = name_hash(low, n) & (KIND_SLOTS - 1); kind_tab[h].name; h = (h + 1) & (KIND_SLOTS - 1))
-        if (strncmp(kind_tab[h].name, low, n) == 0 && kind_tab[h].name[n] == 0) return kind_tab[h].kind;
+        if (kind_tab[h].len == n && memcmp(kind_tab[h].name, low, n) == 0) return kind_tab[h].kind;
     return E_FLOW;
 }
 
+/* ---- named character references ----------------------------------------- */
+
+/* Names of libxml2's HTML 4 table (and apos) by hash; made once from
+ * htmlEntityValueLookup over every code point the table can hold, since
+ * libxml2 exports no walk over it, and htmlEntityLookup is a linear
+ * search a reference. */
+#define ENT_SLOTS 1024 /* a power of two, over 4 times the 254 names */
+#define ENT_MAXLEN 8   /* the longest HTML 4 name is 6 bytes ("thetasym" is 8) */
+#define ENT_MAXCP 0x2666
+static struct { const char *name; unsigned char len; int32_t cp; } ent_tab[ENT_SLOTS];
+
+static void ent_add(const char *name, int32_t cp)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > ENT_MAXLEN) return;
+    uint32_t h = name_hash(name, n) & (ENT_SLOTS - 1);
+    while (ent_tab[h].name) {
+        if (ent_tab[h].len == n && memcmp(ent_tab[h].name, name, n) == 0) return;
+        h = (h + 1) & (ENT_SLOTS - 1);
+    }
+    ent_tab[h].name = name;
+    ent_tab[h].len = (unsigned char)n;
+    ent_tab[h].cp = cp;
+}
+
+/* The code point of name[0, n), or -1. */
+static int32_t ent_lookup(const char *name, size_t n)
+{
+    if (n == 0 || n > ENT_MAXLEN) return -1;
+    for (uint32_t h = name_hash(name, n) & (ENT_SLOTS - 1); ent_tab[h].name; h = (h + 1) & (ENT_SLOTS - 1))
+        if (ent_tab[h].len == n && memcmp(ent_tab[h].name, name, n) == 0) return ent_tab[h].cp;
+    return -1;
+}
+
+/* Legacy names, which browsers take without the ';': those of Latin-1
+ * (U+00A0-U+00FF) and amp, lt, gt, quot, in either case for the four and
+ * copy and reg (the standard's list is exactly these). */
+static bool ent_legacy(const char *name, size_t n, int32_t cp)
+{
+    if (cp >= 0xA0 && cp <= 0xFF) return true;
+    static const char *const ascii[] = {"amp", "lt", "gt", "quot", "AMP", "LT", "GT", "QUOT"};
+    for (size_t i = 0; i < sizeof ascii / sizeof ascii[0]; i++)
+        if (strlen(ascii[i]) == n && memcmp(ascii[i], name, n) == 0) return true;
+    return false;
+}
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void init_tables(void)
+{
+    for (size_t i = 0; i < sizeof block_names / sizeof block_names[0]; i++) kind_add(block_names[i], E_BLOCK);
+    for (size_t i = 0; i < sizeof raw_names / sizeof raw_names[0]; i++) kind_add(raw_names[i], E_RAW);
+    for (size_t i = 0; i < sizeof skip_names / sizeof skip_names[0]; i++) kind_add(skip_names[i], E_SKIP);
+    kind_add("pre", E_PRE);
+    kind_add("listing", E_PRE);
+    kind_add("xmp", E_RAWPRE);
+    kind_add("title", E_TITLE);
+    kind_add("textarea", E_TEXTAREA);
+    kind_add("plaintext", E_PLAIN);
+    for (int32_t cp = 1; cp <= ENT_MAXCP; cp++) {
+        const htmlEntityDesc *e = htmlEntityValueLookup((unsigned int)cp);
+        if (e && e->name && (int32_t)e->value == cp) ent_add(e->name, cp);
+    }
+    ent_add("apos", '\''); /* HTML5 and XML, not HTML 4: pages use it */
+    ent_add("AMP", '&');
+    ent_add("LT", '<');
+    ent_add("GT", '>');
+    ent_add("QUOT", '"');
+    ent_add("COPY", 0xA9);
+    ent_add("REG", 0xAE);
+}
+
+/* ---- the renderer ---------------------------------------------------------- */
+
 typedef struct render {
     pk_doc *d;
+    const char *s;  /* the page, UTF-8 */
+    size_t n;
     pk_buf cur;     /* the line being built */
     uint32_t line;  /* source line of its first text */
     bool space;     /* a space is owed before the next word */
     int pre;        /* depth of pre-like elements */
+    int skip;       /* depth of the skipped element skip_kind */
+    char skip_name[KIND_MAXLEN];
+    size_t skip_len;
+    size_t lpos;    /* line feeds are counted up to here */
+    uint64_t lines; /* line feeds before lpos */
+    pk_buf title;   /* the first title's text, when d->title is still empty */
 } render;
+
+static bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+static bool is_alpha(unsigned char c) { return (unsigned char)((c | 0x20) - 'a') < 26; }
+static bool is_alnum(unsigned char c) { return is_alpha(c) || (unsigned char)(c - '0') < 10; }
+
+/* The source line of byte pos (pos never goes back). */
+static uint32_t line_at(render *r, size_t pos)
+{
+    const char *p = r->s + r->lpos, *e = r->s + pos;
+    while (p < e && (p = memchr(p, '\n', (size_t)(e - p)))) {
+        r->lines++;
+        p++;
+    }
+    r->lpos = pos;
+    return r->lines + 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(r->lines + 1);
+}
 
 static int flush(render *r)
 {
@@ -122,219 +249,593 @@ static int flush(render *r)
     return rc;
 }
 
-static uint32_t line_of(xmlNode *n)
-{
-    long l = xmlGetLineNo(n);
-    return l > 0 && l < (long)UINT32_MAX ? (uint32_t)l : 0;
-}
-
-static bool is_space(xmlChar c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
-
-/* SAX characters: libxml2 gives a text node the line where its first
- * chunk of characters ended (a chunk ends at a character reference or
- * after 1000 characters), which is neither its first line nor its last.
- * So, as the chunk arrives, the line of the text node's first non-space
- * character is noted in the node's psvi (unused by the HTML parser):
- * the parser's line less the line breaks after that character.  The
- * parser's line counter is an int, so this also holds past line 65535,
- * where xmlGetLineNo stops. */
-static void on_chars(void *ctx, const xmlChar *ch, int len)
-{
-    xmlParserCtxtPtr c = ctx;
-    xmlSAX2Characters(ctx, ch, len);
-    xmlNodePtr t = c->node ? c->node->last : NULL;
-    if (!t || t->type != XML_TEXT_NODE || t->psvi || !c->input) return;
-    int i = 0;
-    while (i < len && is_space(ch[i])) i++;
-    if (i == len) return;
-    long line = c->input->line;
-    for (int j = i; j < len; j++) line -= ch[j] == '\n';
-    if (line > 0 && line < (long)UINT32_MAX) t->psvi = (void *)(uintptr_t)line;
-}
-
-/* Append text, white space collapsed (outside pre).  libxml2 can let an
- * invalid UTF-8 byte through (after a broken character reference), so
- * every sequence is checked and a bad one becomes U+FFFD. */
-static int text(render *r, xmlNode *n, const char *s)
+/* Show p[0, len) (UTF-8; NUL bytes are dropped), which stands at byte
+ * pos of the page. */
+static int show(render *r, const char *p, size_t len, size_t pos)
 {
     int rc = 0;
-    size_t len = strlen(s);
-    /* The line of s[i] is base + the line breaks before it.  base: from
-     * the line on_chars noted for the first non-space character; else
-     * (never seen: a node made another way) from libxml2's, taken for the
-     * line where the text ends. */
-    int64_t base;
-    if (n->psvi) {
-        size_t f = 0;
-        int64_t before = 0;
-        for (; f < len && is_space((xmlChar)s[f]); f++) before += s[f] == '\n';
-        base = (int64_t)(uintptr_t)n->psvi - before;
-    } else {
-        base = line_of(n);
-        for (size_t f = 0; f < len; f++) base -= s[f] == '\n';
-    }
-    for (size_t i = 0; i < len && !rc;) {
-        char c = s[i];
-        bool ws = is_space((xmlChar)c);
-        if (c == '\n') base++;
+    size_t i = 0;
+    while (i < len && !rc) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == 0) { i++; continue; } /* NUL: dropped */
         if (r->pre) {
             if (c == '\n') { rc = flush(r); i++; continue; }
             if (c == '\r') { i++; continue; }
-        } else if (ws) {
+        } else if (is_space(c)) {
             if (r->cur.len) r->space = true;
             i++;
             continue;
         }
-        if (r->cur.len == 0) r->line = base < 1 ? 1 : base > UINT32_MAX ? UINT32_MAX : (uint32_t)base;
-        if (r->space) { rc = pk_buf_putc(&r->cur, ' '); r->space = false; }
-        if (rc) break;
-        if ((unsigned char)c < 0x80) {
-            /* A run of ASCII that is neither space nor line break goes in
-             * at once (per byte, this loop was a tenth of a WARC scan). */
-            size_t j = i + 1;
-            while (j < len && (unsigned char)s[j] < 0x80 && s[j] > ' ') j++;
-            if (c == '\t' || c == '\f') rc = pk_buf_putc(&r->cur, ' ');
-            else rc = pk_buf_append(&r->cur, s + i, j - i);
-            i = c == '\t' || c == '\f' ? i + 1 : j;
+        if (r->cur.len == 0) r->line = line_at(r, pos + i);
+        if (r->space) {
+            if ((rc = pk_buf_putc(&r->cur, ' '))) break;
+            r->space = false;
+        }
+        if (c == '\t' || c == '\f') {
+            rc = pk_buf_putc(&r->cur, ' ');
+            i++;
             continue;
         }
-        int32_t cp;
-        size_t k = pk_utf8_decode((const uint8_t *)s + i, len - i, &cp);
-        if (k == 0) {
-            rc = pk_buf_append(&r->cur, "\xEF\xBF\xBD", 3);
-            i++;
-        } else {
-            rc = pk_buf_append(&r->cur, s + i, k);
-            i += k;
-        }
+        /* the run up to the next white space (in pre: line break, tab) */
+        size_t j = i + 1;
+        if (r->pre)
+            while (j < len && p[j] != '\n' && p[j] != '\r' && p[j] != '\t' && p[j] != '\f' && p[j]) j++;
+        else
+            while (j < len && !is_space((unsigned char)p[j]) && p[j]) j++;
+        rc = pk_buf_append(&r->cur, p + i, j - i);
+        i = j;
     }
     return rc;
 }
 
-/* The text of a <title> into d->title (the first, whitespace collapsed). */
-static void take_title(pk_doc *d, xmlNode *t)
+/* Code point cp as text at pos (a reference's '&'). */
+static int show_cp(render *r, int32_t cp, size_t pos, pk_buf *to)
 {
-    if (d->title[0]) return;
-    size_t k = 0;
-    bool sp = false;
-    for (xmlNode *c = t->children; c; c = c->next) {
-        if (c->type != XML_TEXT_NODE || !c->content) continue;
-        const char *s = (const char *)c->content;
-        size_t len = strlen(s);
-        for (size_t i = 0; i < len;) {
-            char ch = s[i];
-            if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f') { sp = k > 0; i++; continue; }
-            int32_t cp;
-            size_t n = (unsigned char)ch < 0x80 ? 1 : pk_utf8_decode((const uint8_t *)s + i, len - i, &cp);
-            size_t add = n ? n : 1; /* an invalid byte is dropped */
-            if (k + (sp ? 1 : 0) + (n ? n : 0) + 1 > sizeof d->title) goto done;
-            if (n) {
-                if (sp) d->title[k++] = ' ';
-                sp = false;
-                memcpy(d->title + k, s + i, n);
-                k += n;
-            }
-            i += add;
+    utf8proc_uint8_t u[4];
+    utf8proc_ssize_t k = utf8proc_encode_char(cp, u);
+    if (k <= 0) return 0;
+    if (to) return pk_buf_append(to, u, (size_t)k);
+    return show(r, (const char *)u, (size_t)k, pos);
+}
+
+/* The standard's numeric reference fix-ups: 0x80-0x9F as windows-1252. */
+static const uint16_t c1_1252[32] = {
+    0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,
+    0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A,
+    0x0153, 0x9D, 0x017E, 0x0178};
+
+/* A character reference at s[i] == '&' (in text, or RCDATA when to is
+ * set): decodes it and returns the index after it, or returns i + 1 having
+ * shown the '&' itself when nothing there is a reference. */
+static size_t reference(render *r, size_t i, size_t end, pk_buf *to, int *rc)
+{
+    const char *s = r->s;
+    size_t p = i + 1;
+    if (p < end && s[p] == '#') {
+        p++;
+        bool hex = p < end && (s[p] | 0x20) == 'x';
+        if (hex) p++;
+        size_t d0 = p;
+        uint32_t v = 0;
+        for (; p < end; p++) {
+            unsigned char c = (unsigned char)s[p];
+            unsigned dv;
+            if (c >= '0' && c <= '9') dv = c - '0';
+            else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f') dv = (c | 0x20) - 'a' + 10;
+            else break;
+            v = v > 0x10FFFF ? v : v * (hex ? 16 : 10) + dv; /* saturates past U+10FFFF */
+        }
+        if (p == d0) goto literal;
+        if (p < end && s[p] == ';') p++;
+        int32_t cp = (int32_t)v;
+        if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) cp = 0xFFFD;
+        else if (v >= 0x80 && v <= 0x9F) cp = c1_1252[v - 0x80];
+        *rc = show_cp(r, cp, i, to);
+        return p;
+    }
+    size_t q = p;
+    while (q < end && q - p <= ENT_MAXLEN && is_alnum((unsigned char)s[q])) q++;
+    if (q == p) goto literal;
+    if (q < end && s[q] == ';') {
+        int32_t cp = ent_lookup(s + p, q - p);
+        if (cp >= 0) {
+            *rc = show_cp(r, cp, i, to);
+            return q + 1;
         }
     }
-done:
+    /* without ';': the longest legacy name the run starts with */
+    for (size_t len = PK_MIN(q - p, (size_t)6); len >= 2; len--) {
+        int32_t cp = ent_lookup(s + p, len);
+        if (cp >= 0 && ent_legacy(s + p, len, cp)) {
+            *rc = show_cp(r, cp, i, to);
+            return p + len;
+        }
+    }
+literal:
+    *rc = to ? pk_buf_putc(to, '&') : show(r, "&", 1, i);
+    return i + 1;
+}
+
+/* Text s[a, b) with references decoded (to: into a buffer, as is). */
+static int text_refs(render *r, size_t a, size_t b, pk_buf *to)
+{
+    const char *s = r->s;
+    int rc = 0;
+    while (a < b && !rc) {
+        const char *amp = memchr(s + a, '&', b - a);
+        size_t e = amp ? (size_t)(amp - s) : b;
+        if (e > a) rc = to ? pk_buf_append(to, s + a, e - a) : show(r, s + a, e - a, a);
+        if (!amp || rc) break;
+        a = reference(r, e, b, to, &rc);
+    }
+    return rc;
+}
+
+/* After a tag's name at p: its attributes, to the '>' (quoted values may
+ * hold one).  Returns the index after the '>', or SIZE_MAX when the page
+ * ends inside the tag (which is then dropped, as the standard says).
+ * *selfclose: the tag ends with "/>". */
+static size_t tag_end(const char *s, size_t p, size_t n, bool *selfclose)
+{
+    *selfclose = false;
+    for (;;) {
+        while (p < n && (is_space((unsigned char)s[p]) || s[p] == '/')) {
+            *selfclose = s[p] == '/' && p + 1 < n && s[p + 1] == '>';
+            p++;
+        }
+        if (p >= n) return SIZE_MAX;
+        if (s[p] == '>') return p + 1;
+        *selfclose = false;
+        p++; /* the attribute name's first character may be '=' */
+        while (p < n && !is_space((unsigned char)s[p]) && s[p] != '/' && s[p] != '>' && s[p] != '=') p++;
+        while (p < n && is_space((unsigned char)s[p])) p++;
+        if (p >= n || s[p] != '=') continue;
+        p++;
+        while (p < n && is_space((unsigned char)s[p])) p++;
+        if (p < n && (s[p] == '"' || s[p] == '\'')) {
+            const char *q = memchr(s + p + 1, s[p], n - p - 1);
+            if (!q) return SIZE_MAX;
+            p = (size_t)(q - s) + 1;
+        } else {
+            while (p < n && !is_space((unsigned char)s[p]) && s[p] != '>') p++;
+        }
+    }
+}
+
+/* The end tag of raw text or RCDATA at e (its "</" and name of len
+ * bytes): the index after it, or n. */
+static size_t close_raw(const char *s, size_t e, size_t len, size_t n)
+{
+    if (e >= n) return n;
+    bool selfclose;
+    size_t after = tag_end(s, e + 2 + len, n, &selfclose);
+    return after == SIZE_MAX ? n : after;
+}
+
+/* The end of raw text or RCDATA from p: the '<' of the first "</name"
+ * followed by white space, '/' or '>', or n. */
+static size_t raw_end(const char *s, size_t p, size_t n, const char *name, size_t len)
+{
+    while (p < n) {
+        const char *q = memchr(s + p, '<', n - p);
+        if (!q) return n;
+        size_t at = (size_t)(q - s);
+        if (at + 2 + len < n && s[at + 1] == '/' && strncasecmp(s + at + 2, name, len) == 0) {
+            char c = s[at + 2 + len];
+            if (is_space((unsigned char)c) || c == '/' || c == '>') return at;
+        }
+        p = at + 1;
+    }
+    return n;
+}
+
+/* Skip a line feed (or CR LF) right after a start tag of pre, listing or
+ * textarea. */
+static size_t skip_first_lf(const char *s, size_t p, size_t end)
+{
+    if (p < end && s[p] == '\n') return p + 1;
+    if (p + 1 < end && s[p] == '\r' && s[p + 1] == '\n') return p + 2;
+    return p;
+}
+
+/* The title: white space collapsed, trimmed, cut to fit at a character
+ * boundary. */
+static void take_title(pk_doc *d, const char *s, size_t len)
+{
+    size_t k = 0;
+    bool sp = false;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        if (is_space(c)) { sp = k > 0; i++; continue; }
+        if (c == 0) { i++; continue; }
+        size_t m = 1;
+        if (c >= 0x80) {
+            int32_t cp;
+            m = pk_utf8_decode((const uint8_t *)s + i, len - i, &cp);
+            if (m == 0) { i++; continue; }
+        }
+        if (k + (sp ? 1 : 0) + m + 1 > sizeof d->title) break;
+        if (sp) d->title[k++] = ' ';
+        sp = false;
+        memcpy(d->title + k, s + i, m);
+        k += m;
+        i += m;
+    }
     d->title[k] = 0;
 }
 
-static int walk(render *r, xmlNode *root)
+/* A start or end tag at s[i] == '<' whose name starts at name0; returns
+ * the index after it. */
+static size_t tag(render *r, size_t i, size_t name0, bool end, int *rc)
 {
-    xmlNode *n = root;
-    int rc = 0;
-    while (n && !rc) {
-        bool descend = false;
-        if (n->type == XML_ELEMENT_NODE && n->name) {
-            int k = element_kind((const char *)n->name);
-            if (strcasecmp((const char *)n->name, "title") == 0) take_title(r->d, n);
-            if (strcasecmp((const char *)n->name, "head") == 0)
-                for (xmlNode *c = n->children; c; c = c->next)
-                    if (c->type == XML_ELEMENT_NODE && c->name && strcasecmp((const char *)c->name, "title") == 0)
-                        take_title(r->d, c);
-            if (k == E_BLOCK || k == E_PRE) rc = flush(r);
-            if (k == E_PRE) r->pre++;
-            descend = k != E_SKIP;
-        } else if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && n->content) {
-            rc = text(r, n, (const char *)n->content);
-        }
-        if (rc) break;
-        if (descend && n->children) {
-            n = n->children;
-            continue;
-        }
-        /* Leave n, then every ancestor whose last child we just left. */
-        for (;;) {
-            if (n->type == XML_ELEMENT_NODE && n->name && n != root) {
-                int k = element_kind((const char *)n->name);
-                if (k == E_PRE && r->pre > 0) r->pre--;
-                if ((k == E_BLOCK || k == E_PRE) && (rc = flush(r))) return rc;
-            }
-            if (n == root) return flush(r);
-            if (n->next) {
-                n = n->next;
-                break;
-            }
-            n = n->parent;
-            if (!n) return flush(r);
-        }
+    const char *s = r->s;
+    const size_t n = r->n;
+    size_t p = name0;
+    char low[KIND_MAXLEN];
+    size_t len = 0;
+    while (p < n && !is_space((unsigned char)s[p]) && s[p] != '/' && s[p] != '>') {
+        if (len < KIND_MAXLEN) low[len] = (char)(s[p] >= 'A' && s[p] <= 'Z' ? s[p] + 32 : s[p]);
+        len++;
+        p++;
     }
-    return rc ? rc : flush(r);
+    bool selfclose;
+    size_t after = tag_end(s, p, n, &selfclose);
+    if (after == SIZE_MAX) return n; /* cut off inside the tag: dropped */
+    int kind = len < KIND_MAXLEN ? element_kind(low, len) : E_FLOW;
+    if (r->skip) {
+        /* inside a skipped element: only its own tags count */
+        if (len == r->skip_len && memcmp(low, r->skip_name, len) == 0) {
+            if (end) r->skip--;
+            else if (strcmp(r->skip_name, "select") == 0) r->skip = 0; /* <select> in a select ends it */
+            else if (!selfclose) r->skip++;
+            return after;
+        }
+        if (end || selfclose) return after;
+        /* raw text and RCDATA stay raw inside: a "</template>" in a script
+         * there is script */
+        if (kind == E_RAW || kind == E_RAWPRE || kind == E_TITLE || kind == E_TEXTAREA) {
+            return close_raw(s, raw_end(s, after, n, low, len), len, n);
+        }
+        if (kind == E_PLAIN) return n;
+        return after;
+    }
+    if (end) {
+        if (kind == E_BLOCK || kind == E_PRE) {
+            if (kind == E_PRE && r->pre > 0) r->pre--;
+            *rc = flush(r);
+        }
+        return after;
+    }
+    switch (kind) {
+    case E_BLOCK:
+        *rc = flush(r);
+        return after;
+    case E_PRE:
+        *rc = flush(r);
+        r->pre++;
+        return skip_first_lf(s, after, n);
+    case E_SKIP:
+        if (selfclose) return after;
+        memcpy(r->skip_name, low, len);
+        r->skip_name[len] = 0;
+        r->skip_len = len;
+        r->skip = 1;
+        return after;
+    case E_RAW:
+    case E_RAWPRE:
+    case E_TITLE:
+    case E_TEXTAREA: {
+        if (selfclose) return after;
+        size_t a = kind == E_TEXTAREA ? skip_first_lf(s, after, n) : after;
+        size_t e = raw_end(s, a, n, low, len);
+        if (kind == E_TITLE) {
+            if (!r->d->title[0]) {
+                pk_buf_reset(&r->title);
+                if ((*rc = text_refs(r, a, e, &r->title))) return n;
+                take_title(r->d, r->title.data ? r->title.data : "", r->title.len);
+            }
+        } else if (kind != E_RAW) {
+            if ((*rc = flush(r))) return n;
+            r->pre++;
+            *rc = kind == E_TEXTAREA ? text_refs(r, a, e, NULL) : show(r, s + a, e - a, a);
+            r->pre--;
+            if (!*rc) *rc = flush(r);
+        }
+        return close_raw(s, e, len, n);
+    }
+    case E_PLAIN:
+        if ((*rc = flush(r))) return n;
+        r->pre++;
+        *rc = show(r, s + after, n - after, after);
+        return n;
+    default:
+        return after;
+    }
 }
 
-/* htmlReadMemory, with on_chars: libxml2 2.9 builds its parser on an XML
- * memory context with the HTML handler (an HTML context would take bytes
- * for ISO-8859-1 where this one takes UTF-8 until a byte is not), so
- * that is done here too.  enc (consumed; NULL: none) is switched to
- * before parsing. */
-static htmlDocPtr parse(const char *s, size_t n, xmlCharEncodingHandlerPtr enc, int opts)
+/* Text s[a, b) of the data state: references decoded, NUL dropped. */
+static int data(render *r, size_t a, size_t b)
 {
-    xmlParserCtxtPtr c = xmlCreateMemoryParserCtxt(s, (int)n);
-    if (!c) {
-        if (enc) xmlCharEncCloseFunc(enc);
-        return NULL;
+    return r->skip || a >= b ? 0 : text_refs(r, a, b, NULL);
+}
+
+static int render_page(render *r)
+{
+    const char *s = r->s;
+    const size_t n = r->n;
+    size_t i = 0, t = 0; /* s[t, i) is text not yet shown */
+    int rc = 0;
+    while (i < n && !rc) {
+        const char *lt = memchr(s + i, '<', n - i);
+        if (!lt) break;
+        i = (size_t)(lt - s);
+        const unsigned char c1 = i + 1 < n ? (unsigned char)s[i + 1] : 0;
+        size_t next;
+        if (is_alpha(c1) || (c1 == '/' && i + 2 < n && is_alpha((unsigned char)s[i + 2]))) {
+            if ((rc = data(r, t, i))) break;
+            next = tag(r, i, c1 == '/' ? i + 2 : i + 1, c1 == '/', &rc);
+        } else if (c1 == '!' && i + 3 < n && s[i + 2] == '-' && s[i + 3] == '-') {
+            if ((rc = data(r, t, i))) break;
+            /* a comment: to "-->" or "--!>"; "<!-->" and "<!--->" are empty */
+            size_t p = i + 4;
+            if (p < n && s[p] == '>') next = p + 1;
+            else if (p + 1 < n && s[p] == '-' && s[p + 1] == '>') next = p + 2;
+            else {
+                next = n;
+                for (const char *q; p + 2 < n && (q = memchr(s + p, '-', n - p - 2)); p = (size_t)(q - s) + 1) {
+                    size_t at = (size_t)(q - s);
+                    if (s[at + 1] != '-') continue;
+                    if (s[at + 2] == '>') { next = at + 3; break; }
+                    if (at + 3 < n && s[at + 2] == '!' && s[at + 3] == '>') { next = at + 4; break; }
+                }
+            }
+        } else if (c1 == '!' || c1 == '?' || (c1 == '/' && i + 2 < n && s[i + 2] != '>')) {
+            if ((rc = data(r, t, i))) break;
+            /* a bogus comment (doctype, processing instruction, CDATA) */
+            const char *gt = memchr(s + i + 2, '>', n - i - 2);
+            next = gt ? (size_t)(gt - s) + 1 : n;
+        } else if (c1 == '/' && i + 2 < n) {
+            if ((rc = data(r, t, i))) break;
+            next = i + 3; /* "</>" is nothing */
+        } else {
+            i++; /* a '<' that opens nothing is text */
+            continue;
+        }
+        i = t = next;
     }
-    xmlSAX2InitHtmlDefaultSAXHandler(c->sax); /* the context's own copy */
-    c->sax->characters = on_chars;
-    htmlCtxtUseOptions(c, opts);
-    c->html = 1;
-    if (enc) xmlSwitchToEncoding(c, enc);
-    htmlParseDocument(c);
-    htmlDocPtr doc = c->myDoc;
-    c->myDoc = NULL;
-    if (c->dictNames && doc && doc->dict == c->dict) c->dict = NULL; /* the document owns it now */
-    xmlFreeParserCtxt(c);
-    return doc;
+    if (!rc) rc = data(r, t, n);
+    if (!rc) rc = flush(r);
+    return rc;
+}
+
+/* ---- encoding ------------------------------------------------------------- */
+
+/* The label as iconv knows it: "" for UTF-8 (nothing to convert). */
+static void label_norm(const char *in, size_t n, char *out, size_t cap)
+{
+    while (n && is_space((unsigned char)*in)) { in++; n--; }
+    while (n && is_space((unsigned char)in[n - 1])) n--;
+    if (n >= cap) n = cap - 1;
+    memcpy(out, in, n);
+    out[n] = 0;
+    static const char *const utf8[] = {"utf-8", "utf8", "unicode-1-1-utf-8", "x-unicode20utf8"};
+    static const char *const w1252[] = {"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "l1", "ascii",
+                                        "us-ascii", "cp819", "ibm819", "iso-ir-100", "csisolatin1",
+                                        "x-user-defined", "cp1252", "windows-1252", "x-cp1252", "iso88591",
+                                        "iso_8859-1:1987", "ansi_x3.4-1968"};
+    static const char *const gbk[] = {"gb2312", "gbk", "x-gbk", "chinese", "csgb2312", "iso-ir-58"};
+    for (size_t i = 0; i < sizeof utf8 / sizeof utf8[0]; i++)
+        if (strcasecmp(out, utf8[i]) == 0) { out[0] = 0; return; }
+    for (size_t i = 0; i < sizeof w1252 / sizeof w1252[0]; i++)
+        if (strcasecmp(out, w1252[i]) == 0) { snprintf(out, cap, "WINDOWS-1252"); return; }
+    for (size_t i = 0; i < sizeof gbk / sizeof gbk[0]; i++)
+        if (strcasecmp(out, gbk[i]) == 0) { snprintf(out, cap, "GBK"); return; }
+}
+
+/* The value of attribute `want` in the tag whose attributes start at p,
+ * for the meta prescan: into val (cut to cap - 1). */
+static bool attr_value(const char *s, size_t p, size_t n, const char *want, char *val, size_t cap)
+{
+    const size_t wl = strlen(want);
+    for (;;) {
+        while (p < n && (is_space((unsigned char)s[p]) || s[p] == '/')) p++;
+        if (p >= n || s[p] == '>') return false;
+        size_t a = p++;
+        while (p < n && !is_space((unsigned char)s[p]) && s[p] != '/' && s[p] != '>' && s[p] != '=') p++;
+        bool match = p - a == wl && strncasecmp(s + a, want, wl) == 0;
+        while (p < n && is_space((unsigned char)s[p])) p++;
+        size_t v0 = p, v1 = p;
+        if (p < n && s[p] == '=') {
+            p++;
+            while (p < n && is_space((unsigned char)s[p])) p++;
+            if (p < n && (s[p] == '"' || s[p] == '\'')) {
+                const char *q = memchr(s + p + 1, s[p], n - p - 1);
+                if (!q) return false;
+                v0 = p + 1;
+                v1 = (size_t)(q - s);
+                p = v1 + 1;
+            } else {
+                v0 = p;
+                while (p < n && !is_space((unsigned char)s[p]) && s[p] != '>') p++;
+                v1 = p;
+            }
+        }
+        if (match) {
+            size_t l = PK_MIN(v1 - v0, cap - 1);
+            memcpy(val, s + v0, l);
+            val[l] = 0;
+            return true;
+        }
+    }
+}
+
+/* The charset a <meta> in the first 1024 bytes declares, into out
+ * (normalized), or false.  Comments are passed over. */
+static bool meta_charset(const char *s, size_t n, char *out, size_t cap)
+{
+    n = PK_MIN(n, (size_t)1024);
+    for (size_t i = 0; i + 5 < n; i++) {
+        if (s[i] != '<') continue;
+        if (i + 3 < n && memcmp(s + i, "<!--", 4) == 0) {
+            const char *e = memmem(s + i + 4, n - i - 4, "-->", 3);
+            if (!e) return false;
+            i = (size_t)(e - s) + 2;
+            continue;
+        }
+        if (strncasecmp(s + i + 1, "meta", 4) != 0 || !(is_space((unsigned char)s[i + 5]) || s[i + 5] == '/'))
+            continue;
+        char v[128], he[64];
+        if (attr_value(s, i + 5, n, "charset", v, sizeof v)) {
+            label_norm(v, strlen(v), out, cap);
+        } else if (attr_value(s, i + 5, n, "http-equiv", he, sizeof he) && strcasecmp(he, "content-type") == 0 &&
+                   attr_value(s, i + 5, n, "content", v, sizeof v)) {
+            const char *c = strcasestr(v, "charset");
+            if (!c) continue;
+            c += 7;
+            while (is_space((unsigned char)*c)) c++;
+            if (*c != '=') continue;
+            c++;
+            while (is_space((unsigned char)*c)) c++;
+            size_t l = 0;
+            char q = *c == '"' || *c == '\'' ? *c++ : 0;
+            while (c[l] && (q ? c[l] != q : !is_space((unsigned char)c[l]) && c[l] != ';')) l++;
+            label_norm(c, l, out, cap);
+        } else {
+            continue;
+        }
+        if (strncasecmp(out, "utf-16", 6) == 0) out[0] = 0; /* a page that can say so is not UTF-16 */
+        return true;
+    }
+    return false;
+}
+
+/* Whether s is UTF-8: 1 valid, 0 mostly (at least as many sequences of
+ * two bytes or more as stray bytes), -1 not. */
+static int utf8_verdict(const char *s, size_t n)
+{
+    size_t multi = 0, bad = 0;
+    for (size_t i = 0; i < n;) {
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!(w & 0x8080808080808080ull)) { i += 8; continue; }
+        }
+        if ((unsigned char)s[i] < 0x80) { i++; continue; }
+        int32_t cp;
+        size_t k = pk_utf8_decode((const uint8_t *)s + i, n - i, &cp);
+        if (k) { multi++; i += k; } else { bad++; i++; }
+    }
+    return bad == 0 ? 1 : multi >= bad ? 0 : -1;
+}
+
+/* s as UTF-8 with each byte that fits no sequence (and NUL kept) as
+ * U+FFFD, into out. */
+static int utf8_clean(const char *s, size_t n, pk_buf *out)
+{
+    int rc = pk_buf_reserve(out, n + n / 2 + 16);
+    for (size_t i = 0; i < n && !rc;) {
+        size_t j = i;
+        while (j < n && (unsigned char)s[j] < 0x80) j++;
+        if (j > i && (rc = pk_buf_append(out, s + i, j - i))) break;
+        i = j;
+        if (i >= n) break;
+        int32_t cp;
+        size_t k = pk_utf8_decode((const uint8_t *)s + i, n - i, &cp);
+        if (k) { rc = pk_buf_append(out, s + i, k); i += k; }
+        else { rc = pk_buf_append(out, "\xEF\xBF\xBD", 3); i++; }
+    }
+    return rc;
+}
+
+/* s in charset enc to UTF-8 into out; 1 when iconv does not know enc. */
+static int convert(const char *enc, const char *s, size_t n, pk_buf *out)
+{
+    iconv_t cd = iconv_open("UTF-8", enc);
+    if (cd == (iconv_t)-1) return 1;
+    char *in = (char *)(uintptr_t)s;
+    size_t left = n;
+    int rc = 0;
+    while (left > 0) {
+        if ((rc = pk_buf_reserve(out, PK_MAX(left * 2, (size_t)64)))) break;
+        char *o = out->data + out->len;
+        size_t room = out->cap - out->len - 1, room0 = room;
+        size_t x = iconv(cd, &in, &left, &o, &room);
+        out->len += room0 - room;
+        if (x == (size_t)-1 && errno != E2BIG) {
+            /* a byte the charset does not have, or one cut short: U+FFFD */
+            if ((rc = pk_buf_append(out, "\xEF\xBF\xBD", 3))) break;
+            in++;
+            left--;
+        }
+    }
+    iconv_close(cd);
+    return rc;
+}
+
+/* ---- entry points -------------------------------------------------------------- */
+
+/* Whether iconv can read charset enc ("" is UTF-8: yes). */
+static bool iconv_knows(const char *enc)
+{
+    if (!enc[0]) return true;
+    iconv_t cd = iconv_open("UTF-8", enc);
+    if (cd == (iconv_t)-1) return false;
+    iconv_close(cd);
+    return true;
 }
 
 int pk_html_render_enc(pk_doc *d, const char *s, size_t n, const char *encoding, pk_error *err)
 {
     if (pk_lazy_xml(err)) return PK_EIO;
-    pthread_once(&once, init_parser);
+    pthread_once(&once, init_tables);
     if (n == 0) return 0;
-    if (n > INT_MAX) return pk_fail(err, PK_ETOOBIG, "HTML page larger than %d bytes", INT_MAX);
-    xmlSetGenericErrorFunc(NULL, quiet); /* per thread in libxml2 */
-    const int opts = HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_RECOVER;
-    htmlDocPtr doc = NULL;
-    if (encoding && *encoding) {
-        xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(encoding);
-        /* the transport's charset wins over the page's own meta */
-        if (h) doc = parse(s, n, h, opts | HTML_PARSE_IGNORE_ENC);
+    pk_buf conv;
+    pk_buf_init(&conv, 0);
+    char enc[64] = ""; /* the charset to convert from; "" UTF-8 */
+    int rc = 0, verdict = 2; /* utf8_verdict, 2 until needed */
+    if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+        s += 3;
+        n -= 3;
+    } else if (n >= 2 && (((unsigned char)s[0] == 0xFE && (unsigned char)s[1] == 0xFF) ||
+                          ((unsigned char)s[0] == 0xFF && (unsigned char)s[1] == 0xFE))) {
+        snprintf(enc, sizeof enc, (unsigned char)s[0] == 0xFE ? "UTF-16BE" : "UTF-16LE");
+        s += 2;
+        n -= 2;
+    } else {
+        bool known = false;
+        if (encoding && *encoding) {
+            label_norm(encoding, strlen(encoding), enc, sizeof enc);
+            known = iconv_knows(enc); /* an unknown one is as if not given */
+        }
+        if (!known && meta_charset(s, n, enc, sizeof enc)) known = iconv_knows(enc);
+        if (!known) {
+            verdict = utf8_verdict(s, n);
+            snprintf(enc, sizeof enc, "%s", verdict < 0 ? "WINDOWS-1252" : "");
+        }
     }
-    if (!doc) doc = parse(s, n, NULL, opts);
-    if (!doc) return 0; /* nothing libxml2 could make a tree of: no text */
+    if (enc[0]) {
+        rc = convert(enc, s, n, &conv);
+        if (rc == 1) rc = pk_fail(err, PK_EIO, "HTML: iconv cannot read %s", enc);
+        if (rc) goto done;
+    } else {
+        if (verdict == 2) verdict = utf8_verdict(s, n);
+        if (verdict != 1 && (rc = utf8_clean(s, n, &conv))) goto done;
+    }
     render r;
     memset(&r, 0, sizeof r);
     r.d = d;
+    const bool copied = enc[0] || verdict != 1;
+    r.s = copied ? (conv.data ? conv.data : "") : s;
+    r.n = copied ? conv.len : n;
     pk_buf_init(&r.cur, 0);
-    int rc = 0;
-    for (xmlNode *c = doc->children; c && !rc; c = c->next) rc = walk(&r, c);
+    pk_buf_init(&r.title, 0);
+    rc = render_page(&r);
     pk_buf_free(&r.cur);
-    xmlFreeDoc(doc);
-    if (rc) return pk_fail(err, rc, "rendering HTML: %s", pk_strerror(rc));
-    return 0;
+    pk_buf_free(&r.title);
+    if (rc) rc = pk_fail(err, rc, "rendering HTML: %s", pk_strerror(rc));
+done:
+    pk_buf_free(&conv);
+    return rc;
 }
 
 int pk_html_render(pk_doc *d, const char *s, size_t n, pk_error *err)

@@ -276,5 +276,70 @@ static void test_html(void)
     pk_doc_free(&d);
 }
 
+/* The tokenizer's rules (html.c), each against what a browser shows. */
+static void test_html_tokenizer(void)
+{
+    pk_doc d;
+    pk_doc_init(&d);
+    /* comments, their short forms, bogus comments, a '<' opening nothing */
+    CHECK_STR(render(&d, "a<!-- x -- y --!> b<!--> c <!---> d <![CDATA[ e ]]> f <?pi > g </ h> i </> j < k", NULL),
+              "a b c d f g i j < k\n");
+    /* references: legacy names without ';', longest first; numeric fix-ups */
+    CHECK_STR(render(&d, "&copy 2020 &notit; &amp;&#X41;&#0;&#x110000;&#150;&#xD800;&foo; &apos;&", NULL),
+              "\xC2\xA9 2020 \xC2\xACit; &A\xEF\xBF\xBD\xEF\xBF\xBD\xE2\x80\x93\xEF\xBF\xBD&foo; '&\n");
+    /* inline elements join words; blocks end lines */
+    CHECK_STR(render(&d, "<b>a</b><i>b</i> <span>c</span><div>d</div>e", NULL), "ab c\nd\ne\n");
+    /* raw text: a '>' in a quoted attribute, an end tag spelled in a string */
+    CHECK_STR(render(&d, "x<SCRIPT type=\"a>b\">s = \"</scr\" + \"ipt>\";</SCRIPT >y<style>p{}</style >z", NULL),
+              "xyz\n");
+    /* xmp is shown as written, textarea with references decoded and its
+     * first line break dropped, template and select dropped to their own
+     * end tag (nested templates counted) */
+    CHECK_STR(render(&d,
+                     "<xmp><b>kept</b></xmp><textarea>\n&lt;t&gt;</textarea><template><p>no<template>no"
+                     "</template>no</template><select><option>no</select>yes",
+                     NULL),
+              "<b>kept</b>\n<t>\nyes\n");
+    CHECK_EQ_U(d.line[1], 2);
+    /* title in RCDATA; a later one does not replace it */
+    render(&d, "<title>T &amp; <b>U</b></title><title>V</title>w", NULL);
+    CHECK_STR(d.title, "T & <b>U</b>");
+    /* <titl> is not a title */
+    CHECK_STR(render(&d, "<titl e>ma t</titl>", NULL), "ma t\n");
+    CHECK_STR(d.title, "");
+    /* plaintext: the rest of the page as it is */
+    CHECK_STR(render(&d, "a<plaintext><p>all &amp;\ntext", NULL), "a\n<p>all &amp;\ntext\n");
+    /* a tag cut off by the end of the page is dropped; NUL bytes too */
+    static const char nul[] = "a<p>b\0c<a href=\"x>";
+    pk_error e;
+    pk_doc_free(&d);
+    pk_doc_init(&d);
+    CHECK_EQ_I(pk_html_render_enc(&d, nul, sizeof nul - 1, NULL, &e), 0);
+    CHECK_STR(d.text.data, "a\nbc\n");
+    CHECK_STR(render(&d, "a<script>never closed", NULL), "a\n");
+    /* self-closed script (XHTML) opens nothing */
+    CHECK_STR(render(&d, "<script src=\"x.js\"/>shown", NULL), "shown\n");
+    /* CR LF: lines counted by line feeds */
+    render(&d, "<p>one</p>\r\n\r\n<p>three\r\nfour</p>", NULL);
+    CHECK_STR(d.text.data, "one\nthree four\n");
+    CHECK_EQ_U(d.line[1], 3);
+    /* encodings: undeclared and not UTF-8 is windows-1252; UTF-8 with a
+     * stray byte stays UTF-8; a meta in http-equiv form; UTF-16 by BOM */
+    CHECK_STR(render(&d, "<p>caf\xE9 \x93q\x94</p>", NULL), "caf\xC3\xA9 \xE2\x80\x9Cq\xE2\x80\x9D\n");
+    CHECK_STR(render(&d, "<p>caf\xC3\xA9 \xE9t\xC3\xA9</p>", NULL), "caf\xC3\xA9 \xEF\xBF\xBDt\xC3\xA9\n");
+    CHECK_STR(render(&d,
+                     "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=koi8-r\"><p>\xf0\xd2\xc9\xd7"
+                     "\xc5\xd4</p>",
+                     NULL),
+              "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82\n");
+    CHECK_STR(render(&d, "<!-- <meta charset=koi8-r> --><meta charset=latin1><p>\xE9</p>", NULL), "\xC3\xA9\n");
+    pk_doc_free(&d);
+    pk_doc_init(&d);
+    static const char u16[] = "\xFF\xFE<\0p\0>\0\xE9\0";
+    CHECK_EQ_I(pk_html_render_enc(&d, u16, sizeof u16 - 1, NULL, &e), 0);
+    CHECK_STR(d.text.data ? d.text.data : "", "\xC3\xA9\n");
+    pk_doc_free(&d);
+}
+
 TEST_MAIN(TEST(test_head_whole_record), TEST(test_head_lf_only_and_case), TEST(test_head_errors), TEST(test_http),
-          TEST(test_reader), TEST(test_html))
+          TEST(test_reader), TEST(test_html), TEST(test_html_tokenizer))
