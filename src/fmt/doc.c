@@ -72,7 +72,8 @@ void pk_doc_free(pk_doc *d)
     memset(d, 0, sizeof *d);
 }
 
-int pk_doc_line(pk_doc *d, const char *s, size_t len, uint32_t line, uint32_t page, uint32_t scene)
+/* Room for one more line in the line, page and scene arrays. */
+static int line_room(pk_doc *d)
 {
     if (d->nlines == d->cap) {
         size_t nc = d->cap ? 2 * d->cap : 256, bytes;
@@ -88,7 +89,22 @@ int pk_doc_line(pk_doc *d, const char *s, size_t len, uint32_t line, uint32_t pa
         d->scene = c;
         d->cap = nc;
     }
-    if (pk_buf_append(&d->text, s, len) || pk_buf_putc(&d->text, '\n')) return PK_ENOMEM;
+    return 0;
+}
+
+int pk_doc_line(pk_doc *d, const char *s, size_t len, uint32_t line, uint32_t page, uint32_t scene)
+{
+    if (line_room(d) || pk_buf_append(&d->text, s, len) || pk_buf_putc(&d->text, '\n')) return PK_ENOMEM;
+    d->line[d->nlines] = line;
+    d->page[d->nlines] = page;
+    d->scene[d->nlines] = scene;
+    d->nlines++;
+    return 0;
+}
+
+int pk_doc_end_line(pk_doc *d, uint32_t line, uint32_t page, uint32_t scene)
+{
+    if (line_room(d) || pk_buf_putc(&d->text, '\n')) return PK_ENOMEM;
     d->line[d->nlines] = line;
     d->page[d->nlines] = page;
     d->scene[d->nlines] = scene;

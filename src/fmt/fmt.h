@@ -14,6 +14,10 @@
  * line `line`, on `page` in `scene` (0: unknown / none).  Returns 0 or
  * PK_ENOMEM. */
 int pk_doc_line(pk_doc *d, const char *s, size_t len, uint32_t line, uint32_t page, uint32_t scene);
+/* The same for a line a reader has already written at the end of d->text
+ * (from just after the last '\n', not empty, no '\n' in it): appends the
+ * '\n'.  Returns 0 or PK_ENOMEM. */
+int pk_doc_end_line(pk_doc *d, uint32_t line, uint32_t page, uint32_t scene);
 
 /* ---- page layout (layout.c) ----------------------------------------------
  * The estimate of where a screenplay's elements fall on the page, shared

@@ -341,5 +341,54 @@ static void test_html_tokenizer(void)
     pk_doc_free(&d);
 }
 
+/* Text without markup renders as its words, white space collapsed to
+ * single spaces and NUL dropped: random runs of letters, spaces (single
+ * and repeated), other white space, NUL, control bytes and UTF-8, so that
+ * html.c's 16-byte blocks meet every case at every offset. */
+static void test_html_collapse_random(void)
+{
+    static const char *const piece[] = {"a", "bc", "def", " ", "  ", "\t", "\n", "\r\n", "\f", "\x01", "\xC3\xA9",
+                                        "\xE2\x80\x99", "x y z", "0123456789abcdef"};
+    uint64_t seed = 7;
+    pk_buf in, want;
+    pk_buf_init(&in, 0);
+    pk_buf_init(&want, 0);
+    pk_doc d;
+    pk_doc_init(&d);
+    int bad = 0;
+    for (int trial = 0; trial < 3000 && !bad; trial++) {
+        pk_buf_reset(&in);
+        size_t np = t_rand(&seed) % 60;
+        for (size_t k = 0; k < np; k++) {
+            size_t w = t_rand(&seed) % (sizeof piece / sizeof piece[0]);
+            pk_buf_append(&in, piece[w], strlen(piece[w]));
+            if (t_rand(&seed) % 16 == 0) pk_buf_putc(&in, 0);
+        }
+        /* the reference: words joined by one space, one line */
+        pk_buf_reset(&want);
+        bool sp = false;
+        for (size_t i = 0; i < in.len; i++) {
+            char c = in.data[i];
+            if (c == 0) continue;
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') { sp = want.len > 0; continue; }
+            if (sp) pk_buf_putc(&want, ' ');
+            sp = false;
+            pk_buf_putc(&want, c);
+        }
+        if (want.len) pk_buf_putc(&want, '\n');
+        pk_doc_free(&d);
+        pk_doc_init(&d);
+        pk_error e;
+        int rc = pk_html_render_enc(&d, in.data ? in.data : "", in.len, "utf-8", &e);
+        bad = rc != 0 || d.text.len != want.len || (want.len && memcmp(d.text.data, want.data, want.len) != 0);
+        if (bad) fprintf(stderr, "  trial %d: %zu bytes in, %zu out, %zu wanted\n", trial, in.len, d.text.len, want.len);
+    }
+    CHECK(!bad);
+    pk_doc_free(&d);
+    pk_buf_free(&in);
+    pk_buf_free(&want);
+}
+
 TEST_MAIN(TEST(test_head_whole_record), TEST(test_head_lf_only_and_case), TEST(test_head_errors), TEST(test_http),
-          TEST(test_reader), TEST(test_html), TEST(test_html_tokenizer))
+          TEST(test_reader), TEST(test_html), TEST(test_html_tokenizer),
+          TEST(test_html_collapse_random))
