@@ -1,13 +1,29 @@
 /* corpus.c -- scan many documents on many threads, in input order.
  *
- * The calling thread walks the inputs and cuts them into jobs: a whole
- * text file, or a chunk of about 1 MiB of whole JSONL lines.  Workers,
- * each with its own scanner, turn a job's records into output in the
- * job's sink through the record callback.  The calling thread hands
- * finished jobs to the flush callback strictly in the order they were
- * made, so output is the same whatever the number of threads.  At most
- * 2 * threads + 2 jobs are in flight, which bounds memory to about that
- * many chunks (or text files).
+ * The inputs are walked first (directories recursively, in name order),
+ * then read by reading threads that cut them into jobs: a whole text
+ * file, or a chunk of about 1 MiB of whole JSONL lines or WARC records.
+ * Workers, each with its own scanner, turn a job's records into output in
+ * the job's sink through the record callback.  Finished jobs go to the
+ * flush callback strictly in input order, and within an input in the
+ * order they were made (one thread flushes at a time: whichever reader
+ * finds the next one finished), so output is the same whatever the
+ * number of threads.  Each reader has at most (2 * threads + 2) / readers
+ * jobs in flight (at least 2), which bounds memory to about 2 * threads
+ * + 2 chunks (or text files).
+ *
+ * Readers: the calling thread, and with several threads and several
+ * inputs, one more per thread up to the number of inputs (at most
+ * MAX_READERS), each taking the next input whole.  Decompression and
+ * cutting records are sequential within a file: with one reader, igzip
+ * on per-record gzip WARC files (Common Crawl's) capped a whole scan at
+ * about 270 MB/s of WARC whatever the number of threads, once HTML
+ * rendering stopped being the bottleneck; with one reader per thread a
+ * crawl of many files scales with the cores.  On the 2-core VM of
+ * BENCHMARKS.md both ways are bound by the CPU (two 61 MB WARC.gz files,
+ * 2 threads: 0.88-1.12 s with one reader, 0.83-1.12 s with two).  A
+ * reader waiting for its jobs to be flushed helps flush; jobs of a later
+ * input wait, finished, until every earlier input is flushed.
  *
  * Errors in one record (malformed JSON, no text field, invalid UTF-8) are
  * reported through the record callback with rec->error set, and the scan
@@ -60,6 +76,7 @@
 #define CHUNK_TARGET ((size_t)1 << 20)
 #define MAX_LINE ((size_t)256 << 20)
 #define MAX_RECORD ((size_t)256 << 20)
+#define MAX_READERS 8 /* reading threads, each on a whole input at a time */
 
 enum { JOB_TEXT, JOB_JSONL, JOB_WARC, JOB_ERROR, JOB_SKIP };
 
@@ -81,9 +98,20 @@ typedef struct job {
     pk_sink sink;
     int done;
     int rc; /* a callback's failure */
+    size_t in;         /* the input it was made from (run.in) */
+    struct reader *rd; /* the reader that made it */
     struct job *next;  /* work queue */
-    struct job *fnext; /* flush order */
+    struct job *fnext; /* flush order, within its input */
 } job;
+
+/* One input file (or a path the walk could not read), in walk order. */
+typedef struct input {
+    char *path;       /* owned; jobs point at it for the whole run */
+    int code;         /* the walk's error, 0 if none */
+    char *why;        /* its message (owned), or NULL */
+    job *head, *tail; /* its jobs in flight, in the order made */
+    bool read;        /* its reader is done with it */
+} input;
 
 typedef struct run {
     const pk_index *ix;
@@ -92,13 +120,14 @@ typedef struct run {
     pthread_mutex_t mu;
     pthread_cond_t work_cv, done_cv;
     job *queue_head, *queue_tail; /* waiting for a worker */
-    job *fifo_head, *fifo_tail;   /* every job in flight, in seq order */
-    size_t inflight, max_inflight;
-    uint64_t seq;
+    input *in;                    /* every input, walked before reading */
+    size_t nin, incap;
+    size_t next_in;               /* the next input a reader takes */
+    size_t flush_at;              /* the input whose jobs are flushed next */
+    int flushing;                 /* a thread is flushing (output is written by one at a time) */
+    size_t max_inflight;          /* a reader's jobs made and not yet flushed, at most */
     int stop;
     int failed;
-    char **paths; /* owned copies of the walked file names */
-    size_t npaths, pathcap;
     int nthreads;
     int single;   /* one input, a regular file or stdin: a text there is the run's only job */
 } run;
@@ -156,6 +185,20 @@ typedef struct worker {
     pthread_t th;
     double json_s, output_s; /* thread time decoding JSON and in callbacks */
 } worker;
+
+/* A reading thread: the calling thread, and with several inputs and
+ * threads, more of them, each reading whole inputs (see the top). */
+typedef struct reader {
+    run *r;
+    worker *ws;
+    int nthreads;
+    pthread_t th;
+    size_t in;          /* the input being read */
+    size_t inflight;    /* its jobs not yet flushed */
+    double read_s, wait_s;
+    uint64_t files;
+    int rc;
+} reader;
 
 static int emit(run *r, job *j, pk_record *rec, worker *w)
 {
@@ -642,15 +685,35 @@ static int finish_job(run *r, job *j)
     return rc;
 }
 
-/* Flush finished jobs at the head of the FIFO.  Called with r->mu held. */
+/* Whether the job to flush next is finished, or the input flushed now has
+ * nothing more to give.  Called with r->mu held. */
+static bool flushable(const run *r)
+{
+    if (r->flushing || r->flush_at >= r->nin) return false;
+    const input *in = &r->in[r->flush_at];
+    return in->head ? in->head->done : in->read;
+}
+
+/* Flush finished jobs in input order, then in the order each input's jobs
+ * were made, as far as they are finished.  One thread at a time (the
+ * others go on reading).  Called with r->mu held. */
 static int flush_ready(run *r)
 {
+    if (r->flushing) return 0;
+    r->flushing = 1;
     int rc = 0;
-    while (r->fifo_head && r->fifo_head->done) {
-        job *j = r->fifo_head;
-        r->fifo_head = j->fnext;
-        if (!r->fifo_head) r->fifo_tail = NULL;
-        r->inflight--;
+    while (r->flush_at < r->nin) {
+        input *in = &r->in[r->flush_at];
+        job *j = in->head;
+        if (!j) {
+            if (!in->read) break;
+            r->flush_at++;
+            continue;
+        }
+        if (!j->done) break;
+        in->head = j->fnext;
+        if (!in->head) in->tail = NULL;
+        j->rd->inflight--;
         pthread_mutex_unlock(&r->mu);
         if (j->rc) rc = j->rc;
         if (!rc) rc = finish_job(r, j);
@@ -658,28 +721,32 @@ static int flush_ready(run *r)
         pthread_mutex_lock(&r->mu);
         if (rc) { r->failed = rc; break; }
     }
+    r->flushing = 0;
+    pthread_cond_broadcast(&r->done_cv); /* readers wait for their jobs to go */
     return rc;
 }
 
-static int submit(run *r, job *j, worker *ws, int nthreads)
+static int submit(reader *rd, job *j)
 {
-    j->seq = r->seq++;
-    if (nthreads <= 1) {
-        j->rc = process(r, j, &ws[0]);
+    run *r = rd->r;
+    j->in = rd->in;
+    j->rd = rd;
+    if (rd->nthreads <= 1) {
+        j->rc = process(r, j, &rd->ws[0]);
         j->done = 1;
         int rc = j->rc ? j->rc : finish_job(r, j);
         job_free(j);
         return rc;
     }
     pthread_mutex_lock(&r->mu);
-    while (r->inflight >= r->max_inflight && !r->failed) {
-        if (r->fifo_head && r->fifo_head->done) {
+    while (rd->inflight >= r->max_inflight && !r->failed) {
+        if (flushable(r)) {
             flush_ready(r);
             continue;
         }
         const double t0 = pk_now();
         pthread_cond_wait(&r->done_cv, &r->mu);
-        r->stats->wait_s += pk_now() - t0;
+        rd->wait_s += pk_now() - t0;
     }
     if (r->failed) {
         int rc = r->failed;
@@ -687,25 +754,26 @@ static int submit(run *r, job *j, worker *ws, int nthreads)
         job_free(j);
         return rc;
     }
+    input *in = &r->in[rd->in];
     j->fnext = NULL;
-    if (r->fifo_tail) r->fifo_tail->fnext = j; else r->fifo_head = j;
-    r->fifo_tail = j;
-    r->inflight++;
+    if (in->tail) in->tail->fnext = j; else in->head = j;
+    in->tail = j;
+    rd->inflight++;
     if (r->queue_tail) r->queue_tail->next = j; else r->queue_head = j;
     r->queue_tail = j;
     pthread_cond_signal(&r->work_cv);
-    int rc = flush_ready(r);
+    int rc = flushable(r) ? flush_ready(r) : 0;
     pthread_mutex_unlock(&r->mu);
     return rc;
 }
 
-static int submit_error(run *r, const char *path, pk_error *e, worker *ws, int nthreads)
+static int submit_error(reader *rd, const char *path, pk_error *e)
 {
-    job *j = job_new(r, JOB_ERROR, path);
+    job *j = job_new(rd->r, JOB_ERROR, path);
     if (!j) return PK_ENOMEM;
     j->errcode = e->code ? e->code : PK_EIO;
     snprintf(j->errmsg, sizeof j->errmsg, "%s", e->msg);
-    return submit(r, j, ws, nthreads);
+    return submit(rd, j);
 }
 
 static int has_suffix(const char *s, const char *suf)
@@ -784,7 +852,7 @@ static int presize(job *j, uint64_t size)
 }
 
 /* Read up to the room left in j->data (at most `block`) from the member. */
-static int member_read(run *r, pk_tar *t, job *j, size_t block, size_t *got, pk_error *e)
+static int member_read(reader *rd, pk_tar *t, job *j, size_t block, size_t *got, pk_error *e)
 {
     *got = 0;
     size_t room = j->data.max - j->data.len;
@@ -793,15 +861,16 @@ static int member_read(run *r, pk_tar *t, job *j, size_t block, size_t *got, pk_
     if (x) return x;
     const double t0 = pk_now();
     x = pk_tar_read(t, j->data.data + j->data.len, j->data.cap - j->data.len - 1, got, e);
-    r->stats->read_s += pk_now() - t0;
+    rd->read_s += pk_now() - t0;
     if (x) return x;
     j->data.len += *got;
     j->data.data[j->data.len] = 0;
     return 0;
 }
 
-static int tar_text(run *r, pk_tar *t, const pk_tar_member *m, const char *path, worker *ws, int nthreads)
+static int tar_text(reader *rd, pk_tar *t, const pk_tar_member *m, const char *path)
 {
+    run *r = rd->r;
     pk_error e;
     memset(&e, 0, sizeof e);
     job *j = member_job(r, JOB_TEXT, path, m->name);
@@ -809,30 +878,31 @@ static int tar_text(run *r, pk_tar *t, const pk_tar_member *m, const char *path,
     if (m->size > r->o->max_doc) {
         /* its data is skipped by the next pk_tar_next */
         job_to_error(j, PK_ETOOBIG, "%s: document larger than %zu bytes", j->name, r->o->max_doc);
-        return submit(r, j, ws, nthreads);
+        return submit(rd, j);
     }
     if (presize(j, m->size)) { job_free(j); return PK_ENOMEM; }
     for (;;) {
         size_t got;
         if (j->data.len == j->data.max) break; /* the header's size is what libarchive reads */
-        int x = member_read(r, t, j, (size_t)1 << 20, &got, &e);
+        int x = member_read(rd, t, j, (size_t)1 << 20, &got, &e);
         if (x == PK_ENOMEM) { job_free(j); return x; }
         if (x) {
             /* the archive broke inside this member: the member is not a document */
             job_free(j);
-            x = submit_error(r, path, &e, ws, nthreads);
+            x = submit_error(rd, path, &e);
             return x ? x : TAR_BROKE;
         }
         if (!got) break;
     }
-    return submit(r, j, ws, nthreads);
+    return submit(rd, j);
 }
 
 /* A .jsonl member, cut into chunks of about CHUNK_TARGET bytes of whole
  * lines like a JSONL file (pk_lines does the same for files).  The bytes
  * after the last newline of a chunk start the next. */
-static int tar_jsonl(run *r, pk_tar *t, const pk_tar_member *m, const char *path, worker *ws, int nthreads)
+static int tar_jsonl(reader *rd, pk_tar *t, const pk_tar_member *m, const char *path)
 {
+    run *r = rd->r;
     pk_error e;
     memset(&e, 0, sizeof e);
     pk_buf carry;
@@ -853,16 +923,16 @@ static int tar_jsonl(run *r, pk_tar *t, const pk_tar_member *m, const char *path
             if (!last_nl && j->data.len > MAX_LINE) {
                 job_to_error(j, PK_ETOOBIG, "%s: line %llu is longer than %zu bytes", j->name,
                              (unsigned long long)line, MAX_LINE);
-                rc = submit(r, j, ws, nthreads);
+                rc = submit(rd, j);
                 goto done; /* the rest of the member is skipped */
             }
             size_t got, before = j->data.len;
-            int x = member_read(r, t, j, (size_t)1 << 18, &got, &e);
+            int x = member_read(rd, t, j, (size_t)1 << 18, &got, &e);
             if (x == PK_ENOMEM) { job_free(j); rc = x; goto done; }
             if (x == PK_ETOOBIG) { /* max_doc is under MAX_LINE */
                 job_to_error(j, x, "%s: line %llu is longer than %zu bytes", j->name, (unsigned long long)line,
                              j->data.max);
-                rc = submit(r, j, ws, nthreads);
+                rc = submit(rd, j);
                 goto done;
             }
             if (x) {
@@ -870,11 +940,11 @@ static int tar_jsonl(run *r, pk_tar *t, const pk_tar_member *m, const char *path
                  * the archive broke; the partial last line is not. */
                 if (last_nl) {
                     j->data.len = (size_t)(last_nl - j->data.data) + 1;
-                    if ((rc = submit(r, j, ws, nthreads))) goto done;
+                    if ((rc = submit(rd, j))) goto done;
                 } else {
                     job_free(j);
                 }
-                rc = submit_error(r, path, &e, ws, nthreads);
+                rc = submit_error(rd, path, &e);
                 if (!rc) rc = TAR_BROKE;
                 goto done;
             }
@@ -887,40 +957,41 @@ static int tar_jsonl(run *r, pk_tar *t, const pk_tar_member *m, const char *path
         j->data.len = keep_to;
         if (!j->data.len) { job_free(j); break; }
         for (const char *p = j->data.data, *q = p + j->data.len; (p = memchr(p, '\n', (size_t)(q - p))); p++) line++;
-        if ((rc = submit(r, j, ws, nthreads))) break;
+        if ((rc = submit(rd, j))) break;
     }
 done:
     pk_buf_free(&carry);
     return rc;
 }
 
-static int scan_tar(run *r, const char *path, pk_source *src, worker *ws, int nthreads)
+static int scan_tar(reader *rd, const char *path, pk_source *src)
 {
+    run *r = rd->r;
     pk_error e;
     memset(&e, 0, sizeof e);
     pk_tar *t = NULL;
     int rc = pk_tar_open(&t, src, path, &e);
-    if (rc) return rc == PK_ENOMEM ? rc : submit_error(r, path, &e, ws, nthreads);
+    if (rc) return rc == PK_ENOMEM ? rc : submit_error(rd, path, &e);
     for (;;) {
         pk_tar_member m;
         const double t0 = pk_now();
         int x = pk_tar_next(t, &m, &e);
-        r->stats->read_s += pk_now() - t0;
+        rd->read_s += pk_now() - t0;
         if (x == PK_TAR_END) break;
         if (x) {
-            rc = x == PK_ENOMEM ? x : submit_error(r, path, &e, ws, nthreads);
+            rc = x == PK_ENOMEM ? x : submit_error(rd, path, &e);
             break;
         }
         if (m.kind) {
             job *j = member_job(r, JOB_SKIP, path, m.name);
             if (!j) { rc = PK_ENOMEM; break; }
             j->skip_why = m.kind; /* a static string */
-            if ((rc = submit(r, j, ws, nthreads))) break;
+            if ((rc = submit(rd, j))) break;
             continue;
         }
         /* by name alone, and only as stored: "x.jsonl.gz" is not JSONL here */
         bool jsonl = has_suffix(m.name, ".jsonl") || has_suffix(m.name, ".ndjson");
-        rc = jsonl ? tar_jsonl(r, t, &m, path, ws, nthreads) : tar_text(r, t, &m, path, ws, nthreads);
+        rc = jsonl ? tar_jsonl(rd, t, &m, path) : tar_text(rd, t, &m, path);
         if (rc == TAR_BROKE) { rc = 0; break; }
         if (rc) break;
     }
@@ -928,14 +999,15 @@ static int scan_tar(run *r, const char *path, pk_source *src, worker *ws, int nt
     return rc;
 }
 
-static int scan_file(run *r, const char *path, worker *ws, int nthreads)
+static int scan_file(reader *rd, const char *path)
 {
+    run *r = rd->r;
     pk_error e;
     memset(&e, 0, sizeof e);
     pk_source *src = NULL;
     pk_lines *ln = NULL;
     int rc = 0;
-    r->stats->files++;
+    rd->files++;
     if ((rc = pk_source_open(&src, path, &e))) { rc = 0; goto error; }
     int fmt = r->o->format;
     if (fmt == PK_FMT_AUTO) fmt = format_by_name(path);
@@ -956,7 +1028,7 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
                     "back into an archive: unpack it and filter the files, or scan it)", path);
             goto error;
         }
-        rc = scan_tar(r, path, src, ws, nthreads);
+        rc = scan_tar(rd, path, src);
         goto done;
     }
     if (fmt == PK_FMT_TEXT) {
@@ -966,9 +1038,9 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
         if (!r->o->no_map) {
             const double t0 = pk_now();
             j->map = pk_source_map(src, r->o->max_doc);
-            r->stats->read_s += pk_now() - t0;
+            rd->read_s += pk_now() - t0;
             if (j->map) {
-                rc = submit(r, j, ws, nthreads);
+                rc = submit(rd, j);
                 goto done;
             }
         }
@@ -987,7 +1059,7 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
             if (x) { job_free(j); rc = x; goto done; } /* out of memory */
             const double t0 = pk_now();
             rc = pk_source_read(src, j->data.data + j->data.len, j->data.cap - j->data.len - 1, &got, &e);
-            r->stats->read_s += pk_now() - t0;
+            rd->read_s += pk_now() - t0;
             if (rc) {
                 job_free(j);
                 rc = 0;
@@ -997,7 +1069,7 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
             j->data.len += got;
             j->data.data[j->data.len] = 0;
         }
-        rc = submit(r, j, ws, nthreads);
+        rc = submit(rd, j);
         goto done;
     }
     if (fmt == PK_FMT_WARC) {
@@ -1015,7 +1087,7 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
             uint64_t first = 0;
             const double t0 = pk_now();
             rc = pk_warc_chunk(wr, &j->data, CHUNK_TARGET, &first, &j->oversize, &e);
-            r->stats->read_s += pk_now() - t0;
+            rd->read_s += pk_now() - t0;
             if (rc) {
                 job_free(j);
                 if (rc == PK_ENOMEM) break;
@@ -1025,7 +1097,7 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
             }
             if (!j->data.len) { job_free(j); break; }
             j->first_line = first;
-            if ((rc = submit(r, j, ws, nthreads))) break;
+            if ((rc = submit(rd, j))) break;
         }
         pk_warc_reader_close(wr);
         goto done;
@@ -1037,7 +1109,7 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
         uint64_t first = 0;
         const double t0 = pk_now();
         rc = pk_lines_chunk(ln, &j->data, CHUNK_TARGET, &first, &e);
-        r->stats->read_s += pk_now() - t0;
+        rd->read_s += pk_now() - t0;
         if (rc) {
             job_free(j);
             if (rc == PK_ENOMEM) goto done;
@@ -1046,54 +1118,88 @@ static int scan_file(run *r, const char *path, worker *ws, int nthreads)
         }
         if (!j->data.len) { job_free(j); break; }
         j->first_line = first;
-        if ((rc = submit(r, j, ws, nthreads))) goto done;
+        if ((rc = submit(rd, j))) goto done;
     }
     goto done;
 error:
-    rc = submit_error(r, path, &e, ws, nthreads);
+    rc = submit_error(rd, path, &e);
 done:
     pk_lines_close(ln);
     pk_source_close(src);
     return rc;
 }
 
-typedef struct walk_ctx {
-    run *r;
-    worker *ws;
-    int nthreads;
-} walk_ctx;
-
-/* Jobs point at file names for the whole run: keep a copy of each. */
-static char *keep_name(run *r, const char *path)
+/* The walk adds each file (or what it could not read) to r->in. */
+static int add_input(run *r, const char *path, int code, const char *why)
 {
-    if (r->npaths == r->pathcap) {
-        size_t nc = r->pathcap ? 2 * r->pathcap : 64;
-        char **np = realloc(r->paths, nc * sizeof *np);
-        if (!np) return NULL;
-        r->paths = np;
-        r->pathcap = nc;
+    if (r->nin == r->incap) {
+        size_t nc = r->incap ? 2 * r->incap : 64;
+        input *ni = realloc(r->in, nc * sizeof *ni);
+        if (!ni) return PK_ENOMEM;
+        r->in = ni;
+        r->incap = nc;
     }
-    char *copy = strdup(path);
-    if (copy) r->paths[r->npaths++] = copy;
-    return copy;
+    input *in = &r->in[r->nin];
+    memset(in, 0, sizeof *in);
+    in->path = strdup(path);
+    in->code = code;
+    in->why = why ? strdup(why) : NULL;
+    if (!in->path || (why && !in->why)) {
+        free(in->path);
+        free(in->why);
+        return PK_ENOMEM;
+    }
+    r->nin++;
+    return 0;
 }
 
-static int walk_file(const char *path, void *ud)
-{
-    walk_ctx *c = ud;
-    char *name = keep_name(c->r, path);
-    return name ? scan_file(c->r, name, c->ws, c->nthreads) : PK_ENOMEM;
-}
+static int walk_file(const char *path, void *ud) { return add_input(ud, path, 0, NULL); }
 
 static int walk_fail(const char *path, int code, const char *why, void *ud)
 {
-    walk_ctx *c = ud;
-    char *name = keep_name(c->r, path);
-    if (!name) return PK_ENOMEM;
-    pk_error e;
-    c->r->stats->files++;
-    pk_fail(&e, code, "%s: %s", path, why);
-    return submit_error(c->r, name, &e, c->ws, c->nthreads);
+    return add_input(ud, path, code ? code : PK_EIO, why);
+}
+
+/* Read inputs, one at a time, until none is left or the run failed. */
+static int read_inputs(reader *rd)
+{
+    run *r = rd->r;
+    int rc = 0;
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        const bool stop = r->failed || r->next_in >= r->nin;
+        const size_t f = stop ? 0 : r->next_in++;
+        pthread_mutex_unlock(&r->mu);
+        if (stop) break;
+        rd->in = f;
+        input *in = &r->in[f];
+        if (in->code) {
+            pk_error e;
+            rd->files++;
+            pk_fail(&e, in->code, "%s: %s", in->path, in->why ? in->why : pk_strerror(in->code));
+            rc = submit_error(rd, in->path, &e);
+        } else {
+            rc = scan_file(rd, in->path);
+        }
+        pthread_mutex_lock(&r->mu);
+        in->read = true;
+        if (rc && !r->failed) r->failed = rc;
+        if (flushable(r)) {
+            int f2 = flush_ready(r);
+            if (f2 && !rc) rc = f2;
+        }
+        pthread_cond_broadcast(&r->done_cv);
+        pthread_mutex_unlock(&r->mu);
+        if (rc) break;
+    }
+    return rc;
+}
+
+static void *reader_main(void *arg)
+{
+    reader *rd = arg;
+    rd->rc = read_inputs(rd);
+    return NULL;
 }
 
 int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const pk_corpus_opts *o,
@@ -1123,7 +1229,6 @@ int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const 
         nthreads = c > 0 ? (int)c : 1;
     }
     if (nthreads > 256) nthreads = 256;
-    r.max_inflight = 2 * (size_t)nthreads + 2;
     r.nthreads = nthreads;
     struct stat st;
     r.single = nthreads > 1 && npaths == 1 &&
@@ -1132,8 +1237,17 @@ int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const 
     pthread_cond_init(&r.work_cv, NULL);
     pthread_cond_init(&r.done_cv, NULL);
     worker *ws = calloc((size_t)nthreads, sizeof *ws);
-    int rc = 0, started = 0;
+    reader *rds = NULL;
+    int rc = 0, started = 0, nreaders = 0;
     if (!ws) { rc = PK_ENOMEM; goto done; }
+    /* Walk first: the readers then take whole inputs in turn. */
+    const pk_walk_fns fns = {walk_file, walk_fail};
+    for (size_t i = 0; i < npaths && !rc; i++) rc = pk_walk(paths[i], &fns, &r);
+    if (rc) goto done;
+    /* One reader per thread, at most one per input, at most MAX_READERS. */
+    nreaders = nthreads > 1 ? (int)PK_MIN((size_t)PK_MIN(nthreads, MAX_READERS), PK_MAX(r.nin, (size_t)1)) : 1;
+    r.max_inflight = PK_MAX((2 * (size_t)nthreads + 2) / (size_t)nreaders, (size_t)2);
+    if (!(rds = calloc((size_t)nreaders, sizeof *rds))) { rc = PK_ENOMEM; goto done; }
     for (int i = 0; i < nthreads; i++) {
         ws[i].r = &r;
         pk_scan_opts so = o->scan;
@@ -1147,14 +1261,29 @@ int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const 
                 goto done;
             }
     }
-    walk_ctx wc = {&r, ws, nthreads};
-    const pk_walk_fns fns = {walk_file, walk_fail};
-    for (size_t i = 0; i < npaths && !rc; i++) rc = pk_walk(paths[i], &fns, &wc);
+    for (int i = 0; i < nreaders; i++) {
+        rds[i].r = &r;
+        rds[i].ws = ws;
+        rds[i].nthreads = nthreads;
+    }
+    int more = 1; /* readers running: the calling thread is reader 0 */
+    for (; more < nreaders; more++)
+        if (pthread_create(&rds[more].th, NULL, reader_main, &rds[more]) != 0) break; /* fewer readers */
+    rc = read_inputs(&rds[0]);
+    for (int i = 1; i < more; i++) {
+        pthread_join(rds[i].th, NULL);
+        if (rds[i].rc && !rc) rc = rds[i].rc;
+    }
+    if (more < nreaders && !rc) {
+        /* a reader that could not start: the calling thread reads its share */
+        rc = read_inputs(&rds[0]);
+    }
 done:
     if (nthreads > 1 && ws) {
         pthread_mutex_lock(&r.mu);
-        while (r.fifo_head && !r.failed) {
-            if (r.fifo_head->done) { int f = flush_ready(&r); if (f && !rc) rc = f; continue; }
+        while (r.flush_at < r.nin && !r.failed) {
+            if (flushable(&r)) { int f = flush_ready(&r); if (f && !rc) rc = f; continue; }
+            if (rc) break;
             pthread_cond_wait(&r.done_cv, &r.mu);
         }
         r.stop = 1;
@@ -1162,13 +1291,20 @@ done:
         pthread_mutex_unlock(&r.mu);
         for (int i = 0; i < started; i++) pthread_join(ws[i].th, NULL);
         /* After a failure, jobs may remain: free them unflushed. */
-        while (r.fifo_head) {
-            job *j = r.fifo_head;
-            r.fifo_head = j->fnext;
-            job_free(j);
-        }
+        for (size_t i = 0; i < r.nin; i++)
+            while (r.in[i].head) {
+                job *j = r.in[i].head;
+                r.in[i].head = j->fnext;
+                job_free(j);
+            }
         if (!rc && r.failed) rc = r.failed;
     }
+    if (rds)
+        for (int i = 0; i < nreaders; i++) {
+            stats->read_s += rds[i].read_s;
+            stats->wait_s += rds[i].wait_s;
+            stats->files += rds[i].files;
+        }
     if (ws)
         for (int i = 0; i < nthreads; i++) {
             if (ws[i].sc) {
@@ -1184,8 +1320,12 @@ done:
     stats->threads = nthreads;
     stats->wall_s = pk_now() - t_start;
     free(ws);
-    for (size_t i = 0; i < r.npaths; i++) free(r.paths[i]);
-    free(r.paths);
+    free(rds);
+    for (size_t i = 0; i < r.nin; i++) {
+        free(r.in[i].path);
+        free(r.in[i].why);
+    }
+    free(r.in);
     pthread_mutex_destroy(&r.mu);
     pthread_cond_destroy(&r.work_cv);
     pthread_cond_destroy(&r.done_cv);

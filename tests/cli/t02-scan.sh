@@ -80,6 +80,30 @@ run scan --threads 2 z/corpus.jsonl.gz
 expect_eq "$(sed 's#"source":"[^"]*"##' "$T/out" | md5sum)" "$(sed 's#"source":"[^"]*"##' jsonl1.out | md5sum)" "gzip input gives the same findings"
 run scan --threads 2 z/corpus.jsonl.zst
 expect_eq "$(sed 's#"source":"[^"]*"##' "$T/out" | md5sum)" "$(sed 's#"source":"[^"]*"##' jsonl1.out | md5sum)" "zstd input gives the same findings"
+# Several inputs on several threads: each reading thread takes whole
+# inputs (gzip, zstd, plain; a broken gzip and a directory of text files
+# among them), and the output is still in input order, errors included.
+mkdir many
+split -n l/7 -d corpus.jsonl many/part
+for f in many/part0[0-6]; do mv "$f" "$f.jsonl"; done
+gzip many/part00.jsonl many/part03.jsonl
+zstd -q --rm many/part05.jsonl
+printf '\x1f\x8b\x08\x00broken' > many/part02b.jsonl.gz
+cp -r docs many/part04d
+run scan --threads 1 many
+expect_eq "$rc" 2 "inputs read one after another: the broken gzip is an error (exit 2)"
+cp "$T/out" many1.out
+cp "$T/err" many1.err
+expect_match "$(cat many1.err)" "part02b.jsonl.gz" "the broken gzip is named"
+expect_eq "$(grep -c . many1.out)" "$(( $(grep -c . jsonl1.out) + $(find docs -type f | xargs "$PICKET" scan 2>/dev/null | grep -c .) ))" \
+  "every finding of the parts and the text files, once"
+for n in 2 3 8; do
+  run scan --threads $n many
+  expect_eq "$(cmp -s "$T/out" many1.out && echo same)" same "$n threads reading inputs at once: the same output in the same order"
+  expect_eq "$(grep -v '^picket: [0-9]* files' "$T/err")" "$(grep -v '^picket: [0-9]* files' many1.err)" "$n threads: the same errors in the same order"
+  expect_eq "$(grep -o '^picket: [0-9]* files, [0-9]* documents' "$T/err")" "$(grep -o '^picket: [0-9]* files, [0-9]* documents' many1.err)" "$n threads: the same counts"
+done
+
 cp corpus.jsonl noext
 run scan noext
 expect_eq "$(grep -c . "$T/out")" "$(grep -c . jsonl1.out)" "JSONL detected by content"
