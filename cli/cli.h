@@ -25,6 +25,11 @@ int cli_perror(const pk_error *e);
 const char *cli_db_path(const char *opt, int create);
 /* Parse a positive integer option; prints and returns -1 when invalid. */
 long cli_num(const char *opt, const char *val, long lo, long hi);
+/* The work format named by --format (pk_work_format_parse); prints the
+ * accepted names and returns -1 when val is none of them. */
+int cli_work_format(const char *val);
+/* Is p a directory ("-" is not)? */
+int cli_is_dir(const char *p);
 /* Print the help text of a command (from help.c) on f. */
 int cli_help(const char *cmd, FILE *f);
 /* Exit status for "--help" / unknown option: prints usage. */
@@ -43,6 +48,7 @@ int cli_finding_json_ex(pk_buf *b, const pk_index *ix, const pk_record *rec, con
 int cmd_register(int argc, char **argv);
 int cmd_unregister(int argc, char **argv);
 int cmd_works(int argc, char **argv);
+int cmd_text(int argc, char **argv); /* cli/text.c */
 int cmd_compile(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_filter(int argc, char **argv);

@@ -69,6 +69,21 @@ long cli_num(const char *opt, const char *val, long lo, long hi)
     return v;
 }
 
+int cli_work_format(const char *val)
+{
+    int f = pk_work_format_parse(val);
+    if (f < 0)
+        cli_error("--format: expected auto, text, fountain, fdx, html, markdown, epub, docx, pdf, code or "
+                  "code-normalized, got '%s'", val);
+    return f;
+}
+
+int cli_is_dir(const char *p)
+{
+    struct stat st;
+    return strcmp(p, "-") != 0 && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 const char *cli_bytes(double n, char buf[32])
 {
     const char *u[] = {"B", "kB", "MB", "GB", "TB"};

@@ -11,7 +11,7 @@ static const struct cmd {
     {"register", cmd_register}, {"unregister", cmd_unregister}, {"works", cmd_works},
     {"compile", cmd_compile},   {"scan", cmd_scan},             {"filter", cmd_filter},
     {"check", cmd_check},       {"demo", cmd_demo},             {"help", cmd_help},
-    {"version", cmd_version},
+    {"version", cmd_version},   {"text", cmd_text},
     {"report", cmd_report},     {"keygen", cmd_keygen},         {"verify", cmd_verify},
     {"robots", cmd_robots},     {"reserve", cmd_reserve},
     {"mark", cmd_mark},         {"trace", cmd_trace},

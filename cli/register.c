@@ -3,13 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return strcmp(p, "-") != 0 && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 typedef struct reg_ctx {
     pk_registry *r;
@@ -102,9 +95,7 @@ int cmd_register(int argc, char **argv)
         case 'w': if ((v = cli_num("--w", optarg, 1, 1024)) < 0) return EXIT_ERR; params.w = (uint32_t)v; set_params = 1; break;
         case 'j': json = 1; break;
         case 'f':
-            if ((format = pk_work_format_parse(optarg)) < 0)
-                return cli_error("--format: expected auto, text, fountain, fdx, html, markdown, epub, docx, pdf, code or "
-                                 "code-normalized, got '%s'", optarg);
+            if ((format = cli_work_format(optarg)) < 0) return EXIT_ERR;
             break;
         case 'N': normalize = 1; break;
         default: return cli_usage("register");
@@ -120,7 +111,7 @@ int cmd_register(int argc, char **argv)
     }
     int nfiles = argc - optind;
     if (nfiles < 1) return cli_usage("register");
-    if ((nfiles > 1 || is_dir(argv[optind])) && (ro.title || ro.id))
+    if ((nfiles > 1 || cli_is_dir(argv[optind])) && (ro.title || ro.id))
         return cli_error("--title and --id name one work: give one FILE");
     const char *path = cli_db_path(db, 1);
     if (!path) return EXIT_ERR;

@@ -146,7 +146,7 @@ expect_eq "$rc" 0 "a plain text scan needs neither"
 PICKET=$PICKET_REAL
 
 # Help for every command.
-for c in register unregister works compile scan filter check demo; do
+for c in register unregister works text compile scan filter check demo; do
   run help $c
   expect_match "$out" "^usage: picket $c" "help $c"
   run $c --help

@@ -292,6 +292,8 @@ static void test_html_tokenizer(void)
     /* raw text: a '>' in a quoted attribute, an end tag spelled in a string */
     CHECK_STR(render(&d, "x<SCRIPT type=\"a>b\">s = \"</scr\" + \"ipt>\";</SCRIPT >y<style>p{}</style >z", NULL),
               "xyz\n");
+    /* a script's escaped states: "</script>" inside "<!--<script>" is text */
+    CHECK_STR(render(&d, "a<script><!--<script>x</script>y--></script>b<script><!-->c</script>d", NULL), "abd\n");
     /* xmp is shown as written, textarea with references decoded and its
      * first line break dropped, template and select dropped to their own
      * end tag (nested templates counted) */
