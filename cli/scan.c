@@ -111,16 +111,17 @@ void scanopts_summary(scanopts *so, const pk_corpus_stats *st, const char *extra
      * reading thread must stay well under the workers' pace, or the input
      * is the bottleneck. */
     const double mb = (double)st->bytes / 1e6;
+    const bool many = st->readers > 1;
     const struct { const char *name, *what; double s; } rows[] = {
-        {"read", "reading thread: read(2), gzip/zstd, cutting records", st->read_s},
-        {"wait", "reading thread: waiting for a free worker", st->wait_s},
+        {"read", many ? "reading threads: read(2), gzip/zstd, cutting records" : "reading thread: read(2), gzip/zstd, cutting records", st->read_s},
+        {"wait", many ? "reading threads: waiting for a free worker" : "reading thread: waiting for a free worker", st->wait_s},
         {"decode", "workers: JSON strings, WARC records, HTML to text", st->json_s},
         {"fingerprint", "workers: tokenize, k-grams, winnow, index lookups", st->fingerprint_s},
         {"align", "workers: aligning seeded documents with works", st->align_s},
         {"output", "formatting and writing findings", st->output_s},
     };
-    fprintf(stderr, "picket: stages (thread seconds; %d worker%s, wall %.2f s):\n", st->threads, st->threads == 1 ? "" : "s",
-            st->wall_s);
+    fprintf(stderr, "picket: stages (thread seconds; %d worker%s, %d reading thread%s, wall %.2f s):\n", st->threads,
+            st->threads == 1 ? "" : "s", st->readers > 0 ? st->readers : 1, st->readers > 1 ? "s" : "", st->wall_s);
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         if (rows[i].s > 0 && i != 1)
             fprintf(stderr, "  %-12s %8.2f s %9.0f MB/s  %s\n", rows[i].name, rows[i].s, mb / rows[i].s, rows[i].what);

@@ -342,15 +342,16 @@ typedef struct pk_corpus_stats {
     uint64_t skipped_records; /* WARC records not scanned: not text (images,
                                  scripts, ...), or not documents (request,
                                  warcinfo, metadata, revisit ...) */
-    /* Where the time went, in seconds of thread time: the reading thread
+    /* Where the time went, in seconds of thread time: the reading threads
      * reading and decompressing input and cutting it into records
      * (read_s) and waiting for a free worker (wait_s); the workers
      * decoding records: JSON strings, WARC records, HTML (json_s);
      * tokenizing, fingerprinting and looking up
      * (fingerprint_s), aligning (align_s); formatting and writing output
-     * (output_s).  wall_s: the whole run; threads: workers used. */
+     * (output_s).  wall_s: the whole run; threads: workers used; readers:
+     * reading threads (one an input at a time, up to threads). */
     double wall_s, read_s, wait_s, json_s, fingerprint_s, align_s, output_s;
-    int threads;
+    int threads, readers;
 } pk_corpus_stats;
 
 void pk_corpus_opts_default(pk_corpus_opts *o);

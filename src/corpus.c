@@ -1318,6 +1318,7 @@ done:
             pk_scanner_free(ws[i].sc);
         }
     stats->threads = nthreads;
+    stats->readers = nreaders;
     stats->wall_s = pk_now() - t_start;
     free(ws);
     free(rds);
