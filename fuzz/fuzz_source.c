@@ -7,7 +7,8 @@
  * return the same bytes (or the same error).  Output is capped at 1 MiB so
  * a compression bomb stays cheap.  A fourth way, pk_source_map after a
  * peek, must map a plain non-empty file (and only such a file: not gzip
- * or zstd) with the bytes slurp read. */
+ * or zstd) with the bytes slurp read.  A fifth, pk_source_parallel with
+ * tiny blocks, must read what reading in turn reads, or fail the same. */
 #include "pk.h"
 
 #include <stdlib.h>
@@ -118,6 +119,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         pk_map_free(m);
         pk_source_close(s);
+    }
+
+    /* 5: gzip members inflated in parallel (blocks of 64 bytes, so small
+     * inputs are cut too) against reading in turn, both in 4 KiB reads:
+     * the same bytes, or the same error. */
+    {
+        pk_buf seq, par;
+        pk_buf_init(&seq, 0);
+        pk_buf_init(&par, 0);
+        int rcs[2] = {0, 0};
+        pk_error errs[2];
+        memset(errs, 0, sizeof errs);
+        for (int way = 0; way < 2; way++) {
+            pk_buf *o = way ? &par : &seq;
+            s = NULL;
+            if ((rcs[way] = pk_source_open(&s, path, &errs[way]))) continue;
+            if (way) pk_source_parallel(s, 2 + (size ? data[0] % 3 : 0), 64);
+            for (;;) {
+                if (o->len > CAP) break;
+                if (pk_buf_reserve(o, 4096)) abort();
+                size_t got = 0;
+                if ((rcs[way] = pk_source_read(s, o->data + o->len, 4096, &got, &errs[way]))) break;
+                if (!got) break;
+                o->len += got;
+            }
+            pk_source_close(s);
+        }
+        if (seq.len <= CAP && par.len <= CAP) {
+            if (rcs[0] != rcs[1]) abort();
+            if (rcs[0] == 0 && (seq.len != par.len || (seq.len && memcmp(seq.data, par.data, seq.len) != 0))) abort();
+            if (rcs[0] && strcmp(errs[0].msg, errs[1].msg) != 0) abort();
+        }
+        pk_buf_free(&seq);
+        pk_buf_free(&par);
     }
 
     /* Compare where all reached the end. */

@@ -14,14 +14,16 @@
  *
  * Readers: the calling thread, and with several threads and several
  * inputs, one more per thread up to the number of inputs (at most
- * MAX_READERS), each taking the next input whole.  Decompression and
- * cutting records are sequential within a file: with one reader, igzip
- * on per-record gzip WARC files (Common Crawl's) capped a whole scan at
- * about 270 MB/s of WARC whatever the number of threads, once HTML
- * rendering stopped being the bottleneck; with one reader per thread a
- * crawl of many files scales with the cores.  On the 2-core VM of
- * BENCHMARKS.md both ways are bound by the CPU (two 61 MB WARC.gz files,
- * 2 threads: 0.88-1.12 s with one reader, 0.83-1.12 s with two).  A
+ * MAX_READERS), each taking the next input whole.  Cutting records is
+ * sequential within a file, and so was inflating gzip: with one reader,
+ * igzip on per-record gzip WARC files (Common Crawl's) capped a whole scan
+ * at about 270 MB/s of WARC whatever the number of threads, once HTML
+ * rendering stopped being the bottleneck.  Now a crawl of many files has
+ * a reader a thread, and a gzip file of many members inflates on the
+ * threads the readers leave (pk_source_parallel, io/source.c).  On the
+ * 2-core VM of BENCHMARKS.md a whole scan is bound by the CPU either way
+ * (two 61 MB WARC.gz files, 2 threads: 0.88-1.12 s with one reader,
+ * 0.83-1.12 s with two); inflating alone goes 1.78x on 2 threads.  A
  * reader waiting for its jobs to be flushed helps flush; jobs of a later
  * input wait, finished, until every earlier input is flushed.
  *
@@ -129,6 +131,7 @@ typedef struct run {
     int stop;
     int failed;
     int nthreads;
+    int nreaders; /* reading threads */
     int single;   /* one input, a regular file or stdin: a text there is the run's only job */
 } run;
 
@@ -1022,6 +1025,9 @@ static int scan_file(reader *rd, const char *path)
         else if (pk_tar_sniff(p, n)) fmt = PK_FMT_TAR;
         else fmt = (i < n && p[i] == '{') ? PK_FMT_JSONL : PK_FMT_TEXT;
     }
+    /* A gzip file of many members (WARC.gz) inflates on the threads no
+     * other reader has (io/source.c); one big member is read in turn. */
+    if (r->nthreads / PK_MAX(r->nreaders, 1) >= 2) pk_source_parallel(src, r->nthreads / PK_MAX(r->nreaders, 1), 0);
     if (fmt == PK_FMT_TAR) {
         if (r->o->no_tar) {
             pk_fail(&e, PK_EINVAL, "%s: a tar archive, not read here (picket filter cannot write its kept members "
@@ -1247,6 +1253,7 @@ int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const 
     /* One reader per thread, at most one per input, at most MAX_READERS. */
     nreaders = nthreads > 1 ? (int)PK_MIN((size_t)PK_MIN(nthreads, MAX_READERS), PK_MAX(r.nin, (size_t)1)) : 1;
     r.max_inflight = PK_MAX((2 * (size_t)nthreads + 2) / (size_t)nreaders, (size_t)2);
+    r.nreaders = nreaders;
     if (!(rds = calloc((size_t)nreaders, sizeof *rds))) { rc = PK_ENOMEM; goto done; }
     for (int i = 0; i < nthreads; i++) {
         ws[i].r = &r;

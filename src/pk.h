@@ -60,6 +60,14 @@ int pk_source_open(pk_source **out, const char *path, pk_error *err);
  * truncated or corrupt stream, an I/O error) returns a PK_E* code and the
  * message names the path and the compressed byte offset. */
 int pk_source_read(pk_source *s, void *buf, size_t cap, size_t *got, pk_error *err);
+/* Inflate a gzip source made of many members (WARC.gz as Common Crawl
+ * writes it, one member a record) on `threads` threads of its own, blocks
+ * of about block_bytes compressed (0: the default, 512 KiB) cut at member
+ * starts.  What is read, and every error and its byte, are the same as
+ * reading in turn; a source with one big member is read in turn.  No
+ * effect on other sources, with threads < 2, or without ISA-L.  Call it
+ * before reading, or any time: it starts at the next member. */
+void pk_source_parallel(pk_source *s, int threads, size_t block_bytes);
 /* "plain", "gzip" or "zstd" */
 const char *pk_source_kind(const pk_source *s);
 /* Bytes consumed from the underlying file so far (compressed offset). */

@@ -4,8 +4,9 @@
  * bytes decide the kind: 1f 8b is gzip, 28 b5 2f fd (or a zstd skippable
  * frame) is zstd, anything else is plain; the file name is never looked
  * at, so "corpus.jsonl" holding gzip data still reads right.  gzip input
- * may be several members back to back (WARC.gz, `cat a.gz b.gz`); zstd
- * input may be several frames.  Plain input is read with read(2) straight
+ * may be several members back to back (WARC.gz, `cat a.gz b.gz`), and
+ * then can be inflated on several threads (pk_source_parallel, below);
+ * zstd input may be several frames.  Plain input is read with read(2) straight
  * into the caller's buffer, or, a regular file nothing was read from yet,
  * mapped whole (pk_source_map; at the end of this file: a process-wide
  * SIGBUS handler and a table of live mappings make a file cut short under
@@ -90,6 +91,10 @@ struct pk_source {
     bool frame_open;       /* inside a zstd frame */
     pk_buf ahead;          /* peeked: ahead.data[ahead_pos..len) not yet read */
     size_t ahead_pos;
+    int par_want;          /* pk_source_parallel's threads, 0 when off */
+    size_t par_block;      /* and its block size */
+    bool par_switch;       /* read_gzip stopped between members to start it */
+    struct par *par;       /* the parallel inflate, while it runs */
 };
 
 /* Compressed offset of the next byte the decoder would take. */
@@ -147,9 +152,12 @@ static int refill(pk_source *s)
     return 0;
 }
 
+static void par_free(pk_source *s);
+
 void pk_source_close(pk_source *s)
 {
     if (!s) return;
+    par_free(s);
     if (s->own_fd && s->fd >= 0) close(s->fd);
     if (s->z_ready) inflateEnd(&s->z);
 #ifdef PK_HAVE_ISAL
@@ -387,6 +395,10 @@ static int read_gzip(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
     size_t have = 0; /* *got follows it, so an error keeps what was decoded */
     int rc;
     while (have < cap) {
+        if (!s->member_open && s->par_want) {
+            s->par_switch = true; /* decode() starts the parallel inflate here */
+            break;
+        }
         if (!s->member_open) {
             /* Between members: only another gzip header (or the end) may
              * follow. */
@@ -433,6 +445,388 @@ static int read_gzip(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
     return 0;
 }
 
+#ifdef PK_HAVE_ISAL
+/* ---- gzip members inflated in parallel (pk_source_parallel) ----------------
+ * A gzip stream cannot be split for inflating, but a file of many members
+ * can: Common Crawl's WARC.gz is one member a record, and on one reading
+ * thread igzip was the longest stage of a WARC scan (BENCHMARKS.md,
+ * session 12).  The reading thread reads the compressed bytes and cuts
+ * them into blocks at the first member start past par_block bytes: a gzip
+ * header whose first bytes inflate (a header's bytes can occur inside
+ * compressed data: such a false cut is caught below).  Threads of the
+ * source inflate blocks, member by member; reads hand out their output in
+ * order.  A block that does not inflate whole, ending exactly at its last
+ * byte (a corrupt or truncated stream, a false cut, an output over
+ * PAR_MAX_OUT), and a stream with no member start within PAR_GIVE_UP
+ * blocks' bytes (one big member: 8 MiB), send the source back to reading in turn from
+ * that block's first byte with every compressed byte read after it, so
+ * what is read, and every error with its byte offset, is what reading in
+ * turn gives. */
+#define PAR_BLOCK ((size_t)1 << 19)
+#define PAR_GIVE_UP 16 /* blocks' worth of bytes with no member start: one big member */
+#define PAR_MAX_OUT ((size_t)64 << 20)
+#define PAR_MAX_THREADS 16
+#define PAR_PROBE ((size_t)4096) /* compressed bytes a member start is tried on */
+
+typedef struct par_block {
+    struct par_block *next;
+    unsigned char *in;  /* in_len bytes, then IN_GUARD zero bytes */
+    size_t in_len;
+    unsigned char *out; /* what it inflated to */
+    size_t out_len, out_pos, out_cap;
+    int state;          /* 0 waiting, 1 inflating, 2 done */
+    bool clean;         /* inflated whole, member by member, to its end */
+} par_block;
+
+struct par {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    pthread_t th[PAR_MAX_THREADS];
+    int nth, stop;
+    par_block *head, *tail; /* in file order; head is read next */
+    size_t nblocks, max_blocks;
+    unsigned char *stage;   /* compressed bytes read, in no block yet */
+    size_t stage_len, stage_cap, scan_from;
+    bool eof;               /* every byte of the file is in a block */
+    bool give_up;           /* no member start found: read in turn from the stage */
+    struct inflate_state *probe;
+};
+
+/* Inflate block b member by member; b->clean when it all went. */
+static void par_inflate(struct inflate_state *z, par_block *b)
+{
+    size_t pos = 0;
+    b->clean = false;
+    while (pos < b->in_len) {
+        const unsigned char *p = b->in + pos;
+        const size_t avail = b->in_len - pos;
+        if (avail < 2 || p[0] != 0x1f || p[1] != 0x8b || gzip_header_len(p, avail) == 0) return;
+        isal_inflate_reset(z);
+        z->crc_flag = ISAL_GZIP;
+        z->next_in = (uint8_t *)(uintptr_t)p;
+        z->avail_in = (uint32_t)PK_MIN(avail, (size_t)UINT32_MAX);
+        for (;;) {
+            if (b->out_cap - b->out_len < ((size_t)1 << 16)) {
+                if (b->out_len >= PAR_MAX_OUT) return;
+                size_t nc = b->out_cap ? 2 * b->out_cap : 4 * b->in_len + ((size_t)1 << 16);
+                unsigned char *o = realloc(b->out, nc);
+                if (!o) return; /* read in turn, which says so if it runs out too */
+                b->out = o;
+                b->out_cap = nc;
+            }
+            z->next_out = b->out + b->out_len;
+            z->avail_out = (uint32_t)PK_MIN(b->out_cap - b->out_len, (size_t)UINT32_MAX);
+            const uint32_t out0 = z->avail_out;
+            const int r = isal_inflate(z);
+            b->out_len += out0 - z->avail_out;
+            if (r < 0 || r == ISAL_NEED_DICT) return;
+            if (z->block_state == ISAL_BLOCK_FINISH) break;
+            if (z->avail_in == 0 && z->avail_out > 0) return; /* the member runs past the block */
+        }
+        pos = b->in_len - z->avail_in;
+    }
+    b->clean = true;
+}
+
+static void *par_main(void *arg)
+{
+    struct par *P = arg;
+    struct inflate_state *z = calloc(1, sizeof *z); /* zeroed, as read_gzip's */
+    pthread_mutex_lock(&P->mu);
+    for (;;) {
+        par_block *b = NULL;
+        while (!P->stop) {
+            for (b = P->head; b && b->state != 0; b = b->next) {}
+            if (b) break;
+            pthread_cond_wait(&P->work, &P->mu);
+        }
+        if (P->stop) break;
+        b->state = 1;
+        pthread_mutex_unlock(&P->mu);
+        if (z) {
+            isal_inflate_init(z);
+            par_inflate(z, b);
+        }
+        pthread_mutex_lock(&P->mu);
+        b->state = 2;
+        pthread_cond_broadcast(&P->done);
+    }
+    pthread_mutex_unlock(&P->mu);
+    free(z);
+    return NULL;
+}
+
+/* Stop the threads and free everything but the stage (when keep_stage). */
+static void par_stop(struct par *P)
+{
+    pthread_mutex_lock(&P->mu);
+    P->stop = 1;
+    pthread_cond_broadcast(&P->work);
+    pthread_mutex_unlock(&P->mu);
+    for (int i = 0; i < P->nth; i++) pthread_join(P->th[i], NULL);
+    P->nth = 0;
+}
+
+static void par_free(pk_source *s)
+{
+    struct par *P = s->par;
+    if (!P) return;
+    par_stop(P);
+    for (par_block *b = P->head, *nb; b; b = nb) {
+        nb = b->next;
+        free(b->in);
+        free(b->out);
+        free(b);
+    }
+    free(P->stage);
+    free(P->probe);
+    pthread_mutex_destroy(&P->mu);
+    pthread_cond_destroy(&P->work);
+    pthread_cond_destroy(&P->done);
+    free(P);
+    s->par = NULL;
+}
+
+/* Back to reading in turn from the first byte of `from` (NULL: of the
+ * stage), with every compressed byte read after it. */
+static int par_fallback(pk_source *s, par_block *from)
+{
+    struct par *P = s->par;
+    par_stop(P);
+    size_t total = P->stage_len;
+    for (par_block *b = from; b; b = b->next) total += b->in_len;
+    unsigned char *in = malloc(total + IN_BLOCK + IN_GUARD);
+    if (!in) {
+        par_free(s);
+        s->par_want = 0;
+        return src_fail(s, PK_ENOMEM, "out of memory");
+    }
+    size_t at = 0;
+    for (par_block *b = from; b; b = b->next) {
+        memcpy(in + at, b->in, b->in_len);
+        at += b->in_len;
+    }
+    if (P->stage_len) memcpy(in + at, P->stage, P->stage_len);
+    memset(in + total, 0, IN_GUARD);
+    free(s->in);
+    s->in = in;
+    s->in_pos = 0;
+    s->in_len = total;
+    s->in_cap = total + IN_BLOCK; /* consumed(s) is from's offset again */
+    s->member_open = false;
+    par_free(s);
+    s->par_want = 0;
+    return 0;
+}
+
+/* Does a gzip member start at p (avail bytes there)? */
+static bool par_member_starts(struct par *P, const unsigned char *p, size_t avail)
+{
+    if (avail < 18 || p[0] != 0x1f || p[1] != 0x8b || p[2] != 8 || (p[3] & 0xe0) || !gzip_header_len(p, avail))
+        return false;
+    struct inflate_state *z = P->probe;
+    isal_inflate_reset(z);
+    z->crc_flag = ISAL_GZIP;
+    unsigned char tmp[256];
+    z->next_in = (uint8_t *)(uintptr_t)p;
+    z->avail_in = (uint32_t)PK_MIN(avail, PAR_PROBE);
+    z->next_out = tmp;
+    z->avail_out = sizeof tmp;
+    const int r = isal_inflate(z);
+    return r >= 0 && r != ISAL_NEED_DICT && (z->avail_out < sizeof tmp || z->block_state == ISAL_BLOCK_FINISH);
+}
+
+/* Queue stage[0, n) as a block. */
+static int par_queue(pk_source *s, size_t n)
+{
+    struct par *P = s->par;
+    par_block *b = calloc(1, sizeof *b);
+    unsigned char *in = b ? malloc(n + IN_GUARD) : NULL;
+    if (!in) {
+        free(b);
+        return src_fail(s, PK_ENOMEM, "out of memory");
+    }
+    memcpy(in, P->stage, n);
+    memset(in + n, 0, IN_GUARD);
+    b->in = in;
+    b->in_len = n;
+    memmove(P->stage, P->stage + n, P->stage_len - n);
+    P->stage_len -= n;
+    P->scan_from = 0;
+    pthread_mutex_lock(&P->mu);
+    if (P->tail) P->tail->next = b; else P->head = b;
+    P->tail = b;
+    P->nblocks++;
+    pthread_cond_signal(&P->work);
+    pthread_mutex_unlock(&P->mu);
+    return 0;
+}
+
+/* Cut blocks until max_blocks wait or the file is all in blocks. */
+static int par_fill(pk_source *s)
+{
+    struct par *P = s->par;
+    const size_t blk = s->par_block;
+    int rc;
+    while (!P->eof && !P->give_up) {
+        pthread_mutex_lock(&P->mu);
+        const bool full = P->nblocks >= P->max_blocks;
+        pthread_mutex_unlock(&P->mu);
+        if (full) return 0;
+        /* the first member start past blk, tried on PAR_PROBE bytes */
+        size_t q = PK_MAX(P->scan_from, blk), cut = 0;
+        while (q + 18 <= P->stage_len) {
+            const unsigned char *h = memchr(P->stage + q, 0x1f, P->stage_len - q);
+            if (!h) { q = P->stage_len; break; }
+            q = (size_t)(h - P->stage);
+            if (P->stage_len - q < PAR_PROBE && !s->eof) break; /* read more first */
+            if (par_member_starts(P, P->stage + q, P->stage_len - q)) { cut = q; break; }
+            q++;
+        }
+        P->scan_from = q;
+        if (cut) {
+            if ((rc = par_queue(s, cut))) return rc;
+            continue;
+        }
+        if (s->eof) {
+            if (P->stage_len && (rc = par_queue(s, P->stage_len))) return rc;
+            P->eof = true;
+            return 0;
+        }
+        if (P->stage_len >= PAR_GIVE_UP * blk) {
+            P->give_up = true;
+            return 0;
+        }
+        if (P->stage_cap - P->stage_len < IN_BLOCK) {
+            size_t nc = P->stage_cap + IN_BLOCK + blk;
+            unsigned char *ns = realloc(P->stage, nc + IN_GUARD);
+            if (!ns) return src_fail(s, PK_ENOMEM, "out of memory");
+            P->stage = ns;
+            P->stage_cap = nc;
+        }
+        ssize_t r = read_some(s->fd, P->stage + P->stage_len, P->stage_cap - P->stage_len);
+        if (r < 0) {
+            /* reading in turn meets it again, after every byte before */
+            P->give_up = true;
+            return 0;
+        }
+        if (r == 0) s->eof = true;
+        P->stage_len += (size_t)r;
+        s->offset += (uint64_t)r;
+        memset(P->stage + P->stage_len, 0, IN_GUARD);
+    }
+    return 0;
+}
+
+/* Start at a member boundary: the bytes buffered in s->in are the stage. */
+static int par_start(pk_source *s)
+{
+    struct par *P = calloc(1, sizeof *P);
+    if (!P) return PK_ENOMEM;
+    pthread_mutex_init(&P->mu, NULL);
+    pthread_cond_init(&P->work, NULL);
+    pthread_cond_init(&P->done, NULL);
+    s->par = P;
+    const size_t left = s->in_len - s->in_pos;
+    P->stage_cap = PK_MAX(left, s->par_block) + IN_BLOCK;
+    P->stage = malloc(P->stage_cap + IN_GUARD);
+    P->probe = calloc(1, sizeof *P->probe);
+    if (!P->stage || !P->probe) {
+        par_free(s);
+        return PK_ENOMEM;
+    }
+    isal_inflate_init(P->probe);
+    memcpy(P->stage, s->in + s->in_pos, left);
+    P->stage_len = left;
+    memset(P->stage + left, 0, IN_GUARD);
+    s->in_pos = s->in_len; /* consumed(s): the end of what was read */
+    P->max_blocks = 2 * (size_t)s->par_want + 2;
+    for (; P->nth < s->par_want; P->nth++)
+        if (pthread_create(&P->th[P->nth], NULL, par_main, P) != 0) break;
+    if (P->nth == 0) return par_fallback(s, NULL) ? PK_ENOMEM : 1;
+    return 0;
+}
+
+static int read_par(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
+{
+    size_t have = 0;
+    int rc = 0;
+    while (have < cap && s->par) {
+        struct par *P = s->par;
+        if ((rc = par_fill(s))) break;
+        pthread_mutex_lock(&P->mu);
+        par_block *b = P->head;
+        while (b && b->state != 2) pthread_cond_wait(&P->done, &P->mu);
+        pthread_mutex_unlock(&P->mu);
+        if (!b && P->eof) {
+            s->done = true;
+            break;
+        }
+        if (!b || !b->clean) {
+            /* P->give_up (no block: the stage), or a block that did not go */
+            if ((rc = par_fallback(s, b))) break;
+            break;
+        }
+        const size_t n = PK_MIN(cap - have, b->out_len - b->out_pos);
+        memcpy(buf + have, b->out + b->out_pos, n);
+        b->out_pos += n;
+        have += n;
+        if (b->out_pos == b->out_len) {
+            pthread_mutex_lock(&P->mu);
+            P->head = b->next;
+            if (!P->head) P->tail = NULL;
+            P->nblocks--;
+            pthread_mutex_unlock(&P->mu);
+            free(b->in);
+            free(b->out);
+            free(b);
+        }
+    }
+    *got = have;
+    if (rc || s->par || s->done || have == cap) return rc;
+    /* fell back: the rest in turn */
+    size_t more = 0;
+    rc = read_gzip(s, buf + have, cap - have, &more);
+    *got = have + more;
+    return rc;
+}
+
+static int read_gzip_any(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
+{
+    if (s->par) return read_par(s, buf, cap, got);
+    int rc = read_gzip(s, buf, cap, got);
+    if (rc || !s->par_switch) return rc;
+    s->par_switch = false;
+    const size_t have = *got;
+    size_t more = 0;
+    int x = par_start(s);
+    if (x == PK_ENOMEM && !s->failed) return src_fail(s, PK_ENOMEM, "out of memory");
+    if (x) s->par_want = 0; /* no thread started: in turn */
+    rc = s->par ? read_par(s, buf + have, cap - have, &more) : read_gzip(s, buf + have, cap - have, &more);
+    *got = have + more;
+    return rc;
+}
+
+void pk_source_parallel(pk_source *s, int threads, size_t block_bytes)
+{
+    if (s->kind != K_GZIP || threads < 2 || s->par || s->failed) return;
+    s->par_want = PK_MIN(threads, PAR_MAX_THREADS);
+    s->par_block = block_bytes ? block_bytes : PAR_BLOCK;
+}
+#else
+static void par_free(pk_source *s) { PK_UNUSED(s); }
+static int read_gzip_any(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
+{
+    return read_gzip(s, buf, cap, got);
+}
+void pk_source_parallel(pk_source *s, int threads, size_t block_bytes)
+{
+    PK_UNUSED(s);
+    PK_UNUSED(threads);
+    PK_UNUSED(block_bytes);
+}
+#endif
+
 static int read_zstd(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
 {
     size_t have = 0; /* *got follows it, so an error keeps what was decoded */
@@ -471,7 +865,7 @@ static int decode(pk_source *s, void *buf, size_t cap, size_t *got, pk_error *er
     if (cap == 0 || s->done) return 0;
     int rc;
     switch (s->kind) {
-    case K_GZIP: rc = read_gzip(s, buf, cap, got); break;
+    case K_GZIP: rc = read_gzip_any(s, buf, cap, got); break;
     case K_ZSTD: rc = read_zstd(s, buf, cap, got); break;
     default: rc = read_plain(s, buf, cap, got); break;
     }

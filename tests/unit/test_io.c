@@ -90,6 +90,27 @@ static int read_all(const char *path, size_t step, pk_buf *out, const char **kin
     return rc;
 }
 
+/* Read all of path with pk_source_parallel(threads, block) (0 threads:
+ * in turn), reads of `step` bytes: the bytes, and the error's code and
+ * message when it fails. */
+static int read_par_all(const char *path, int threads, size_t block, size_t step, pk_buf *out, pk_error *err)
+{
+    pk_source *s = NULL;
+    int rc = pk_source_open(&s, path, err);
+    if (rc) return rc;
+    if (threads) pk_source_parallel(s, threads, block);
+    pk_buf_reset(out);
+    for (;;) {
+        size_t got = 0;
+        if ((rc = pk_buf_reserve(out, step))) break;
+        if ((rc = pk_source_read(s, out->data + out->len, step, &got, err))) break;
+        if (got == 0) break;
+        out->len += got;
+    }
+    pk_source_close(s);
+    return rc;
+}
+
 /* Deterministic text with lines of varying length (some empty). */
 static void make_lines(pk_buf *out, size_t total, bool final_newline)
 {
@@ -114,6 +135,96 @@ static bool buf_eq(const pk_buf *b, const void *p, size_t n)
 static bool has(const char *hay, const char *needle) { return strstr(hay, needle) != NULL; }
 
 /* ---- sources ------------------------------------------------------------- */
+
+/* A gzip file of many members, read by pk_source_parallel with small
+ * blocks and by one thread in turn, gives the same bytes; and the same
+ * bytes before the same error (code and message, byte offset included)
+ * when a member is corrupt, the file is cut short or garbage follows;
+ * and the same when a member holds a whole gzip member stored in it
+ * (a member start inside a member: a false cut, caught), or the file is
+ * one big member. */
+static void test_gzip_parallel_reads_as_in_turn(void)
+{
+    pk_buf text, gz, a, b;
+    pk_buf_init(&text, 0);
+    pk_buf_init(&gz, 0);
+    pk_buf_init(&a, 0);
+    pk_buf_init(&b, 0);
+    make_lines(&text, 3000000, true);
+    char path[512];
+    tmp_path(path, sizeof path, "par.gz");
+    for (int kind = 0; kind < 6; kind++) {
+        pk_buf_reset(&gz);
+        uint32_t x = 777;
+        pk_buf noise;
+        pk_buf_init(&noise, 0);
+        if (kind == 5) {
+            /* one big member that does not compress: no member start
+             * for many blocks, so it is read in turn */
+            for (size_t i = 0; i < 600000; i++) {
+                x = x * 1103515245u + 12345u;
+                pk_buf_putc(&noise, (int)(x >> 24));
+            }
+            gz_member(&gz, noise.data, noise.len);
+        } else {
+            for (size_t at = 0; at < text.len;) {
+                x = x * 1103515245u + 12345u;
+                size_t n = PK_MIN(text.len - at, (size_t)(1 + (x >> 8) % 9000));
+                if (kind == 4 && at > 1000000 && at < 1010000) {
+                    /* a member stored (level 0) whose bytes are 100 whole
+                     * gzip members: member starts inside a member */
+                    pk_buf inner, outer;
+                    pk_buf_init(&inner, 0);
+                    pk_buf_init(&outer, 0);
+                    for (size_t k = 0; k < 100; k++) gz_member(&inner, text.data + k * 2000, 2000);
+                    z_stream z;
+                    memset(&z, 0, sizeof z);
+                    if (deflateInit2(&z, 0, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) exit(2);
+                    size_t bound = deflateBound(&z, (uLong)inner.len) + 64;
+                    if (pk_buf_reserve(&gz, bound)) exit(2);
+                    z.next_in = (Bytef *)inner.data;
+                    z.avail_in = (uInt)inner.len;
+                    z.next_out = (Bytef *)gz.data + gz.len;
+                    z.avail_out = (uInt)bound;
+                    if (deflate(&z, Z_FINISH) != Z_STREAM_END) exit(2);
+                    gz.len += bound - z.avail_out;
+                    deflateEnd(&z);
+                    pk_buf_free(&inner);
+                    pk_buf_free(&outer);
+                }
+                gz_member(&gz, text.data + at, n);
+                at += n;
+            }
+        }
+        if (kind == 1) gz.data[gz.len / 2] ^= 0x55;       /* corrupt inside a member */
+        if (kind == 2) gz.len = gz.len * 2 / 3;           /* cut short */
+        if (kind == 3) pk_buf_append(&gz, "garbage!", 8); /* trailing garbage */
+        write_file(path, gz.data, gz.len);
+        pk_error e1, e2;
+        memset(&e1, 0, sizeof e1);
+        memset(&e2, 0, sizeof e2);
+        int r1 = read_par_all(path, 0, 0, 65536, &a, &e1);
+        for (int threads = 2; threads <= 3; threads++) {
+            const size_t block = 4096 * (size_t)threads;
+            int r2 = read_par_all(path, threads, block, 65536, &b, &e2);
+            CHECK(r1 == r2);
+            CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+            CHECK(strcmp(e1.msg, e2.msg) == 0 || r1 == 0);
+            if (r1 != r2 || a.len != b.len || (r1 && strcmp(e1.msg, e2.msg) != 0))
+                fprintf(stderr, "  kind %d, %d threads: rc %d/%d, %zu/%zu bytes, \"%s\" / \"%s\"\n", kind, threads, r1,
+                        r2, a.len, b.len, r1 ? e1.msg : "", r2 ? e2.msg : "");
+        }
+        if (kind == 0) CHECK(r1 == 0 && buf_eq(&a, text.data, text.len));
+        else if (kind == 5) CHECK(r1 == 0 && buf_eq(&a, noise.data, noise.len));
+        else if (kind == 4) CHECK(r1 == 0 && a.len > text.len);
+        else CHECK(r1 != 0);
+        pk_buf_free(&noise);
+    }
+    pk_buf_free(&text);
+    pk_buf_free(&gz);
+    pk_buf_free(&a);
+    pk_buf_free(&b);
+}
 
 static void test_plain_file_reads_back_exactly(void)
 {
@@ -1113,6 +1224,7 @@ int main(void)
     pk_buf_init(&jid, 0);
 
     test_plain_file_reads_back_exactly();
+    test_gzip_parallel_reads_as_in_turn();
     test_empty_and_tiny_files_are_plain();
     test_missing_file_names_the_path();
     test_gzip_single_and_multi_member();
