@@ -457,14 +457,16 @@ static int read_gzip(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
  * source inflate blocks, member by member; reads hand out their output in
  * order.  A block that does not inflate whole, ending exactly at its last
  * byte (a corrupt or truncated stream, a false cut, an output over
- * PAR_MAX_OUT), and a stream with no member start within PAR_GIVE_UP
+ * PAR_MAX_OUT: 16 MiB), and a stream with no member start within PAR_GIVE_UP
  * blocks' bytes (one big member: 8 MiB), send the source back to reading in turn from
  * that block's first byte with every compressed byte read after it, so
  * what is read, and every error with its byte offset, is what reading in
  * turn gives. */
 #define PAR_BLOCK ((size_t)1 << 19)
 #define PAR_GIVE_UP 16 /* blocks' worth of bytes with no member start: one big member */
-#define PAR_MAX_OUT ((size_t)64 << 20)
+/* A block inflating to more than this is read in turn (streamed): with
+ * 2 * threads + 2 blocks in flight, memory stays bounded on a gzip bomb. */
+#define PAR_MAX_OUT(blk) PK_MAX((size_t)32 * (blk), (size_t)1 << 20)
 #define PAR_MAX_THREADS 16
 #define PAR_PROBE ((size_t)4096) /* compressed bytes a member start is tried on */
 
@@ -484,7 +486,7 @@ struct par {
     pthread_t th[PAR_MAX_THREADS];
     int nth, stop;
     par_block *head, *tail; /* in file order; head is read next */
-    size_t nblocks, max_blocks;
+    size_t nblocks, max_blocks, max_out;
     unsigned char *stage;   /* compressed bytes read, in no block yet */
     size_t stage_len, stage_cap, scan_from;
     bool eof;               /* every byte of the file is in a block */
@@ -492,8 +494,9 @@ struct par {
     struct inflate_state *probe;
 };
 
-/* Inflate block b member by member; b->clean when it all went. */
-static void par_inflate(struct inflate_state *z, par_block *b)
+/* Inflate block b member by member (to at most max_out bytes); b->clean
+ * when it all went. */
+static void par_inflate(struct inflate_state *z, par_block *b, size_t max_out)
 {
     size_t pos = 0;
     b->clean = false;
@@ -507,7 +510,7 @@ static void par_inflate(struct inflate_state *z, par_block *b)
         z->avail_in = (uint32_t)PK_MIN(avail, (size_t)UINT32_MAX);
         for (;;) {
             if (b->out_cap - b->out_len < ((size_t)1 << 16)) {
-                if (b->out_len >= PAR_MAX_OUT) return;
+                if (b->out_len >= max_out) return;
                 size_t nc = b->out_cap ? 2 * b->out_cap : 4 * b->in_len + ((size_t)1 << 16);
                 unsigned char *o = realloc(b->out, nc);
                 if (!o) return; /* read in turn, which says so if it runs out too */
@@ -545,7 +548,7 @@ static void *par_main(void *arg)
         pthread_mutex_unlock(&P->mu);
         if (z) {
             isal_inflate_init(z);
-            par_inflate(z, b);
+            par_inflate(z, b, P->max_out);
         }
         pthread_mutex_lock(&P->mu);
         b->state = 2;
@@ -741,6 +744,7 @@ static int par_start(pk_source *s)
     memset(P->stage + left, 0, IN_GUARD);
     s->in_pos = s->in_len; /* consumed(s): the end of what was read */
     P->max_blocks = 2 * (size_t)s->par_want + 2;
+    P->max_out = PAR_MAX_OUT(s->par_block);
     for (; P->nth < s->par_want; P->nth++)
         if (pthread_create(&P->th[P->nth], NULL, par_main, P) != 0) break;
     if (P->nth == 0) return par_fallback(s, NULL) ? PK_ENOMEM : 1;

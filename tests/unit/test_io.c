@@ -142,7 +142,7 @@ static bool has(const char *hay, const char *needle) { return strstr(hay, needle
  * when a member is corrupt, the file is cut short or garbage follows;
  * and the same when a member holds a whole gzip member stored in it
  * (a member start inside a member: a false cut, caught), or the file is
- * one big member. */
+ * one big member, or a member inflates to more than a block may hold. */
 static void test_gzip_parallel_reads_as_in_turn(void)
 {
     pk_buf text, gz, a, b;
@@ -153,11 +153,12 @@ static void test_gzip_parallel_reads_as_in_turn(void)
     make_lines(&text, 3000000, true);
     char path[512];
     tmp_path(path, sizeof path, "par.gz");
-    for (int kind = 0; kind < 6; kind++) {
+    for (int kind = 0; kind < 7; kind++) {
         pk_buf_reset(&gz);
         uint32_t x = 777;
         pk_buf noise;
         pk_buf_init(&noise, 0);
+        bool bombed = false;
         if (kind == 5) {
             /* one big member that does not compress: no member start
              * for many blocks, so it is read in turn */
@@ -192,6 +193,15 @@ static void test_gzip_parallel_reads_as_in_turn(void)
                     pk_buf_free(&inner);
                     pk_buf_free(&outer);
                 }
+                if (kind == 6 && at > 500000 && !bombed) {
+                    bombed = true;
+                    /* a member inflating to 4 MB (a small gzip bomb): more
+                     * than a block may hold, so read in turn */
+                    char *zeros = calloc(1, (size_t)4 << 20);
+                    if (!zeros) exit(2);
+                    gz_member(&gz, zeros, (size_t)4 << 20);
+                    free(zeros);
+                }
                 gz_member(&gz, text.data + at, n);
                 at += n;
             }
@@ -217,6 +227,7 @@ static void test_gzip_parallel_reads_as_in_turn(void)
         if (kind == 0) CHECK(r1 == 0 && buf_eq(&a, text.data, text.len));
         else if (kind == 5) CHECK(r1 == 0 && buf_eq(&a, noise.data, noise.len));
         else if (kind == 4) CHECK(r1 == 0 && a.len > text.len);
+        else if (kind == 6) CHECK(r1 == 0 && a.len == text.len + ((size_t)4 << 20));
         else CHECK(r1 != 0);
         pk_buf_free(&noise);
     }
