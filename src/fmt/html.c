@@ -7,7 +7,7 @@
  * comments (<!DOCTYPE ...>, <?xml ...?>, <![CDATA[...]>, </ followed by a
  * non-letter), a '<' that opens nothing (it is text), raw text elements
  * (script, style, xmp, iframe, noembed, noframes, noscript: no markup
- * inside, up to their end tag), RCDATA elements (title, textarea:
+ * inside, up to their end tag; a script's escaped states too), RCDATA elements (title, textarea:
  * references decoded, no markup) and plaintext (the rest of the page).
  * No tree is built.  What the page shows is then:
  *   - script, style, noscript, iframe, noembed, noframes, title (which
@@ -49,8 +49,9 @@
  * MB/s of HTML, fingerprinting 344 MB/s; bench/warc.sh).  On the pages of
  * bench/warcgen.py its parse and the walk over the tree rendered 55 MB/s,
  * and the parser alone with SAX callbacks that do nothing 100 MB/s; this
- * pass renders the same pages at the figure in BENCHMARKS.md ("HTML to
- * text").  Gumbo (libgumbo1, the only HTML5 parser Debian 12 has) also
+ * pass renders the same pages at 730 MB/s (bench/html_render.c, all in
+ * one run; BENCHMARKS.md, session 12), and a WARC.gz scan went 3.4x
+ * faster.  Gumbo (libgumbo1, the only HTML5 parser Debian 12 has) also
  * builds a whole tree.  libxml2 still supplies the entity names
  * (htmlEntityValueLookup).
  *
@@ -241,9 +242,11 @@ static bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n
 static bool is_alpha(unsigned char c) { return (unsigned char)((c | 0x20) - 'a') < 26; }
 static bool is_alnum(unsigned char c) { return is_alpha(c) || (unsigned char)(c - '0') < 10; }
 
-/* The source line of byte pos (pos never goes back). */
+/* The source line of byte pos (asked in page order: a pos before the
+ * last one asked counts as that one). */
 static uint32_t line_at(render *r, size_t pos)
 {
+    if (pos < r->lpos) pos = r->lpos;
     const char *p = r->s + r->lpos, *e = r->s + pos;
     while (p < e && (p = memchr(p, '\n', (size_t)(e - p)))) {
         r->lines++;
