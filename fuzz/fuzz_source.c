@@ -8,7 +8,8 @@
  * a compression bomb stays cheap.  A fourth way, pk_source_map after a
  * peek, must map a plain non-empty file (and only such a file: not gzip
  * or zstd) with the bytes slurp read.  A fifth, pk_source_parallel with
- * tiny blocks, must read what reading in turn reads, or fail the same. */
+ * tiny blocks, must read what reading in turn reads, or fail with the same
+ * code. */
 #include "pk.h"
 
 #include <stdlib.h>
@@ -149,7 +150,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (seq.len <= CAP && par.len <= CAP) {
             if (rcs[0] != rcs[1]) abort();
             if (rcs[0] == 0 && (seq.len != par.len || (seq.len && memcmp(seq.data, par.data, seq.len) != 0))) abort();
-            if (rcs[0] && strcmp(errs[0].msg, errs[1].msg) != 0) abort();
+            /* the same error; where igzip stops inside a damaged member
+             * (the byte named, the last bytes handed out) depends on how
+             * its input was buffered, so the message is not compared */
         }
         pk_buf_free(&seq);
         pk_buf_free(&par);

@@ -1244,14 +1244,18 @@ int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const 
     pthread_cond_init(&r.done_cv, NULL);
     worker *ws = calloc((size_t)nthreads, sizeof *ws);
     reader *rds = NULL;
-    int rc = 0, started = 0, nreaders = 0;
+    int rc = 0, started = 0, nreaders = 0, more = 1; /* more: readers running, the calling thread first */
     if (!ws) { rc = PK_ENOMEM; goto done; }
     /* Walk first: the readers then take whole inputs in turn. */
     const pk_walk_fns fns = {walk_file, walk_fail};
     for (size_t i = 0; i < npaths && !rc; i++) rc = pk_walk(paths[i], &fns, &r);
     if (rc) goto done;
-    /* One reader per thread, at most one per input, at most MAX_READERS. */
+    /* One reader per thread, at most one per input, at most MAX_READERS;
+     * one when stdin is among the inputs (two readers of "-" would share
+     * its bytes). */
     nreaders = nthreads > 1 ? (int)PK_MIN((size_t)PK_MIN(nthreads, MAX_READERS), PK_MAX(r.nin, (size_t)1)) : 1;
+    for (size_t i = 0; i < r.nin; i++)
+        if (strcmp(r.in[i].path, "-") == 0) nreaders = 1;
     r.max_inflight = PK_MAX((2 * (size_t)nthreads + 2) / (size_t)nreaders, (size_t)2);
     r.nreaders = nreaders;
     if (!(rds = calloc((size_t)nreaders, sizeof *rds))) { rc = PK_ENOMEM; goto done; }
@@ -1273,26 +1277,25 @@ int pk_corpus_scan(const pk_index *ix, char *const *paths, size_t npaths, const 
         rds[i].ws = ws;
         rds[i].nthreads = nthreads;
     }
-    int more = 1; /* readers running: the calling thread is reader 0 */
     for (; more < nreaders; more++)
         if (pthread_create(&rds[more].th, NULL, reader_main, &rds[more]) != 0) break; /* fewer readers */
-    rc = read_inputs(&rds[0]);
-    for (int i = 1; i < more; i++) {
-        pthread_join(rds[i].th, NULL);
-        if (rds[i].rc && !rc) rc = rds[i].rc;
-    }
-    if (more < nreaders && !rc) {
-        /* a reader that could not start: the calling thread reads its share */
-        rc = read_inputs(&rds[0]);
-    }
+    rc = read_inputs(&rds[0]); /* returns when no input is left to take */
 done:
     if (nthreads > 1 && ws) {
+        /* Flush as the other readers finish (their output is not held
+         * back behind a join), then join them. */
         pthread_mutex_lock(&r.mu);
         while (r.flush_at < r.nin && !r.failed) {
             if (flushable(&r)) { int f = flush_ready(&r); if (f && !rc) rc = f; continue; }
             if (rc) break;
             pthread_cond_wait(&r.done_cv, &r.mu);
         }
+        pthread_mutex_unlock(&r.mu);
+        for (int i = 1; rds && i < more; i++) {
+            pthread_join(rds[i].th, NULL);
+            if (rds[i].rc && !rc) rc = rds[i].rc;
+        }
+        pthread_mutex_lock(&r.mu);
         r.stop = 1;
         pthread_cond_broadcast(&r.work_cv);
         pthread_mutex_unlock(&r.mu);
@@ -1325,7 +1328,7 @@ done:
             pk_scanner_free(ws[i].sc);
         }
     stats->threads = nthreads;
-    stats->readers = nreaders;
+    stats->readers = rds ? more : 1;
     stats->wall_s = pk_now() - t_start;
     free(ws);
     free(rds);

@@ -63,8 +63,10 @@ int pk_source_read(pk_source *s, void *buf, size_t cap, size_t *got, pk_error *e
 /* Inflate a gzip source made of many members (WARC.gz as Common Crawl
  * writes it, one member a record) on `threads` threads of its own, blocks
  * of about block_bytes compressed (0: the default, 512 KiB) cut at member
- * starts.  What is read, and every error and its byte, are the same as
- * reading in turn; a source with one big member is read in turn.  No
+ * starts.  A good file reads the same bytes as reading in turn, a damaged
+ * one the same bytes up to the member that fails and the same error (the
+ * byte it names inside that member may differ, as between a file and a
+ * pipe); a source with one big member is read in turn.  No
  * effect on other sources, with threads < 2, or without ISA-L.  Call it
  * before reading, or any time: it starts at the next member. */
 void pk_source_parallel(pk_source *s, int threads, size_t block_bytes);

@@ -459,9 +459,12 @@ static int read_gzip(pk_source *s, unsigned char *buf, size_t cap, size_t *got)
  * byte (a corrupt or truncated stream, a false cut, an output over
  * PAR_MAX_OUT: 16 MiB), and a stream with no member start within PAR_GIVE_UP
  * blocks' bytes (one big member: 8 MiB), send the source back to reading in turn from
- * that block's first byte with every compressed byte read after it, so
- * what is read, and every error with its byte offset, is what reading in
- * turn gives. */
+ * that block's first byte with every compressed byte read after it.  So a
+ * good file reads the same bytes, and a damaged one the same bytes up to
+ * the member that fails, then the same error; where igzip stops inside a
+ * damaged member (the byte the message names, the last byte or so it
+ * hands out) depends on how its input was buffered, as it already did
+ * between a file and a pipe. */
 #define PAR_BLOCK ((size_t)1 << 19)
 #define PAR_GIVE_UP 16 /* blocks' worth of bytes with no member start: one big member */
 /* A block inflating to more than this is read in turn (streamed): with
@@ -721,11 +724,13 @@ static int par_fill(pk_source *s)
     return 0;
 }
 
-/* Start at a member boundary: the bytes buffered in s->in are the stage. */
+/* Start at a member boundary: the bytes buffered in s->in are the stage.
+ * Returns 0, 1 when not started (read in turn, nothing lost), or -1 with
+ * s->failed set. */
 static int par_start(pk_source *s)
 {
     struct par *P = calloc(1, sizeof *P);
-    if (!P) return PK_ENOMEM;
+    if (!P) return 1;
     pthread_mutex_init(&P->mu, NULL);
     pthread_cond_init(&P->work, NULL);
     pthread_cond_init(&P->done, NULL);
@@ -736,7 +741,7 @@ static int par_start(pk_source *s)
     P->probe = calloc(1, sizeof *P->probe);
     if (!P->stage || !P->probe) {
         par_free(s);
-        return PK_ENOMEM;
+        return 1; /* not started: read in turn */
     }
     isal_inflate_init(P->probe);
     memcpy(P->stage, s->in + s->in_pos, left);
@@ -747,7 +752,7 @@ static int par_start(pk_source *s)
     P->max_out = PAR_MAX_OUT(s->par_block);
     for (; P->nth < s->par_want; P->nth++)
         if (pthread_create(&P->th[P->nth], NULL, par_main, P) != 0) break;
-    if (P->nth == 0) return par_fallback(s, NULL) ? PK_ENOMEM : 1;
+    if (P->nth == 0) return par_fallback(s, NULL) ? -1 : 1; /* -1: s->failed (out of memory) */
     return 0;
 }
 
@@ -804,8 +809,8 @@ static int read_gzip_any(pk_source *s, unsigned char *buf, size_t cap, size_t *g
     const size_t have = *got;
     size_t more = 0;
     int x = par_start(s);
-    if (x == PK_ENOMEM && !s->failed) return src_fail(s, PK_ENOMEM, "out of memory");
-    if (x) s->par_want = 0; /* no thread started: in turn */
+    if (x < 0) return s->failed; /* the bytes read so far went with the fallback's memory */
+    if (x) s->par_want = 0;      /* not started: in turn */
     rc = s->par ? read_par(s, buf + have, cap - have, &more) : read_gzip(s, buf + have, cap - have, &more);
     *got = have + more;
     return rc;
@@ -815,7 +820,7 @@ void pk_source_parallel(pk_source *s, int threads, size_t block_bytes)
 {
     if (s->kind != K_GZIP || threads < 2 || s->par || s->failed) return;
     s->par_want = PK_MIN(threads, PAR_MAX_THREADS);
-    s->par_block = block_bytes ? block_bytes : PAR_BLOCK;
+    s->par_block = block_bytes ? PK_MIN(block_bytes, (size_t)64 << 20) : PAR_BLOCK;
 }
 #else
 static void par_free(pk_source *s) { PK_UNUSED(s); }

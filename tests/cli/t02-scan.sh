@@ -111,6 +111,10 @@ expect_eq "$(grep -c . "$T/out")" "$(grep -c . jsonl1.out)" "JSONL detected by c
 set +e; cat corpus.jsonl | "$PICKET" scan --format jsonl - > stdin.out 2>/dev/null; rc=$?; set -e
 expect_eq "$rc" 0 "scan from stdin"
 expect_eq "$(sed 's#"source":"[^"]*"##' stdin.out | md5sum)" "$(sed 's#"source":"[^"]*"##' jsonl1.out | md5sum)" "stdin gives the same findings"
+# stdin twice, on 4 threads: one reader, so the second "-" finds the end
+set +e; cat corpus.jsonl | "$PICKET" scan --threads 4 --format jsonl - - > stdin2.out 2> stdin2.err; rc=$?; set -e
+expect_eq "$rc" 0 "stdin given twice"
+expect_eq "$(sed 's#"source":"[^"]*"##' stdin2.out | md5sum)" "$(sed 's#"source":"[^"]*"##' jsonl1.out | md5sum)" "stdin given twice, 4 threads: every record once, none lost"
 
 # On a terminal, a progress line (bytes, documents, findings, MB/s) is drawn
 # on stderr and cleared before the summary; --quiet drops both.

@@ -138,8 +138,10 @@ static bool has(const char *hay, const char *needle) { return strstr(hay, needle
 
 /* A gzip file of many members, read by pk_source_parallel with small
  * blocks and by one thread in turn, gives the same bytes; and the same
- * bytes before the same error (code and message, byte offset included)
- * when a member is corrupt, the file is cut short or garbage follows;
+ * bytes before the same error when a member is corrupt, the file is cut
+ * short or garbage follows (the messages too on these files, where the
+ * buffers of both ways end alike in the member that fails; in general
+ * where igzip stops in it may differ);
  * and the same when a member holds a whole gzip member stored in it
  * (a member start inside a member: a false cut, caught), or the file is
  * one big member, or a member inflates to more than a block may hold. */
