@@ -65,8 +65,6 @@
 #include "fmt/fmt.h"
 #include "lazy.h" /* pk_lazy_xml: WARC pages are HTML */
 
-#include <errno.h>
-#include <iconv.h>
 #include <stdarg.h>
 #include <strings.h>
 #include <pthread.h>
@@ -422,28 +420,9 @@ static int to_utf8(const char *enc, const char *p, size_t n, pk_buf *out)
 {
     if (!enc[0] || strcasecmp(enc, "utf-8") == 0 || strcasecmp(enc, "utf8") == 0 || strcasecmp(enc, "us-ascii") == 0)
         return 0;
-    iconv_t cd = iconv_open("UTF-8", enc);
-    if (cd == (iconv_t)-1) return 0;
     pk_buf_reset(out);
-    char *in = (char *)(uintptr_t)p;
-    size_t left = n;
-    int rc = 0;
-    while (left > 0) {
-        if ((rc = pk_buf_reserve(out, PK_MAX(left * 2, (size_t)64)))) break;
-        char *o = out->data + out->len;
-        size_t room = out->cap - out->len - 1, room0 = room;
-        size_t r = iconv(cd, &in, &left, &o, &room);
-        out->len += room0 - room;
-        if (r == (size_t)-1 && errno != E2BIG) {
-            /* a byte the charset does not have: U+FFFD, go on */
-            if ((rc = pk_buf_append(out, "\xEF\xBF\xBD", 3))) break;
-            in++;
-            left--;
-        }
-    }
-    iconv_close(cd);
-    if (out->data) out->data[out->len] = 0;
-    return rc ? rc : 1;
+    int rc = pk_iconv_utf8(enc, p, n, out);
+    return rc == 1 ? 0 : rc ? rc : 1;
 }
 
 /* Make rec a document from one parsed record, or mark it skipped.

@@ -44,6 +44,10 @@ void pk_huge_pages(void *p, size_t n);
  * length, or 0 when it is invalid (overlong, surrogate, past U+10FFFF,
  * truncated), as RFC 3629 says. */
 size_t pk_utf8_decode(const uint8_t *s, size_t n, int32_t *cp);
+/* Append s[0, n) in charset enc (a name iconv(3) knows) to out as UTF-8,
+ * a byte the charset does not have (or one cut short) as U+FFFD.  Returns
+ * 0, 1 when iconv does not know enc (nothing appended), or a PK_E* code. */
+int pk_iconv_utf8(const char *enc, const char *s, size_t n, pk_buf *out);
 
 /* SHA-256 as 64 lowercase hex characters + NUL (libsodium). */
 void pk_sha256_hex(const void *p, size_t n, char out[65]);

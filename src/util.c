@@ -7,6 +7,7 @@
 #include "pk.h"
 
 #include <errno.h>
+#include <iconv.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,4 +233,29 @@ double pk_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int pk_iconv_utf8(const char *enc, const char *s, size_t n, pk_buf *out)
+{
+    iconv_t cd = iconv_open("UTF-8", enc);
+    if (cd == (iconv_t)-1) return 1;
+    char *in = (char *)(uintptr_t)s;
+    size_t left = n;
+    int rc = 0;
+    while (left > 0) {
+        if ((rc = pk_buf_reserve(out, PK_MAX(left * 2, (size_t)64)))) break;
+        char *o = out->data + out->len;
+        size_t room = out->cap - out->len - 1, room0 = room;
+        size_t x = iconv(cd, &in, &left, &o, &room);
+        out->len += room0 - room;
+        if (x == (size_t)-1 && errno != E2BIG) {
+            /* a byte the charset does not have, or one cut short: U+FFFD */
+            if ((rc = pk_buf_append(out, "\xEF\xBF\xBD", 3))) break;
+            in++;
+            left--;
+        }
+    }
+    iconv_close(cd);
+    if (out->data) out->data[out->len] = 0;
+    return rc;
 }

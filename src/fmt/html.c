@@ -75,8 +75,6 @@
 #include <libxml/HTMLparser.h>
 #define PK_LAZY_XML /* libxml2 opened on first use: lazy.c */
 #include "lazy.h"
-#include <errno.h>
-#include <iconv.h>
 #include <stdint.h>
 #include <pthread.h>
 #include <string.h>
@@ -850,41 +848,18 @@ static int utf8_clean(const char *s, size_t n, pk_buf *out)
     return rc;
 }
 
-/* s in charset enc to UTF-8 into out; 1 when iconv does not know enc. */
-static int convert(const char *enc, const char *s, size_t n, pk_buf *out)
-{
-    iconv_t cd = iconv_open("UTF-8", enc);
-    if (cd == (iconv_t)-1) return 1;
-    char *in = (char *)(uintptr_t)s;
-    size_t left = n;
-    int rc = 0;
-    while (left > 0) {
-        if ((rc = pk_buf_reserve(out, PK_MAX(left * 2, (size_t)64)))) break;
-        char *o = out->data + out->len;
-        size_t room = out->cap - out->len - 1, room0 = room;
-        size_t x = iconv(cd, &in, &left, &o, &room);
-        out->len += room0 - room;
-        if (x == (size_t)-1 && errno != E2BIG) {
-            /* a byte the charset does not have, or one cut short: U+FFFD */
-            if ((rc = pk_buf_append(out, "\xEF\xBF\xBD", 3))) break;
-            in++;
-            left--;
-        }
-    }
-    iconv_close(cd);
-    return rc;
-}
-
 /* ---- entry points -------------------------------------------------------------- */
 
-/* Whether iconv can read charset enc ("" is UTF-8: yes). */
-static bool iconv_knows(const char *enc)
+/* Convert s into conv from charset enc, which a transport or a page
+ * named: *known says whether iconv knows it ("" is UTF-8: nothing to
+ * convert); one it does not know is as if not named. */
+static int named_charset(const char *enc, const char *s, size_t n, pk_buf *conv, bool *known)
 {
-    if (!enc[0]) return true;
-    iconv_t cd = iconv_open("UTF-8", enc);
-    if (cd == (iconv_t)-1) return false;
-    iconv_close(cd);
-    return true;
+    *known = true;
+    if (!enc[0]) return 0;
+    int rc = pk_iconv_utf8(enc, s, n, conv);
+    if (rc == 1) *known = false;
+    return rc == 1 ? 0 : rc;
 }
 
 int pk_html_render_enc(pk_doc *d, const char *s, size_t n, const char *encoding, pk_error *err)
@@ -896,6 +871,7 @@ int pk_html_render_enc(pk_doc *d, const char *s, size_t n, const char *encoding,
     pk_buf_init(&conv, 0);
     char enc[64] = ""; /* the charset to convert from; "" UTF-8 */
     int rc = 0, verdict = 2; /* utf8_verdict, 2 until needed */
+    bool converted = false;  /* conv holds the page from enc */
     if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
         s += 3;
         n -= 3;
@@ -908,19 +884,22 @@ int pk_html_render_enc(pk_doc *d, const char *s, size_t n, const char *encoding,
         bool known = false;
         if (encoding && *encoding) {
             label_norm(encoding, strlen(encoding), enc, sizeof enc);
-            known = iconv_knows(enc); /* an unknown one is as if not given */
+            if ((rc = named_charset(enc, s, n, &conv, &known))) goto done;
         }
-        if (!known && meta_charset(s, n, enc, sizeof enc)) known = iconv_knows(enc);
+        if (!known && meta_charset(s, n, enc, sizeof enc) && (rc = named_charset(enc, s, n, &conv, &known)))
+            goto done;
         if (!known) {
             verdict = utf8_verdict(s, n);
             snprintf(enc, sizeof enc, "%s", verdict < 0 ? "WINDOWS-1252" : "");
         }
+        converted = known && enc[0];
     }
-    if (enc[0]) {
-        rc = convert(enc, s, n, &conv);
+    if (enc[0] && !converted) { /* a byte-order mark's UTF-16, or windows-1252 */
+        rc = pk_iconv_utf8(enc, s, n, &conv);
         if (rc == 1) rc = pk_fail(err, PK_EIO, "HTML: iconv cannot read %s", enc);
         if (rc) goto done;
-    } else {
+    }
+    if (!enc[0]) {
         if (verdict == 2) verdict = utf8_verdict(s, n);
         if (verdict != 1 && (rc = utf8_clean(s, n, &conv))) goto done;
     }

@@ -71,13 +71,16 @@ static void zstd_frame(pk_buf *out, const void *p, size_t n)
     out->len += r;
 }
 
-/* Read all of path through pk_source with reads of `step` bytes. */
-static int read_all(const char *path, size_t step, pk_buf *out, const char **kind, pk_error *err)
+/* Read all of path through pk_source with reads of `step` bytes, with
+ * pk_source_parallel(threads, block) when threads is not 0. */
+static int read_par_all(const char *path, int threads, size_t block, size_t step, pk_buf *out, const char **kind,
+                        pk_error *err)
 {
     pk_source *s = NULL;
     int rc = pk_source_open(&s, path, err);
     if (rc) return rc;
     if (kind) *kind = pk_source_kind(s);
+    if (threads) pk_source_parallel(s, threads, block);
     pk_buf_reset(out);
     for (;;) {
         size_t got = 0;
@@ -90,25 +93,9 @@ static int read_all(const char *path, size_t step, pk_buf *out, const char **kin
     return rc;
 }
 
-/* Read all of path with pk_source_parallel(threads, block) (0 threads:
- * in turn), reads of `step` bytes: the bytes, and the error's code and
- * message when it fails. */
-static int read_par_all(const char *path, int threads, size_t block, size_t step, pk_buf *out, pk_error *err)
+static int read_all(const char *path, size_t step, pk_buf *out, const char **kind, pk_error *err)
 {
-    pk_source *s = NULL;
-    int rc = pk_source_open(&s, path, err);
-    if (rc) return rc;
-    if (threads) pk_source_parallel(s, threads, block);
-    pk_buf_reset(out);
-    for (;;) {
-        size_t got = 0;
-        if ((rc = pk_buf_reserve(out, step))) break;
-        if ((rc = pk_source_read(s, out->data + out->len, step, &got, err))) break;
-        if (got == 0) break;
-        out->len += got;
-    }
-    pk_source_close(s);
-    return rc;
+    return read_par_all(path, 0, 0, step, out, kind, err);
 }
 
 /* Deterministic text with lines of varying length (some empty). */
@@ -215,10 +202,10 @@ static void test_gzip_parallel_reads_as_in_turn(void)
         pk_error e1, e2;
         memset(&e1, 0, sizeof e1);
         memset(&e2, 0, sizeof e2);
-        int r1 = read_par_all(path, 0, 0, 65536, &a, &e1);
+        int r1 = read_par_all(path, 0, 0, 65536, &a, NULL, &e1);
         for (int threads = 2; threads <= 3; threads++) {
             const size_t block = 4096 * (size_t)threads;
-            int r2 = read_par_all(path, threads, block, 65536, &b, &e2);
+            int r2 = read_par_all(path, threads, block, 65536, &b, NULL, &e2);
             CHECK(r1 == r2);
             CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
             CHECK(strcmp(e1.msg, e2.msg) == 0 || r1 == 0);
